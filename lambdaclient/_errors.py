@@ -1,0 +1,186 @@
+"""The errors lambdaclient raises, as one tree.
+
+::
+
+    LambdaError                         root of everything this package raises
+    ├── ValidationError (ValueError)    an argument was rejected before any request was sent
+    ├── CredentialsError                no credentials could be found, or refreshing them failed
+    ├── ClientClosedError               a call was made after the client was closed
+    ├── PaginationError                 a server repeated a pagination marker
+    ├── ResponseParseError              a response that is not what AWS sends
+    ├── TransportError                  the request did not get an HTTP response
+    │   ├── ConnectError                the connection could not be made (nothing was sent)
+    │   └── RequestTimeoutError         the connection or the response timed out
+    └── ServiceError                    AWS answered with an error (code, message, status, request_id)
+        ├── InvalidParameterValueError  InvalidParameterValueException (400)
+        ├── ResourceNotFoundError       ResourceNotFoundException (404)
+        ├── ResourceConflictError       ResourceConflictException (409)
+        ├── PreconditionFailedError     PreconditionFailedException (412): RevisionId mismatch
+        ├── TooManyRequestsError        TooManyRequestsException (429): retry_after_seconds, reason
+        └── ServiceException            ServiceException (500)
+
+An error code AWS sends that has no class of its own is still a :class:`ServiceError` whose
+``code`` carries it, so ``except ServiceError as e: if e.code == "..."`` always works.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ClientClosedError",
+    "ConnectError",
+    "CredentialsError",
+    "InvalidParameterValueError",
+    "LambdaError",
+    "PaginationError",
+    "PreconditionFailedError",
+    "RequestTimeoutError",
+    "ResourceConflictError",
+    "ResourceNotFoundError",
+    "ResponseParseError",
+    "ServiceError",
+    "ServiceException",
+    "TooManyRequestsError",
+    "TransportError",
+    "ValidationError",
+    "service_error_class",
+]
+
+
+class LambdaError(Exception):
+    """Root of every error lambdaclient raises."""
+
+
+class ValidationError(LambdaError, ValueError):
+    """An argument was rejected before any request was sent.
+
+    ``field`` names the argument at fault.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class CredentialsError(LambdaError):
+    """No credentials could be found, or loading or refreshing them failed.
+
+    A failed refresh is not cached: the next call tries again.
+    """
+
+
+class ClientClosedError(LambdaError):
+    """A call was made on a :class:`~lambdaclient.LambdaClient` after it was closed."""
+
+
+class PaginationError(LambdaError):
+    """A server sent a pagination marker it had sent before; following it would loop forever."""
+
+
+class ResponseParseError(LambdaError):
+    """The response body is not what AWS sends for this operation.
+
+    ``status`` and ``request_id`` identify the response.
+    """
+
+    def __init__(self, message: str, *, status: int, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.request_id = request_id
+
+
+class TransportError(LambdaError):
+    """The request did not get an HTTP response."""
+
+
+class ConnectError(TransportError):
+    """The connection could not be made, so nothing was sent."""
+
+
+class RequestTimeoutError(TransportError):
+    """Connecting, or waiting for or reading the response, took longer than the timeout."""
+
+
+class ServiceError(LambdaError):
+    """AWS answered with an error.
+
+    Attributes: ``code`` (the AWS error code, e.g. ``"ResourceNotFoundException"``),
+    ``message``, ``status`` (HTTP status) and ``request_id`` (``x-amzn-RequestId``).
+
+    Example::
+
+        try:
+            await client.get_alias("my-fn", "live")
+        except ResourceNotFoundError:
+            ...
+        except ServiceError as e:
+            print(e.code, e.status, e.request_id)
+    """
+
+    def __init__(
+        self, code: str, message: str, *, status: int, request_id: str | None = None
+    ) -> None:
+        super().__init__(f"{code} (HTTP {status}): {message}" if message else f"{code} (HTTP {status})")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+
+
+class InvalidParameterValueError(ServiceError):
+    """AWS rejected a parameter (``InvalidParameterValueException``, 400)."""
+
+
+class ResourceNotFoundError(ServiceError):
+    """The function, version or alias does not exist (``ResourceNotFoundException``, 404)."""
+
+
+class ResourceConflictError(ServiceError):
+    """The resource exists already or an operation on it is in progress (409)."""
+
+
+class PreconditionFailedError(ServiceError):
+    """The RevisionId given does not match the current one (``PreconditionFailedException``, 412).
+
+    Read the resource again to get its current ``revision_id``.
+    """
+
+
+class TooManyRequestsError(ServiceError):
+    """AWS throttled the request (``TooManyRequestsException``, 429).
+
+    ``retry_after_seconds`` comes from the ``Retry-After`` header and ``reason`` from the body
+    (e.g. ``"ConcurrentInvocationLimitExceeded"``); either may be None.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int,
+        request_id: str | None = None,
+        retry_after_seconds: float | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(code, message, status=status, request_id=request_id)
+        self.retry_after_seconds = retry_after_seconds
+        self.reason = reason
+
+
+class ServiceException(ServiceError):
+    """Lambda had an internal error (``ServiceException``, 500)."""
+
+
+_BY_CODE: dict[str, type[ServiceError]] = {
+    "InvalidParameterValueException": InvalidParameterValueError,
+    "ResourceNotFoundException": ResourceNotFoundError,
+    "ResourceConflictException": ResourceConflictError,
+    "PreconditionFailedException": PreconditionFailedError,
+    "TooManyRequestsException": TooManyRequestsError,
+    "ServiceException": ServiceException,
+}
+
+
+def service_error_class(code: str) -> type[ServiceError]:
+    """The class for an AWS error code; :class:`ServiceError` for a code without one."""
+    return _BY_CODE.get(code, ServiceError)
