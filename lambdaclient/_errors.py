@@ -1,33 +1,11 @@
-"""The errors lambdaclient raises, as one tree.
-
-::
-
-    LambdaError                         root of everything this package raises
-    ├── ValidationError (ValueError)    an argument was rejected before any request was sent
-    ├── CredentialsError                no credentials could be found, or refreshing them failed
-    ├── ClientClosedError               a call was made after the client was closed
-    ├── PaginationError                 a server repeated a pagination marker
-    ├── ResponseParseError              a response that is not what AWS sends
-    ├── TransportError                  the request did not get an HTTP response
-    │   ├── ConnectError                the connection could not be made (nothing was sent)
-    │   └── RequestTimeoutError         the connection or the response timed out
-    └── ServiceError                    AWS answered with an error (code, message, status, request_id)
-        ├── InvalidParameterValueError  InvalidParameterValueException (400)
-        ├── ResourceNotFoundError       ResourceNotFoundException (404)
-        ├── ResourceConflictError       ResourceConflictException (409)
-        ├── PreconditionFailedError     PreconditionFailedException (412): RevisionId mismatch
-        ├── TooManyRequestsError        TooManyRequestsException (429): retry_after_seconds, reason
-        └── ServiceException            ServiceException (500)
-
-An error code AWS sends that has no class of its own is still a :class:`ServiceError` whose
-``code`` carries it, so ``except ServiceError as e: if e.code == "..."`` always works.
-"""
+"""The error hierarchy; its documented, public face is :mod:`lambdaclient.errors`."""
 
 from __future__ import annotations
 
 __all__ = [
     "ClientClosedError",
     "ConnectError",
+    "ConnectTimeoutError",
     "CredentialsError",
     "InvalidParameterValueError",
     "LambdaError",
@@ -100,6 +78,10 @@ class RequestTimeoutError(TransportError):
     """Connecting, or waiting for or reading the response, took longer than the timeout."""
 
 
+class ConnectTimeoutError(ConnectError, RequestTimeoutError):
+    """Connecting took longer than ``connect_timeout``, so nothing was sent."""
+
+
 class ServiceError(LambdaError):
     """AWS answered with an error.
 
@@ -119,7 +101,9 @@ class ServiceError(LambdaError):
     def __init__(
         self, code: str, message: str, *, status: int, request_id: str | None = None
     ) -> None:
-        super().__init__(f"{code} (HTTP {status}): {message}" if message else f"{code} (HTTP {status})")
+        super().__init__(
+            f"{code} (HTTP {status}): {message}" if message else f"{code} (HTTP {status})"
+        )
         self.code = code
         self.message = message
         self.status = status

@@ -1,0 +1,285 @@
+"""Sans-I/O Lambda protocol: arguments to :class:`HttpRequest`, responses to models or errors.
+
+Nothing here does I/O or needs an event loop. ``build_*`` functions take arguments that the
+client has already validated; ``parse_*`` functions take the status, the (case-insensitive)
+headers and the body bytes of a response.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+
+from ._errors import ResponseParseError, ServiceError, TooManyRequestsError, service_error_class
+from ._models import AliasConfiguration, AliasPage, RoutingConfig
+from ._sigv4 import EMPTY_SHA256
+from ._wire import converter, structure
+
+__all__ = [
+    "HttpRequest",
+    "Idempotency",
+    "build_create_alias",
+    "build_delete_alias",
+    "build_get_alias",
+    "build_list_aliases",
+    "build_update_alias",
+    "parse_alias",
+    "parse_alias_page",
+    "parse_error",
+    "request_id",
+]
+
+_FUNCTIONS = "/2015-03-31/functions/"
+_JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
+_NO_HEADERS: Mapping[str, str] = {}
+
+
+class Idempotency(enum.Enum):
+    """What a repeated request can do, which decides what may be retried (see ``_retry``)."""
+
+    READ = "read"  # changes nothing: any failure may be retried
+    WRITE = "write"  # changes state: retried only when the server cannot have acted on it
+
+
+@attrs.frozen(slots=True)
+class HttpRequest:
+    """A request before signing: path and query are percent-encoded exactly as sent."""
+
+    operation: str
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: bytes
+    body_sha256: str
+    idempotency: Idempotency
+
+
+def _label(value: str) -> str:
+    # URI labels are percent-encoded with only "-._~" left bare, so no function or alias name
+    # can add a path segment or a query ('/' -> %2F, '?' -> %3F, ':' -> %3A, '$' -> %24).
+    return quote(value, safe="")
+
+
+def _query(params: Mapping[str, str | int | None]) -> str:
+    return "&".join(
+        f"{key}={quote(str(value), safe='')}"
+        for key, value in sorted(params.items())
+        if value is not None
+    )
+
+
+def _json_request(
+    operation: str, method: str, path: str, body: Mapping[str, Any], idempotency: Idempotency
+) -> HttpRequest:
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return HttpRequest(
+        operation,
+        method,
+        path,
+        "",
+        _JSON_HEADERS,
+        data,
+        hashlib.sha256(data).hexdigest(),
+        idempotency,
+    )
+
+
+def _alias_path(function_name: str, name: str | None = None) -> str:
+    path = f"{_FUNCTIONS}{_label(function_name)}/aliases"
+    return path if name is None else f"{path}/{_label(name)}"
+
+
+def _alias_body(
+    *,
+    name: str | None = None,
+    function_version: str | None,
+    description: str | None,
+    routing_config: RoutingConfig | None,
+    revision_id: str | None = None,
+) -> dict[str, Any]:
+    # An argument left out is not sent: UpdateAlias leaves what is not in the body unchanged.
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["Name"] = name
+    if function_version is not None:
+        body["FunctionVersion"] = function_version
+    if description is not None:
+        body["Description"] = description
+    if routing_config is not None:
+        body["RoutingConfig"] = converter.unstructure(routing_config)
+    if revision_id is not None:
+        body["RevisionId"] = revision_id
+    return body
+
+
+def build_create_alias(
+    function_name: str,
+    name: str,
+    *,
+    function_version: str,
+    description: str | None,
+    routing_config: RoutingConfig | None,
+) -> HttpRequest:
+    """CreateAlias: ``POST /2015-03-31/functions/{FunctionName}/aliases``."""
+    body = _alias_body(
+        name=name,
+        function_version=function_version,
+        description=description,
+        routing_config=routing_config,
+    )
+    return _json_request("CreateAlias", "POST", _alias_path(function_name), body, Idempotency.WRITE)
+
+
+def build_get_alias(function_name: str, name: str) -> HttpRequest:
+    """GetAlias: ``GET /2015-03-31/functions/{FunctionName}/aliases/{Name}``."""
+    return HttpRequest(
+        "GetAlias",
+        "GET",
+        _alias_path(function_name, name),
+        "",
+        _NO_HEADERS,
+        b"",
+        EMPTY_SHA256,
+        Idempotency.READ,
+    )
+
+
+def build_update_alias(
+    function_name: str,
+    name: str,
+    *,
+    function_version: str | None,
+    description: str | None,
+    routing_config: RoutingConfig | None,
+    revision_id: str | None,
+) -> HttpRequest:
+    """UpdateAlias: ``PUT /2015-03-31/functions/{FunctionName}/aliases/{Name}``."""
+    body = _alias_body(
+        function_version=function_version,
+        description=description,
+        routing_config=routing_config,
+        revision_id=revision_id,
+    )
+    return _json_request(
+        "UpdateAlias", "PUT", _alias_path(function_name, name), body, Idempotency.WRITE
+    )
+
+
+def build_delete_alias(function_name: str, name: str) -> HttpRequest:
+    """DeleteAlias: ``DELETE /2015-03-31/functions/{FunctionName}/aliases/{Name}``."""
+    return HttpRequest(
+        "DeleteAlias",
+        "DELETE",
+        _alias_path(function_name, name),
+        "",
+        _NO_HEADERS,
+        b"",
+        EMPTY_SHA256,
+        Idempotency.WRITE,
+    )
+
+
+def build_list_aliases(
+    function_name: str,
+    *,
+    function_version: str | None,
+    marker: str | None,
+    page_size: int | None,
+) -> HttpRequest:
+    """ListAliases: ``GET /2015-03-31/functions/{FunctionName}/aliases``, with the query
+    parameters FunctionVersion, Marker and MaxItems."""
+    query = _query({"FunctionVersion": function_version, "Marker": marker, "MaxItems": page_size})
+    return HttpRequest(
+        "ListAliases",
+        "GET",
+        _alias_path(function_name),
+        query,
+        _NO_HEADERS,
+        b"",
+        EMPTY_SHA256,
+        Idempotency.READ,
+    )
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The ``x-amzn-RequestId`` of a response (headers must be case-insensitive)."""
+    return headers.get("x-amzn-RequestId")
+
+
+def _json_body(status: int, headers: Mapping[str, str], body: bytes) -> object:
+    # The Content-Type is not checked: emulators answer JSON as text/html, and AWS's own
+    # content type is not part of the contract.
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise ResponseParseError(
+            f"response body is not JSON ({len(body)} bytes)",
+            status=status,
+            request_id=request_id(headers),
+        ) from exc
+
+
+def parse_alias(status: int, headers: Mapping[str, str], body: bytes) -> AliasConfiguration:
+    """CreateAlias, GetAlias and UpdateAlias: an ``AliasConfiguration`` JSON body."""
+    data = _json_body(status, headers, body)
+    return structure(data, AliasConfiguration, status=status, request_id=request_id(headers))
+
+
+def parse_alias_page(status: int, headers: Mapping[str, str], body: bytes) -> AliasPage:
+    """ListAliases: ``{"Aliases": [...], "NextMarker": ...}``."""
+    data = _json_body(status, headers, body)
+    return structure(data, AliasPage, status=status, request_id=request_id(headers))
+
+
+def _error_code(headers: Mapping[str, str], body: Mapping[str, Any], status: int) -> str:
+    # botocore's RestJSONParser order: the header, then the body's code/Code/__type, then the
+    # status. "Name:http://internal.amazon.com/coral/..." and "prefix#Name" both mean Name.
+    raw = headers.get("x-amzn-ErrorType") or body.get("code") or body.get("Code")
+    raw = raw or body.get("__type")
+    if not isinstance(raw, str) or not raw:
+        return str(status)
+    return raw.split(":", 1)[0].rsplit("#", 1)[-1] or str(status)
+
+
+def _retry_after(headers: Mapping[str, str], body: Mapping[str, Any]) -> float | None:
+    value = headers.get("Retry-After") or body.get("retryAfterSeconds")
+    try:
+        seconds = float(value) if isinstance(value, str | int | float) else None
+    except ValueError:
+        return None  # an HTTP-date or garbage: fall back to the client's own backoff
+    return seconds if seconds is not None and 0 <= seconds < float("inf") else None
+
+
+def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
+    """The typed error for a non-2xx response. Never raises: a body that is not JSON (an
+    HTML error page from a proxy, an empty 503) still gives a ServiceError for the status."""
+    try:
+        data = json.loads(body) if body else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    code = _error_code(headers, data, status)
+    message = data.get("message") or data.get("Message") or ""
+    if not isinstance(message, str):
+        message = str(message)
+    cls = service_error_class(code)
+    rid = request_id(headers)
+    if cls is TooManyRequestsError:
+        reason = data.get("Reason")
+        return TooManyRequestsError(
+            code,
+            message,
+            status=status,
+            request_id=rid,
+            retry_after_seconds=_retry_after(headers, data),
+            reason=reason if isinstance(reason, str) else None,
+        )
+    return cls(code, message, status=status, request_id=rid)

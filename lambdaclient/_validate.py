@@ -1,0 +1,181 @@
+"""Checks made before anything is sent, from Lambda's service model and the routing rules.
+
+botocore checks only types and minimums, so a weight of 1.5 or an all-digit alias name fails
+at the server. These checks fail first, with a :class:`ValidationError` naming the argument.
+The patterns are the model's (``botocore/data/lambda/2015-03-31``), matched whole.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ._errors import ValidationError
+from ._models import RoutingConfig
+
+__all__ = [
+    "check_alias_name",
+    "check_description",
+    "check_function_name",
+    "check_function_version",
+    "check_optional_str",
+    "check_page_size",
+    "check_routing_config",
+]
+
+_FUNCTION_NAME = re.compile(
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+    r"(\d{12}:)?(function:)?(?P<name>[a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?",
+    re.ASCII,  # \d must not match non-ASCII digits
+)
+_ALIAS = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
+_VERSION_WITH_LATEST_PUBLISHED = re.compile(r"(\$LATEST(\.PUBLISHED)?|[0-9]+)")
+_ADDITIONAL_VERSION = re.compile(r"[0-9]+")
+
+# "The length constraint applies only to the full ARN. If you specify only the function name,
+# it is limited to 64 characters." (service model)
+_MAX_FUNCTION_NAME = 140
+_MAX_BARE_FUNCTION_NAME = 64
+_MAX_ALIAS = 128
+_MAX_VERSION = 1024
+_MAX_DESCRIPTION = 256
+MAX_PAGE_SIZE = 10_000
+
+
+def _string(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be a str, not {type(value).__name__}", field=field)
+    return value
+
+
+def check_function_name(value: object, field: str = "function_name") -> str:
+    """A function name, a partial ARN or a full ARN, optionally with a qualifier."""
+    name = _string(value, field)
+    if not name:
+        raise ValidationError(f"{field} must not be empty", field=field)
+    if len(name) > _MAX_FUNCTION_NAME:
+        raise ValidationError(
+            f"{field} is {len(name)} characters; the maximum is {_MAX_FUNCTION_NAME}", field=field
+        )
+    match = _FUNCTION_NAME.fullmatch(name)
+    if match is None:
+        raise ValidationError(
+            f"{field} {name!r} is not a function name, partial ARN or function ARN", field=field
+        )
+    if len(match["name"]) > _MAX_BARE_FUNCTION_NAME:
+        raise ValidationError(
+            f"{field}: a function name is at most {_MAX_BARE_FUNCTION_NAME} characters",
+            field=field,
+        )
+    return name
+
+
+def check_alias_name(value: object, field: str = "name") -> str:
+    """An alias name: 1-128 letters, digits, '-' or '_', and not all digits."""
+    name = _string(value, field)
+    if not 1 <= len(name) <= _MAX_ALIAS or _ALIAS.fullmatch(name) is None:
+        raise ValidationError(
+            f"{field} {name!r} is not an alias name: 1-{_MAX_ALIAS} letters, digits, '-' or '_',"
+            " and not all digits",
+            field=field,
+        )
+    return name
+
+
+def check_function_version(value: object, field: str = "function_version") -> str:
+    """A version number, ``$LATEST`` or ``$LATEST.PUBLISHED``."""
+    version = _string(value, field)
+    if len(version) > _MAX_VERSION or _VERSION_WITH_LATEST_PUBLISHED.fullmatch(version) is None:
+        raise ValidationError(
+            f"{field} {version!r} is not a version number, '$LATEST' or '$LATEST.PUBLISHED'",
+            field=field,
+        )
+    return version
+
+
+def check_description(value: object, field: str = "description") -> str:
+    """A description of at most 256 characters."""
+    description = _string(value, field)
+    if len(description) > _MAX_DESCRIPTION:
+        raise ValidationError(
+            f"{field} is {len(description)} characters; the maximum is {_MAX_DESCRIPTION}",
+            field=field,
+        )
+    return description
+
+
+def check_optional_str(value: object, field: str) -> str | None:
+    """None, or a non-empty string (markers and revision ids are opaque)."""
+    if value is None:
+        return None
+    text = _string(value, field)
+    if not text:
+        raise ValidationError(f"{field} must not be empty", field=field)
+    return text
+
+
+def check_page_size(value: object, field: str = "page_size") -> int | None:
+    """None, or an int in 1-10000 (Lambda's MaxItems)."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(f"{field} must be an int, not {type(value).__name__}", field=field)
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise ValidationError(f"{field} must be between 1 and {MAX_PAGE_SIZE}", field=field)
+    return value
+
+
+def check_routing_config(
+    value: object, primary_version: str | None, field: str = "routing_config"
+) -> RoutingConfig:
+    """The weighted-alias rules: at most one additional version, a version number that is not
+    the primary, a weight in [0.0, 1.0], and no weights while the primary is ``$LATEST``.
+
+    ``primary_version`` is None when the call does not change the primary (``update_alias``
+    without ``function_version``); the server then checks what it alone knows.
+    """
+    if not isinstance(value, RoutingConfig):
+        raise ValidationError(
+            f"{field} must be a RoutingConfig, not {type(value).__name__}", field=field
+        )
+    # Typed loosely: callers outside mypy can put anything in the mapping.
+    weights: list[tuple[object, object]] = list(value.additional_version_weights.items())
+    if len(weights) > 1:
+        raise ValidationError(
+            f"{field}: an alias routes to at most one additional version, got {len(weights)}",
+            field=field,
+        )
+    for version, weight in weights:
+        if (
+            not isinstance(version, str)
+            or len(version) > _MAX_VERSION
+            or _ADDITIONAL_VERSION.fullmatch(version) is None
+        ):
+            raise ValidationError(
+                f"{field}: the additional version must be a published version number,"
+                f" got {version!r}",
+                field=field,
+            )
+        if version == primary_version:
+            raise ValidationError(
+                f"{field}: the additional version {version!r} is the alias's primary version",
+                field=field,
+            )
+        if (
+            not isinstance(weight, int | float)
+            or isinstance(weight, bool)
+            or math.isnan(weight)
+            or not 0.0 <= weight <= 1.0
+        ):
+            raise ValidationError(
+                f"{field}: the weight of version {version} must be a number in [0.0, 1.0],"
+                f" got {weight!r}",
+                field=field,
+            )
+        if primary_version is not None and primary_version.startswith("$LATEST"):
+            raise ValidationError(
+                f"{field}: an alias whose function_version is {primary_version} cannot have"
+                " weights; point it at a published version",
+                field=field,
+            )
+    return value

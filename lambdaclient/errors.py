@@ -1,0 +1,62 @@
+"""Every error lambdaclient raises, as one tree rooted at :class:`LambdaError`.
+
+::
+
+    LambdaError
+    ├── ValidationError (ValueError)    an argument was rejected before any request was sent
+    ├── CredentialsError                no credentials could be found, or refreshing them failed
+    ├── ClientClosedError               a call was made after the client was closed
+    ├── PaginationError                 a server repeated a pagination marker
+    ├── ResponseParseError              a response that is not what AWS sends
+    ├── TransportError                  the request did not get an HTTP response
+    │   ├── ConnectError                the connection could not be made (nothing was sent)
+    │   │   └── ConnectTimeoutError     connecting timed out (also a RequestTimeoutError)
+    │   └── RequestTimeoutError         connecting, or waiting for or reading a response, timed out
+    └── ServiceError                    AWS answered: code, message, status, request_id
+        ├── InvalidParameterValueError  InvalidParameterValueException (400)
+        ├── ResourceNotFoundError       ResourceNotFoundException (404)
+        ├── ResourceConflictError       ResourceConflictException (409)
+        ├── PreconditionFailedError     PreconditionFailedException (412): RevisionId mismatch
+        ├── TooManyRequestsError        TooManyRequestsException (429): retry_after_seconds, reason
+        └── ServiceException            ServiceException (500)
+"""
+
+from ._errors import (
+    ClientClosedError,
+    ConnectError,
+    ConnectTimeoutError,
+    CredentialsError,
+    InvalidParameterValueError,
+    LambdaError,
+    PaginationError,
+    PreconditionFailedError,
+    RequestTimeoutError,
+    ResourceConflictError,
+    ResourceNotFoundError,
+    ResponseParseError,
+    ServiceError,
+    ServiceException,
+    TooManyRequestsError,
+    TransportError,
+    ValidationError,
+)
+
+__all__ = [
+    "ClientClosedError",
+    "ConnectError",
+    "ConnectTimeoutError",
+    "CredentialsError",
+    "InvalidParameterValueError",
+    "LambdaError",
+    "PaginationError",
+    "PreconditionFailedError",
+    "RequestTimeoutError",
+    "ResourceConflictError",
+    "ResourceNotFoundError",
+    "ResponseParseError",
+    "ServiceError",
+    "ServiceException",
+    "TooManyRequestsError",
+    "TransportError",
+    "ValidationError",
+]
