@@ -34,3 +34,33 @@ def botocore_authorization(
     with mock.patch("botocore.auth.get_current_datetime", return_value=when.replace(tzinfo=None)):
         SigV4Auth(botocore_credentials, "lambda", region).add_auth(request)
     return str(request.headers["Authorization"])
+
+
+def botocore_accepts(
+    *,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    credentials: Credentials,
+    region: str,
+) -> bool:
+    """Whether a received request carries the signature botocore computes for it.
+
+    ``url`` is the URL as received (scheme, Host header, raw path and query); only the headers
+    the request says it signed are given to botocore, as a server would check them.
+    """
+    authorization = headers.get("Authorization", "")
+    signed = authorization.partition("SignedHeaders=")[2].partition(",")[0].split(";")
+    when = datetime.strptime(headers.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ")
+    given = {name: headers[name] for name in signed if name not in ("host",) and name in headers}
+    expected = botocore_authorization(
+        method=method,
+        url=url,
+        headers=given,
+        body=body,
+        credentials=credentials,
+        region=region,
+        when=when,
+    )
+    return expected == authorization
