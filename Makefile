@@ -24,8 +24,10 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The demo runs on the embedded local Lambda, which is not built yet.
 demo: $(STAMP)
-	$(PY) -m lambdaclient.demo
+	@echo "lambdaclient $$($(PY) -c 'import lambdaclient; print(lambdaclient.__version__)') is installed in $(VENV)."
+	@echo "The demo (a weighted rollout on the embedded local Lambda) arrives with lambdaclient.testing.LocalLambda."
 
 bench: $(STAMP)
 	$(PY) bench/get_alias.py

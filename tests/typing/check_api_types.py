@@ -1,0 +1,60 @@
+"""What users get, pinned for the type checker: mypy --strict checks this file; it never runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import assert_type
+
+from lambdaclient import (
+    AliasConfiguration,
+    AliasPage,
+    Credentials,
+    LambdaClient,
+    RoutingConfig,
+    ServiceError,
+    TooManyRequestsError,
+)
+from lambdaclient.errors import LambdaError, PreconditionFailedError, ValidationError
+
+
+async def aliases(client: LambdaClient) -> None:
+    created = await client.create_alias(
+        "my-fn", "live", function_version="1", routing_config=RoutingConfig({"2": 0.1})
+    )
+    assert_type(created, AliasConfiguration)
+    assert_type(created.routing_config, RoutingConfig | None)
+    assert_type(created.description, str | None)
+    assert_type(created.revision_id, str)
+    if created.routing_config is not None:
+        assert_type(created.routing_config.additional_version_weights, Mapping[str, float])
+
+    assert_type(await client.get_alias("my-fn", name="live"), AliasConfiguration)
+    assert_type(
+        await client.update_alias("my-fn", "live", revision_id=created.revision_id),
+        AliasConfiguration,
+    )
+    assert_type(await client.delete_alias(function_name="my-fn", name="live"), None)
+
+    async for alias in client.list_aliases("my-fn"):
+        assert_type(alias, AliasConfiguration)
+    async for page in client.list_aliases("my-fn", page_size=50).pages():
+        assert_type(page, AliasPage)
+        assert_type(page.aliases, tuple[AliasConfiguration, ...])
+        assert_type(page.next_marker, str | None)
+
+
+def errors(error: ServiceError, throttled: TooManyRequestsError) -> None:
+    assert_type(error.code, str)
+    assert_type(error.status, int)
+    assert_type(error.request_id, str | None)
+    assert_type(throttled.retry_after_seconds, float | None)
+    assert_type(throttled.reason, str | None)
+    _: type[LambdaError] = PreconditionFailedError
+    __: type[ValueError] = ValidationError
+
+
+def construction() -> None:
+    client = LambdaClient(region="eu-west-1", credentials=Credentials("AKID", "secret"))
+    assert_type(client, LambdaClient)
+    # Everything but the region is keyword-only.
+    LambdaClient("eu-west-1", "profile")  # type: ignore[call-arg, arg-type]
