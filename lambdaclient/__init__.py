@@ -14,12 +14,24 @@ from importlib.metadata import version as _version
 
 from ._client import AliasPaginator, LambdaClient
 from ._credentials import Credentials
-from ._models import AliasConfiguration, AliasPage, RoutingConfig
+from ._models import (
+    AliasConfiguration,
+    AliasPage,
+    InvocationType,
+    InvokeComplete,
+    InvokeResult,
+    LogType,
+    RoutingConfig,
+)
+from ._streams import ResponseStream, StreamingInvokeResponse
 from .errors import (
     ClientClosedError,
     ConnectError,
     ConnectTimeoutError,
     CredentialsError,
+    EventStreamError,
+    FunctionError,
+    IncompleteStreamError,
     InvalidParameterValueError,
     LambdaError,
     PaginationError,
@@ -46,18 +58,27 @@ __all__ = [
     "ConnectTimeoutError",
     "Credentials",
     "CredentialsError",
+    "EventStreamError",
+    "FunctionError",
+    "IncompleteStreamError",
     "InvalidParameterValueError",
+    "InvocationType",
+    "InvokeComplete",
+    "InvokeResult",
     "LambdaClient",
     "LambdaError",
+    "LogType",
     "PaginationError",
     "PreconditionFailedError",
     "RequestTimeoutError",
     "ResourceConflictError",
     "ResourceNotFoundError",
     "ResponseParseError",
+    "ResponseStream",
     "RoutingConfig",
     "ServiceError",
     "ServiceException",
+    "StreamingInvokeResponse",
     "TooManyRequestsError",
     "TransportError",
     "ValidationError",

@@ -6,21 +6,31 @@ import asyncio
 import logging
 import os
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _protocol as protocol
 from . import _validate as check
 from ._credentials import Credentials, credential_provider, region_from_profile
 from ._endpoints import resolve_endpoint, resolve_region
 from ._errors import ClientClosedError, LambdaError, ValidationError
-from ._models import AliasConfiguration, AliasPage, RoutingConfig
+from ._models import (
+    AliasConfiguration,
+    AliasPage,
+    InvocationType,
+    InvokeResult,
+    LogType,
+    RoutingConfig,
+)
 from ._paginator import Paginator
+from ._payload import FileBody, Payload, prepare_payload
 from ._retry import RetryQuota, is_retryable, retry_delay
 from ._sigv4 import SigV4Signer
-from ._transport import HttpResponse, Transport
+from ._streams import ResponseStream, StreamingInvokeResponse
+from ._transport import HttpResponse, StreamedResponse, Transport
 
 if TYPE_CHECKING:
     import aiohttp
@@ -28,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["AliasPaginator", "LambdaClient"]
 
 logger = logging.getLogger("lambdaclient")
+
+T = TypeVar("T")
 
 AliasPaginator = Paginator[AliasPage, AliasConfiguration]
 """What :meth:`LambdaClient.list_aliases` returns: aliases as an async iterator, and .pages()."""
@@ -42,7 +54,7 @@ def _positive(value: object, field: str) -> float:
 
 
 class LambdaClient:
-    """An async client for Lambda's aliases.
+    """An async client for Lambda's aliases, and for invoking functions through them.
 
     Use it as an async context manager, or call :meth:`close` when done::
 
@@ -139,17 +151,19 @@ class LambdaClient:
         self._closed = True
         await self._transport.close()
 
-    async def _send(self, request: protocol.HttpRequest) -> HttpResponse:
-        """Sign and send ``request``, retrying what is safe to retry; the 2xx response or the
-        typed error of the last attempt."""
+    async def _attempts(
+        self,
+        request: protocol.HttpRequest,
+        exchange: Callable[[str, dict[str, str]], Awaitable[T]],
+    ) -> T:
+        """Run ``exchange(url, signed_headers)`` until it returns, retrying the failures that
+        are safe to retry for this request; raise the typed error of the last attempt."""
         if self._closed:
             raise ClientClosedError("the client is closed")
         endpoint = self._endpoint
-        url = (
-            f"{endpoint.url}{request.path}?{request.query}"
-            if request.query
-            else (f"{endpoint.url}{request.path}")
-        )
+        url = f"{endpoint.url}{request.path}"
+        if request.query:
+            url = f"{url}?{request.query}"
         retry_cost: int | None = None
         attempt = 1
         while True:
@@ -172,41 +186,73 @@ class LambdaClient:
                     now=self._now(),
                 )
             )
-            error: LambdaError
             try:
-                response = await self._transport.request(request.method, url, headers, request.body)
-            except LambdaError as exc:
-                error = exc
+                result = await exchange(url, headers)
+            except LambdaError as error:
+                if attempt >= self._max_attempts or not is_retryable(error, request.idempotency):
+                    raise
+                cost = self._quota.acquire(error)
+                if cost is None:
+                    logger.debug("%s: retry quota exhausted, not retrying", request.operation)
+                    raise
+                retry_cost = cost
+                delay = retry_delay(error, attempt, self._random)
+                logger.debug(
+                    "%s attempt %d failed (%s); retrying in %.3fs",
+                    request.operation,
+                    attempt,
+                    type(error).__name__,
+                    delay,
+                )
             else:
-                if 200 <= response.status < 300:
-                    self._quota.release(retry_cost)
-                    logger.debug(
-                        "%s %s attempt %d: HTTP %d request id %s",
-                        request.operation,
-                        request.method,
-                        attempt,
-                        response.status,
-                        protocol.request_id(response.headers),
-                    )
-                    return response
-                error = protocol.parse_error(response.status, response.headers, response.body)
-            if attempt >= self._max_attempts or not is_retryable(error, request.idempotency):
-                raise error
-            cost = self._quota.acquire(error)
-            if cost is None:
-                logger.debug("%s: retry quota exhausted, not retrying", request.operation)
-                raise error
-            retry_cost = cost
-            delay = retry_delay(error, attempt, self._random)
-            logger.debug(
-                "%s attempt %d failed (%s); retrying in %.3fs",
-                request.operation,
-                attempt,
-                type(error).__name__,
-                delay,
-            )
+                self._quota.release(retry_cost)
+                return result
             await self._sleep(delay)
             attempt += 1
+
+    async def _send(
+        self, request: protocol.HttpRequest, *, read_timeout: float | None = None
+    ) -> HttpResponse:
+        """Send ``request`` with retries; the whole 2xx response, or the typed error."""
+
+        async def exchange(url: str, headers: dict[str, str]) -> HttpResponse:
+            response = await self._transport.request(
+                request.method, url, headers, request.body, read_timeout=read_timeout
+            )
+            if not 200 <= response.status < 300:
+                raise protocol.parse_error(response.status, response.headers, response.body)
+            return response
+
+        return await self._attempts(request, exchange)
+
+    @asynccontextmanager
+    async def _stream(
+        self, request: protocol.HttpRequest, *, read_timeout: float | None
+    ) -> AsyncIterator[StreamedResponse]:
+        """Send ``request`` with retries until a 2xx response's headers arrive; give it with
+        its body unread, and release the connection when the block is left."""
+
+        async def exchange(
+            url: str, headers: dict[str, str]
+        ) -> tuple[AsyncExitStack, StreamedResponse]:
+            stack = AsyncExitStack()
+            try:
+                response = await stack.enter_async_context(
+                    self._transport.stream(
+                        request.method, url, headers, request.body, read_timeout=read_timeout
+                    )
+                )
+                if not 200 <= response.status < 300:
+                    body = await response.read()
+                    raise protocol.parse_error(response.status, response.headers, body)
+            except BaseException:
+                await stack.aclose()
+                raise
+            return stack, response
+
+        stack, response = await self._attempts(request, exchange)
+        async with stack:
+            yield response
 
     async def create_alias(
         self,
@@ -331,3 +377,183 @@ class LambdaClient:
             lambda page: page.next_marker,
             check.check_optional_str(marker, "marker"),
         )
+
+    async def _invoke_request(
+        self,
+        function_name: str,
+        *,
+        payload: Payload,
+        qualifier: str | None,
+        invocation_type: InvocationType,
+        log_type: LogType,
+        client_context: Mapping[str, Any] | None,
+        read_timeout: float | None,
+        idempotent: bool,
+        response_stream: bool,
+    ) -> protocol.HttpRequest:
+        """Validate an invocation's arguments and prepare its request: nothing is sent."""
+        function_name = check.check_function_name(function_name, namespaced=True)
+        qualifier = check.check_qualifier(qualifier)
+        invocation_type = check.check_enum(invocation_type, InvocationType, "invocation_type")
+        if response_stream and invocation_type is InvocationType.EVENT:
+            raise ValidationError(
+                "invoke_with_response_stream takes REQUEST_RESPONSE or DRY_RUN, not EVENT",
+                field="invocation_type",
+            )
+        log_type = check.check_enum(log_type, LogType, "log_type")
+        context = check.encode_client_context(client_context)
+        if read_timeout is not None:
+            _positive(read_timeout, "read_timeout")
+        if not isinstance(idempotent, bool):
+            raise ValidationError("idempotent must be a bool", field="idempotent")
+        body, body_sha256 = await prepare_payload(payload)
+        return protocol.build_invoke(
+            function_name,
+            body=body,
+            body_sha256=body_sha256,
+            qualifier=qualifier,
+            invocation_type=invocation_type,
+            log_type=log_type,
+            client_context=context,
+            idempotent=idempotent,
+            response_stream=response_stream,
+        )
+
+    async def invoke(
+        self,
+        function_name: str,
+        *,
+        payload: Payload = None,
+        qualifier: str | None = None,
+        invocation_type: InvocationType = InvocationType.REQUEST_RESPONSE,
+        log_type: LogType = LogType.NONE,
+        client_context: Mapping[str, Any] | None = None,
+        read_timeout: float | None = None,
+        idempotent: bool = False,
+    ) -> InvokeResult:
+        """Invoke a function (through an alias or version with ``qualifier``) and read its
+        whole response.
+
+        ``payload``: bytes, str (UTF-8), a JSON-serialisable value, a binary file (sent in
+        chunks), an async iterable of bytes, or None. A function error still returns a result
+        (check ``function_error`` or call ``raise_for_function_error()``).
+
+        Retries: only what cannot have run the function, a 429 (after its ``Retry-After``)
+        or a connection that could not be made. A 5xx or a read timeout is raised, never
+        retried, unless ``idempotent=True`` says running the function twice is harmless.
+        ``read_timeout`` overrides the client's for this call (functions run up to 15 min).
+
+        Example::
+
+            result = await client.invoke("my-fn", payload={"order": 42}, qualifier="live")
+            result.raise_for_function_error()
+            print(result.executed_version, result.json())
+        """
+        request = await self._invoke_request(
+            function_name,
+            payload=payload,
+            qualifier=qualifier,
+            invocation_type=invocation_type,
+            log_type=log_type,
+            client_context=client_context,
+            read_timeout=read_timeout,
+            idempotent=idempotent,
+            response_stream=False,
+        )
+        try:
+            response = await self._send(request, read_timeout=read_timeout)
+        finally:
+            _close_body(request)
+        return protocol.parse_invoke(response.status, response.headers, response.body)
+
+    @asynccontextmanager
+    async def invoke_stream(
+        self,
+        function_name: str,
+        *,
+        payload: Payload = None,
+        qualifier: str | None = None,
+        invocation_type: InvocationType = InvocationType.REQUEST_RESPONSE,
+        log_type: LogType = LogType.NONE,
+        client_context: Mapping[str, Any] | None = None,
+        read_timeout: float | None = None,
+        idempotent: bool = False,
+    ) -> AsyncIterator[StreamingInvokeResponse]:
+        """Invoke a function like :meth:`invoke`, but give the response as soon as its headers
+        arrive and stream its payload, never holding it whole.
+
+        Leaving the ``async with`` block, however it is left, releases the connection.
+
+        Example::
+
+            async with client.invoke_stream("my-fn", payload=b"...", qualifier="live") as response:
+                print(response.executed_version)
+                async for chunk in response.iter_chunks():
+                    sink.write(chunk)
+        """
+        request = await self._invoke_request(
+            function_name,
+            payload=payload,
+            qualifier=qualifier,
+            invocation_type=invocation_type,
+            log_type=log_type,
+            client_context=client_context,
+            read_timeout=read_timeout,
+            idempotent=idempotent,
+            response_stream=False,
+        )
+        try:
+            async with self._stream(request, read_timeout=read_timeout) as response:
+                yield StreamingInvokeResponse(response)
+        finally:
+            _close_body(request)
+
+    @asynccontextmanager
+    async def invoke_with_response_stream(
+        self,
+        function_name: str,
+        *,
+        payload: Payload = None,
+        qualifier: str | None = None,
+        invocation_type: InvocationType = InvocationType.REQUEST_RESPONSE,
+        log_type: LogType = LogType.NONE,
+        client_context: Mapping[str, Any] | None = None,
+        read_timeout: float | None = None,
+        idempotent: bool = False,
+    ) -> AsyncIterator[ResponseStream]:
+        """Invoke a response-streaming function: iterate the result for the bytes of each
+        chunk the function streams; then ``.complete`` says how it ended.
+
+        ``invocation_type`` is ``REQUEST_RESPONSE`` or ``DRY_RUN``. Retries as :meth:`invoke`.
+        A stream that ends without its ``InvokeComplete`` raises
+        :class:`IncompleteStreamError`; leaving the block early releases the connection.
+
+        Example::
+
+            async with client.invoke_with_response_stream("my-fn", qualifier="live") as stream:
+                async for chunk in stream:
+                    sink.write(chunk)
+            if stream.complete and stream.complete.error_code:
+                ...
+        """
+        request = await self._invoke_request(
+            function_name,
+            payload=payload,
+            qualifier=qualifier,
+            invocation_type=invocation_type,
+            log_type=log_type,
+            client_context=client_context,
+            read_timeout=read_timeout,
+            idempotent=idempotent,
+            response_stream=True,
+        )
+        try:
+            async with self._stream(request, read_timeout=read_timeout) as response:
+                yield ResponseStream(response)
+        finally:
+            _close_body(request)
+
+
+def _close_body(request: protocol.HttpRequest) -> None:
+    if isinstance(request.body, FileBody):
+        request.body.close()

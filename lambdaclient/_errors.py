@@ -7,6 +7,9 @@ __all__ = [
     "ConnectError",
     "ConnectTimeoutError",
     "CredentialsError",
+    "EventStreamError",
+    "FunctionError",
+    "IncompleteStreamError",
     "InvalidParameterValueError",
     "LambdaError",
     "PaginationError",
@@ -64,6 +67,47 @@ class ResponseParseError(LambdaError):
         super().__init__(message)
         self.status = status
         self.request_id = request_id
+
+
+class FunctionError(LambdaError):
+    """The function ran and failed: raised by ``InvokeResult.raise_for_function_error()``.
+
+    ``error_type`` and ``error_message`` come from the payload the runtime sent (for an
+    unhandled exception, its class and message); ``stack_trace`` is its lines, if sent;
+    ``executed_version`` is the version that failed.
+    """
+
+    def __init__(
+        self,
+        error_type: str,
+        error_message: str,
+        stack_trace: list[str] | None,
+        executed_version: str | None,
+    ) -> None:
+        where = f" in version {executed_version}" if executed_version else ""
+        super().__init__(f"{error_type}{where}: {error_message}" if error_message else error_type)
+        self.error_type = error_type
+        self.error_message = error_message
+        self.stack_trace = stack_trace
+        self.executed_version = executed_version
+
+
+class EventStreamError(LambdaError):
+    """A response stream could not be read to its end.
+
+    Raised for a frame that fails its checksum or is malformed, or for an ``exception`` or
+    ``error`` event from the service; ``code`` and ``message`` say which.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
+
+
+class IncompleteStreamError(EventStreamError):
+    """A response stream ended before its ``InvokeComplete`` event, so the response may be
+    cut short; it is never passed off as complete."""
 
 
 class TransportError(LambdaError):

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import enum
+import json
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 import attrs
 
-__all__ = ["AliasConfiguration", "AliasPage", "RoutingConfig"]
+from ._errors import FunctionError
+
+__all__ = [
+    "AliasConfiguration",
+    "AliasPage",
+    "InvocationType",
+    "InvokeComplete",
+    "InvokeResult",
+    "LogType",
+    "RoutingConfig",
+    "function_error_from_payload",
+]
 
 
 def _frozen_weights(weights: Mapping[str, float]) -> Mapping[str, float]:
@@ -55,3 +69,103 @@ class AliasPage:
 
     aliases: tuple[AliasConfiguration, ...]
     next_marker: str | None
+
+
+class InvocationType(enum.StrEnum):
+    """How Lambda runs an invocation.
+
+    ``REQUEST_RESPONSE`` waits for the function and returns its payload (HTTP 200);
+    ``EVENT`` queues it and returns at once (202, empty payload); ``DRY_RUN`` only checks that
+    the caller may invoke the function (204).
+    """
+
+    REQUEST_RESPONSE = "RequestResponse"
+    EVENT = "Event"
+    DRY_RUN = "DryRun"
+
+
+class LogType(enum.StrEnum):
+    """``TAIL`` returns the last 4 KB of the invocation's log (synchronous invokes only)."""
+
+    NONE = "None"
+    TAIL = "Tail"
+
+
+def _payload_repr(payload: bytes) -> str:
+    # Payloads can hold anything a function returns, secrets included: show only the size.
+    return f"<{len(payload)} bytes>"
+
+
+@attrs.frozen(slots=True)
+class InvokeResult:
+    """What an invocation returned.
+
+    ``status_code`` is 200, 202 (``EVENT``) or 204 (``DRY_RUN``). ``executed_version`` is the
+    version that ran, which is how a caller sees where a weighted alias sent it.
+    ``function_error`` is set when the function failed (AWS still answers 200; the payload
+    then describes the error, see :meth:`raise_for_function_error`). ``log_result`` is the
+    decoded log tail, with ``log_type=LogType.TAIL``.
+
+    Example::
+
+        result = await client.invoke("my-fn", payload={"order": 42}, qualifier="live")
+        result.raise_for_function_error()
+        print(result.executed_version, result.json())
+    """
+
+    status_code: int
+    payload: bytes = attrs.field(repr=_payload_repr)
+    executed_version: str | None
+    function_error: str | None
+    log_result: str | None
+    request_id: str | None
+
+    def json(self) -> Any:
+        """The payload decoded as JSON. Raises ``ValueError`` if it is not JSON."""
+        return json.loads(self.payload)
+
+    def raise_for_function_error(self) -> None:
+        """Raise :class:`~lambdaclient.errors.FunctionError` if the function failed."""
+        if self.function_error is not None:
+            raise function_error_from_payload(
+                self.function_error, self.payload, self.executed_version
+            )
+
+
+@attrs.frozen(slots=True)
+class InvokeComplete:
+    """The last event of a response stream: how the invocation ended.
+
+    ``error_code`` (e.g. ``"Unhandled"``) and ``error_details`` are set when the function
+    failed mid-stream; ``log_result`` is the decoded log tail with ``log_type=LogType.TAIL``.
+    """
+
+    error_code: str | None
+    error_details: str | None
+    log_result: str | None
+
+
+def function_error_from_payload(
+    function_error: str, payload: bytes, executed_version: str | None
+) -> FunctionError:
+    """The :class:`FunctionError` a failed invocation's payload describes.
+
+    Lambda's runtimes send ``{"errorType", "errorMessage", "stackTrace"}`` (some ``"trace"``);
+    a payload that is not such an object still gives an error, typed by the
+    ``X-Amz-Function-Error`` header.
+    """
+    try:
+        data = json.loads(payload) if payload else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return FunctionError(function_error, "", None, executed_version)
+    error_type = data.get("errorType")
+    message = data.get("errorMessage")
+    trace = data.get("stackTrace", data.get("trace"))
+    return FunctionError(
+        error_type if isinstance(error_type, str) else function_error,
+        message if isinstance(message, str) else "",
+        [str(line) for line in trace] if isinstance(trace, list) else None,
+        executed_version,
+    )

@@ -17,7 +17,16 @@ from urllib.parse import quote
 import attrs
 
 from ._errors import ResponseParseError, ServiceError, TooManyRequestsError, service_error_class
-from ._models import AliasConfiguration, AliasPage, RoutingConfig
+from ._eventstream import decode_log
+from ._models import (
+    AliasConfiguration,
+    AliasPage,
+    InvocationType,
+    InvokeResult,
+    LogType,
+    RoutingConfig,
+)
+from ._payload import Body
 from ._sigv4 import EMPTY_SHA256
 from ._wire import converter, structure
 
@@ -27,11 +36,13 @@ __all__ = [
     "build_create_alias",
     "build_delete_alias",
     "build_get_alias",
+    "build_invoke",
     "build_list_aliases",
     "build_update_alias",
     "parse_alias",
     "parse_alias_page",
     "parse_error",
+    "parse_invoke",
     "request_id",
 ]
 
@@ -56,7 +67,7 @@ class HttpRequest:
     path: str
     query: str
     headers: Mapping[str, str]
-    body: bytes
+    body: Body
     body_sha256: str
     idempotency: Idempotency
 
@@ -208,6 +219,64 @@ def build_list_aliases(
     )
 
 
+def build_invoke(
+    function_name: str,
+    *,
+    body: Body,
+    body_sha256: str,
+    qualifier: str | None,
+    invocation_type: InvocationType,
+    log_type: LogType,
+    client_context: str | None,
+    idempotent: bool,
+    response_stream: bool = False,
+) -> HttpRequest:
+    """Invoke (``POST /2015-03-31/functions/{FunctionName}/invocations``) or, with
+    ``response_stream``, InvokeWithResponseStream
+    (``POST /2021-11-15/functions/{FunctionName}/response-streaming-invocations``).
+
+    ``client_context`` is already base64. The body is sent with no Content-Type, as botocore
+    sends it. Unless the caller says the function is ``idempotent``, an invocation is
+    retried only when it cannot have run.
+    """
+    headers: dict[str, str] = {}
+    # Defaults are left to the service, as botocore leaves them.
+    if invocation_type is not InvocationType.REQUEST_RESPONSE:
+        headers["X-Amz-Invocation-Type"] = invocation_type.value
+    if log_type is not LogType.NONE:
+        headers["X-Amz-Log-Type"] = log_type.value
+    if client_context is not None:
+        headers["X-Amz-Client-Context"] = client_context
+    if response_stream:
+        operation = "InvokeWithResponseStream"
+        path = f"/2021-11-15/functions/{_label(function_name)}/response-streaming-invocations"
+    else:
+        operation = "Invoke"
+        path = f"{_FUNCTIONS}{_label(function_name)}/invocations"
+    return HttpRequest(
+        operation,
+        "POST",
+        path,
+        _query({"Qualifier": qualifier}),
+        headers,
+        body,
+        body_sha256,
+        Idempotency.READ if idempotent else Idempotency.WRITE,
+    )
+
+
+def parse_invoke(status: int, headers: Mapping[str, str], body: bytes) -> InvokeResult:
+    """Invoke: the status, the payload and the ``X-Amz-*`` headers."""
+    return InvokeResult(
+        status,
+        body,
+        headers.get("X-Amz-Executed-Version"),
+        headers.get("X-Amz-Function-Error"),
+        decode_log(headers.get("X-Amz-Log-Result")),
+        request_id(headers),
+    )
+
+
 def request_id(headers: Mapping[str, str]) -> str | None:
     """The ``x-amzn-RequestId`` of a response (headers must be case-insensitive)."""
     return headers.get("x-amzn-RequestId")
@@ -218,7 +287,7 @@ def _json_body(status: int, headers: Mapping[str, str], body: bytes) -> object:
     # content type is not part of the contract.
     try:
         return json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise ResponseParseError(
             f"response body is not JSON ({len(body)} bytes)",
             status=status,
@@ -262,7 +331,7 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Service
     HTML error page from a proxy, an empty 503) still gives a ServiceError for the status."""
     try:
         data = json.loads(body) if body else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         data = {}
     if not isinstance(data, dict):
         data = {}

@@ -6,15 +6,24 @@ aiohttp's exceptions are turned into ours here and nowhere else, so the rest of 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 
 import aiohttp
 import attrs
 from yarl import URL
 
-from ._errors import ConnectError, ConnectTimeoutError, RequestTimeoutError, TransportError
+from ._errors import (
+    ConnectError,
+    ConnectTimeoutError,
+    LambdaError,
+    RequestTimeoutError,
+    TransportError,
+)
+from ._payload import Body, FileBody
 
-__all__ = ["HttpResponse", "Transport"]
+__all__ = ["HttpResponse", "StreamedResponse", "Transport"]
 
 
 @attrs.frozen(slots=True)
@@ -24,6 +33,46 @@ class HttpResponse:
     status: int
     headers: Mapping[str, str]
     body: bytes
+
+
+def _translate(exc: Exception, method: str, url: str) -> LambdaError:
+    where = f"{method} {url.split('?', 1)[0]}"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return ConnectTimeoutError(f"timed out connecting for {where}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(f"cannot connect to {exc.host}:{exc.port}: {exc.os_error}")
+    if isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
+        return RequestTimeoutError(f"timed out waiting for the response to {where}")
+    return TransportError(f"{where}: {type(exc).__name__}: {exc}")
+
+
+class StreamedResponse:
+    """A response whose headers have arrived and whose body is read as it comes."""
+
+    __slots__ = ("_method", "_response", "_url", "headers", "status")
+
+    def __init__(self, response: aiohttp.ClientResponse, method: str, url: str) -> None:
+        self._response = response
+        self._method = method
+        self._url = url
+        self.status = response.status
+        self.headers: Mapping[str, str] = response.headers
+
+    async def read(self) -> bytes:
+        """The rest of the body."""
+        try:
+            return await self._response.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _translate(exc, self._method, self._url) from exc
+
+    async def iter_chunks(self) -> AsyncIterator[bytes]:
+        """The body in chunks as they arrive, never held whole."""
+        content = self._response.content
+        try:
+            async for chunk, _ in content.iter_chunks():
+                yield chunk
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _translate(exc, self._method, self._url) from exc
 
 
 class Transport:
@@ -43,11 +92,16 @@ class Transport:
     ) -> None:
         self._session = session
         self._owns_session = session is None
+        self._connect_timeout = connect_timeout
+        self._timeout = self._timeout_for(read_timeout)
+
+    def _timeout_for(self, read_timeout: float) -> aiohttp.ClientTimeout:
         # sock_connect rather than connect: time spent waiting for a free pooled connection
         # is not a connect timeout, or a busy pool would fail calls that never tried to
-        # connect. No total timeout: a read timeout between bytes bounds a stalled server.
-        self._timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=connect_timeout, sock_read=read_timeout
+        # connect. No total timeout: a read timeout between bytes bounds a stalled server,
+        # while a long stream that keeps flowing is never cut.
+        return aiohttp.ClientTimeout(
+            total=None, sock_connect=self._connect_timeout, sock_read=read_timeout
         )
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -57,29 +111,51 @@ class Transport:
             )
         return self._session
 
-    async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes
-    ) -> HttpResponse:
-        """Send one request and read the whole response, or raise a :class:`TransportError`."""
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: Body,
+        *,
+        read_timeout: float | None = None,
+    ) -> AsyncIterator[StreamedResponse]:
+        """Send a request and give its response once the headers are in; the connection is
+        released when the block is left, however it is left. ``read_timeout`` overrides the
+        transport's for this request."""
         session = self._get_session()
+        if isinstance(body, FileBody):
+            # Content-Length is known from hashing, so the body is not sent chunked.
+            headers = {**headers, "Content-Length": str(body.length)}
+            data: object = body.chunks()
+        else:
+            data = body or None
         try:
             async with session.request(
                 method,
                 URL(url, encoded=True),  # already percent-encoded; re-quoting would break signing
                 headers=headers,
-                data=body or None,
-                timeout=self._timeout,
+                data=data,
+                timeout=self._timeout if read_timeout is None else self._timeout_for(read_timeout),
                 allow_redirects=False,
             ) as response:
-                return HttpResponse(response.status, response.headers, await response.read())
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise ConnectTimeoutError(f"timed out connecting to {url.split('?', 1)[0]}") from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise ConnectError(f"cannot connect to {exc.host}:{exc.port}: {exc.os_error}") from exc
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise RequestTimeoutError(f"timed out waiting for the response to {method}") from exc
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+                yield StreamedResponse(response, method, url)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _translate(exc, method, url) from exc
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: Body,
+        *,
+        read_timeout: float | None = None,
+    ) -> HttpResponse:
+        """Send one request and read the whole response, or raise a :class:`TransportError`."""
+        async with self.stream(method, url, headers, body, read_timeout=read_timeout) as response:
+            return HttpResponse(response.status, response.headers, await response.read())
 
     async def close(self) -> None:
         """Close the session if this transport created it."""

@@ -7,20 +7,30 @@ The patterns are the model's (``botocore/data/lambda/2015-03-31``), matched whol
 
 from __future__ import annotations
 
+import base64
+import enum
+import json
 import math
 import re
+from collections.abc import Mapping
+from typing import TypeVar
 
 from ._errors import ValidationError
 from ._models import RoutingConfig
 
+E = TypeVar("E", bound=enum.Enum)
+
 __all__ = [
     "check_alias_name",
+    "check_enum",
     "check_description",
     "check_function_name",
     "check_function_version",
     "check_optional_str",
     "check_page_size",
+    "check_qualifier",
     "check_routing_config",
+    "encode_client_context",
 ]
 
 _FUNCTION_NAME = re.compile(
@@ -28,6 +38,12 @@ _FUNCTION_NAME = re.compile(
     r"(\d{12}:)?(function:)?(?P<name>[a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?",
     re.ASCII,  # \d must not match non-ASCII digits
 )
+_NAMESPACED_FUNCTION_NAME = re.compile(
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+    r"(\d{12}:)?(function:)?(?P<name>[a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?",
+    re.ASCII,
+)
+_QUALIFIER = re.compile(r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+")
 _ALIAS = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
 _VERSION_WITH_LATEST_PUBLISHED = re.compile(r"(\$LATEST(\.PUBLISHED)?|[0-9]+)")
 _ADDITIONAL_VERSION = re.compile(r"[0-9]+")
@@ -35,6 +51,10 @@ _ADDITIONAL_VERSION = re.compile(r"[0-9]+")
 # "The length constraint applies only to the full ARN. If you specify only the function name,
 # it is limited to 64 characters." (service model)
 _MAX_FUNCTION_NAME = 140
+_MAX_NAMESPACED_FUNCTION_NAME = 256
+_MAX_QUALIFIER = 128
+# "The maximum size of the client context is 3,583 bytes" (Invoke documentation), base64.
+MAX_CLIENT_CONTEXT = 3583
 _MAX_BARE_FUNCTION_NAME = 64
 _MAX_ALIAS = 128
 _MAX_VERSION = 1024
@@ -45,19 +65,31 @@ MAX_PAGE_SIZE = 10_000
 def _string(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be a str, not {type(value).__name__}", field=field)
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:  # a lone surrogate, e.g. from os.fsdecode
+            raise ValidationError(f"{field} is not valid Unicode text", field=field) from None
     return value
 
 
-def check_function_name(value: object, field: str = "function_name") -> str:
-    """A function name, a partial ARN or a full ARN, optionally with a qualifier."""
+def check_function_name(
+    value: object, field: str = "function_name", *, namespaced: bool = False
+) -> str:
+    """A function name, a partial ARN or a full ARN, optionally with a qualifier.
+
+    ``namespaced`` is the invoke form (``NamespacedFunctionName``): up to 256 characters, with
+    '.' allowed in the name and ``$LATEST.PUBLISHED`` as a qualifier.
+    """
     name = _string(value, field)
     if not name:
         raise ValidationError(f"{field} must not be empty", field=field)
-    if len(name) > _MAX_FUNCTION_NAME:
+    limit = _MAX_NAMESPACED_FUNCTION_NAME if namespaced else _MAX_FUNCTION_NAME
+    if len(name) > limit:
         raise ValidationError(
-            f"{field} is {len(name)} characters; the maximum is {_MAX_FUNCTION_NAME}", field=field
+            f"{field} is {len(name)} characters; the maximum is {limit}", field=field
         )
-    match = _FUNCTION_NAME.fullmatch(name)
+    match = (_NAMESPACED_FUNCTION_NAME if namespaced else _FUNCTION_NAME).fullmatch(name)
     if match is None:
         raise ValidationError(
             f"{field} {name!r} is not a function name, partial ARN or function ARN", field=field
@@ -91,6 +123,48 @@ def check_function_version(value: object, field: str = "function_version") -> st
             field=field,
         )
     return version
+
+
+def check_qualifier(value: object, field: str = "qualifier") -> str | None:
+    """None, or a version, an alias, ``$LATEST`` or ``$LATEST.PUBLISHED``."""
+    if value is None:
+        return None
+    qualifier = _string(value, field)
+    if not 1 <= len(qualifier) <= _MAX_QUALIFIER or _QUALIFIER.fullmatch(qualifier) is None:
+        raise ValidationError(
+            f"{field} {qualifier!r} is not a version, an alias or '$LATEST'", field=field
+        )
+    return qualifier
+
+
+def encode_client_context(value: object, field: str = "client_context") -> str | None:
+    """None, or a mapping as the base64 JSON Lambda passes to the function (at most 3,583
+    bytes once encoded)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"{field} must be a mapping, not {type(value).__name__}", field=field)
+    try:
+        encoded = base64.b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{field} is not JSON-serialisable: {exc}", field=field) from exc
+    if len(encoded) > MAX_CLIENT_CONTEXT:
+        raise ValidationError(
+            f"{field} is {len(encoded)} bytes encoded; the maximum is {MAX_CLIENT_CONTEXT}",
+            field=field,
+        )
+    return encoded
+
+
+def check_enum(value: object, enum_type: type[E], field: str) -> E:
+    """A member of ``enum_type`` (or its value)."""
+    try:
+        return enum_type(value)
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in enum_type)
+        raise ValidationError(
+            f"{field} must be one of {allowed}, not {value!r}", field=field
+        ) from None
 
 
 def check_description(value: object, field: str = "description") -> str:

@@ -8,6 +8,9 @@
     ├── ClientClosedError               a call was made after the client was closed
     ├── PaginationError                 a server repeated a pagination marker
     ├── ResponseParseError              a response that is not what AWS sends
+    ├── FunctionError                   the function ran and failed (raise_for_function_error)
+    ├── EventStreamError                a response stream broke: bad frame, or an error event
+    │   └── IncompleteStreamError       the stream ended before its InvokeComplete event
     ├── TransportError                  the request did not get an HTTP response
     │   ├── ConnectError                the connection could not be made (nothing was sent)
     │   │   └── ConnectTimeoutError     connecting timed out (also a RequestTimeoutError)
@@ -26,6 +29,9 @@ from ._errors import (
     ConnectError,
     ConnectTimeoutError,
     CredentialsError,
+    EventStreamError,
+    FunctionError,
+    IncompleteStreamError,
     InvalidParameterValueError,
     LambdaError,
     PaginationError,
@@ -46,6 +52,9 @@ __all__ = [
     "ConnectError",
     "ConnectTimeoutError",
     "CredentialsError",
+    "EventStreamError",
+    "FunctionError",
+    "IncompleteStreamError",
     "InvalidParameterValueError",
     "LambdaError",
     "PaginationError",
