@@ -41,11 +41,13 @@ def test_every_error_is_in_the_documented_tree() -> None:
 
 
 def test_operation_arguments_are_positional_or_keyword_then_keyword_only() -> None:
-    for name in ("create_alias", "get_alias", "update_alias", "delete_alias", "list_aliases"):
+    function_only = {"list_aliases", "invoke", "invoke_stream", "invoke_with_response_stream"}
+    alias_operations = {"create_alias", "get_alias", "update_alias", "delete_alias"}
+    for name in sorted(function_only | alias_operations):
         parameters = list(inspect.signature(getattr(LambdaClient, name)).parameters.values())[1:]
         positional = [p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
         rest = {p.kind for p in parameters if p.kind is not p.POSITIONAL_OR_KEYWORD}
-        expected = ["function_name"] if name == "list_aliases" else ["function_name", "name"]
+        expected = ["function_name"] if name in function_only else ["function_name", "name"]
         assert positional == expected, name
         assert rest <= {inspect.Parameter.KEYWORD_ONLY}, name
 

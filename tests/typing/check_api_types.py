@@ -9,9 +9,15 @@ from lambdaclient import (
     AliasConfiguration,
     AliasPage,
     Credentials,
+    InvocationType,
+    InvokeComplete,
+    InvokeResult,
     LambdaClient,
+    LogType,
+    ResponseStream,
     RoutingConfig,
     ServiceError,
+    StreamingInvokeResponse,
     TooManyRequestsError,
 )
 from lambdaclient.errors import LambdaError, PreconditionFailedError, ValidationError
@@ -41,6 +47,32 @@ async def aliases(client: LambdaClient) -> None:
         assert_type(page, AliasPage)
         assert_type(page.aliases, tuple[AliasConfiguration, ...])
         assert_type(page.next_marker, str | None)
+
+
+async def invoking(client: LambdaClient) -> None:
+    result = await client.invoke(
+        "my-fn", payload={"order": 42}, qualifier="live", log_type=LogType.TAIL
+    )
+    assert_type(result, InvokeResult)
+    assert_type(result.payload, bytes)
+    assert_type(result.status_code, int)
+    assert_type(result.executed_version, str | None)
+    assert_type(result.function_error, str | None)
+    assert_type(result.log_result, str | None)
+    assert_type(result.raise_for_function_error(), None)
+    await client.invoke("my-fn", payload=b"raw", invocation_type=InvocationType.EVENT)
+
+    async with client.invoke_stream("my-fn", payload="text") as response:
+        assert_type(response, StreamingInvokeResponse)
+        assert_type(response.executed_version, str | None)
+        async for chunk in response.iter_chunks():
+            assert_type(chunk, bytes)
+
+    async with client.invoke_with_response_stream("my-fn", payload=[1, 2]) as stream:
+        assert_type(stream, ResponseStream)
+        async for part in stream:
+            assert_type(part, bytes)
+    assert_type(stream.complete, InvokeComplete | None)
 
 
 def errors(error: ServiceError, throttled: TooManyRequestsError) -> None:
