@@ -10,8 +10,6 @@ Example::
                                   revision_id=alias.revision_id)
 """
 
-from importlib.metadata import version as _version
-
 from ._client import AliasPaginator, LambdaClient
 from ._credentials import Credentials
 from ._models import (
@@ -24,6 +22,7 @@ from ._models import (
     RoutingConfig,
 )
 from ._streams import ResponseStream, StreamingInvokeResponse
+from ._version import __version__
 from .errors import (
     ClientClosedError,
     ConnectError,
@@ -46,8 +45,6 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-
-__version__ = _version("lambdaclient")
 
 __all__ = [
     "AliasConfiguration",

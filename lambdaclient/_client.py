@@ -31,6 +31,7 @@ from ._retry import RetryQuota, is_retryable, retry_delay
 from ._sigv4 import SigV4Signer
 from ._streams import ResponseStream, StreamingInvokeResponse
 from ._transport import HttpResponse, StreamedResponse, Transport
+from ._version import __version__
 
 if TYPE_CHECKING:
     import aiohttp
@@ -44,7 +45,7 @@ T = TypeVar("T")
 AliasPaginator = Paginator[AliasPage, AliasConfiguration]
 """What :meth:`LambdaClient.list_aliases` returns: aliases as an async iterator, and .pages()."""
 
-_USER_AGENT = "lambdaclient/0.1"
+_USER_AGENT = f"lambdaclient/{__version__}"
 
 
 def _positive(value: object, field: str) -> float:
@@ -104,7 +105,7 @@ class LambdaClient:
                 " in the profile",
                 field="region",
             )
-        self.region = resolved_region
+        self._region = resolved_region
         self._endpoint = resolve_endpoint(
             resolved_region,
             endpoint_url=endpoint_url,
@@ -126,6 +127,11 @@ class LambdaClient:
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._random: Callable[[], float] = random.random
         self._now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    @property
+    def region(self) -> str:
+        """The region requests are signed for."""
+        return self._region
 
     @property
     def endpoint_url(self) -> str:

@@ -156,7 +156,7 @@ def function_error_from_payload(
     """
     try:
         data = json.loads(payload) if payload else None
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
         return FunctionError(function_error, "", None, executed_version)

@@ -93,8 +93,10 @@ def encode_payload(payload: Payload) -> bytes:
     if isinstance(payload, str):
         return payload.encode()
     try:
-        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    except (TypeError, ValueError) as exc:
+        return json.dumps(
+            payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ValidationError(
             f"payload of type {type(payload).__name__} is not bytes, str, a binary file, an"
             f" async iterable of bytes or JSON-serialisable: {exc}",
@@ -103,6 +105,8 @@ def encode_payload(payload: Payload) -> bytes:
 
 
 def _hash_file(file: IO[bytes]) -> tuple[int, int, str]:
+    if not isinstance(file.read(0), bytes):
+        raise ValidationError("payload file must be opened in binary mode", field="payload")
     start = file.tell()
     digest = hashlib.sha256()
     length = 0

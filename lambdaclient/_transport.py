@@ -25,6 +25,8 @@ from ._payload import Body, FileBody
 
 __all__ = ["HttpResponse", "StreamedResponse", "Transport"]
 
+_NO_AUTO_CONTENT_TYPE = ("Content-Type",)
+
 
 @attrs.frozen(slots=True)
 class HttpResponse:
@@ -138,6 +140,9 @@ class Transport:
                 headers=headers,
                 data=data,
                 timeout=self._timeout if read_timeout is None else self._timeout_for(read_timeout),
+                # aiohttp would label a bytes body application/octet-stream; Lambda's invoke
+                # bodies go without one, as botocore sends them. JSON requests set their own.
+                skip_auto_headers=_NO_AUTO_CONTENT_TYPE,
                 allow_redirects=False,
             ) as response:
                 yield StreamedResponse(response, method, url)

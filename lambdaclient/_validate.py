@@ -145,8 +145,9 @@ def encode_client_context(value: object, field: str = "client_context") -> str |
     if not isinstance(value, Mapping):
         raise ValidationError(f"{field} must be a mapping, not {type(value).__name__}", field=field)
     try:
-        encoded = base64.b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
-    except (TypeError, ValueError) as exc:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        encoded = base64.b64encode(text.encode()).decode()
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ValidationError(f"{field} is not JSON-serialisable: {exc}", field=field) from exc
     if len(encoded) > MAX_CLIENT_CONTEXT:
         raise ValidationError(

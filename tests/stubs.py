@@ -14,7 +14,11 @@ STUBS = Path(__file__).resolve().parent.parent / "stubs"
 
 @attrs.frozen
 class Stub:
-    """One canned response: what the model calls it and what goes on the wire."""
+    """One canned response: what the model calls it and what goes on the wire.
+
+    ``body`` is the decoded JSON body (None for an empty one). ``body_text`` is set instead
+    for a body that is not JSON (an Invoke payload can be anything); ``body`` is then None.
+    """
 
     path: Path
     operation: str
@@ -22,9 +26,13 @@ class Stub:
     status: int
     headers: CIMultiDictProxy[str]
     body: Any
+    body_text: str | None = None
 
     @property
     def body_bytes(self) -> bytes:
+        """The body as sent."""
+        if self.body_text is not None:
+            return self.body_text.encode()
         return b"" if self.body is None else json.dumps(self.body).encode()
 
 
@@ -40,11 +48,18 @@ def every() -> list[Stub]:
 
 def _read(path: Path) -> Stub:
     doc = json.loads(path.read_text())
+    # Exactly one of the two, so a stub cannot say one body and send another.
+    if ("body" in doc) == ("body_text" in doc):
+        raise ValueError(f"{path}: a stub has either 'body' or 'body_text'")
+    body_text = doc.get("body_text")
+    if body_text is not None and not isinstance(body_text, str):
+        raise ValueError(f"{path}: 'body_text' must be a string")
     return Stub(
         path,
         doc["operation"],
         doc["shape"],
         doc["status"],
         CIMultiDictProxy(CIMultiDict(doc["headers"])),
-        doc["body"],
+        doc.get("body"),
+        body_text,
     )

@@ -5,19 +5,29 @@ client drift with it. Each stub is held to the model twice: by a strict validato
 (status, declared errors, ``x-amzn-ErrorType``, and the body's and header members' types and
 constraints), and by botocore's own rest-json parser, which is lenient about types but is what
 boto3 runs on the same bytes. Negative cases at the end show the checks fail on drift.
+
+Invoke's output is not a JSON structure: its body is the function's raw payload (the output
+shape's blob ``payload`` member) and its other members are the status code and ``X-Amz-*``
+headers, so such a body is checked as bytes, not against the shape.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import functools
+import io
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import attrs
 import botocore.awsrequest
+import botocore.eventstream
 import botocore.parsers
+import botocore.response
 import botocore.session
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -25,7 +35,27 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from tests import stubs
 
 # The operations lambdaclient implements; each needs a success and an error stub to replay.
-IMPLEMENTED = ("CreateAlias", "GetAlias", "UpdateAlias", "DeleteAlias", "ListAliases")
+IMPLEMENTED = (
+    "CreateAlias",
+    "GetAlias",
+    "UpdateAlias",
+    "DeleteAlias",
+    "ListAliases",
+    "Invoke",
+    "InvokeWithResponseStream",
+)
+
+# The model gives each operation one ``responseCode`` (200 for both invokes), but an
+# invocation's status follows its InvocationType: Invoke answers 202 for Event and 204 for
+# DryRun (lambda-wire.md §2.6), InvokeWithResponseStream 204 for DryRun (§2.7).
+EXTRA_SUCCESS_STATUSES: dict[str, tuple[int, ...]] = {
+    "Invoke": (202, 204),
+    "InvokeWithResponseStream": (204,),
+}
+
+# The model types X-Amz-Log-Result as a plain string; Lambda sends the log tail base64-encoded
+# (lambda-wire.md §2.6), and clients decode it.
+BASE64_HEADERS = frozenset({"x-amz-log-result"})
 
 # Output patterns are not checked in general: AWS returns values (``$LATEST.PUBLISHED``) that
 # the model's output patterns reject. These two are stable, and the client keys on them.
@@ -54,6 +84,13 @@ def location(member: Any) -> str | None:
     """Where a member travels: None for the JSON body, else header/headers/uri/querystring/..."""
     where: str | None = member.serialization.get("location")
     return where
+
+
+def payload_member(shape: Any) -> Any | None:
+    """The member an output carries as its whole body (Invoke's ``Payload``), if any."""
+    if shape is None or "payload" not in shape.serialization:
+        return None
+    return shape.members[shape.serialization["payload"]]
 
 
 def mismatch(shape: Any, value: object, path: str = "$") -> str | None:
@@ -204,9 +241,13 @@ def check_stub(stub: stubs.Stub) -> None:
     else:
         pytest.fail(f"status {stub.status} is neither a success nor an error")
 
+    payload = payload_member(shape)
     if stub.shape is None:
-        assert stub.body is None, f"{stub.operation} returns no body, but the stub has one"
+        assert stub.body_bytes == b"", f"{stub.operation} returns no body, but the stub has one"
+    elif payload is not None:
+        _check_payload(stub, payload)
     else:
+        assert stub.body_text is None, f"{stub.shape} is a JSON body, not text"
         found = mismatch(shape, stub.body)
         assert found is None, f"body does not fit {stub.shape}: {found}"
     _check_header_members(stub, shape)
@@ -219,8 +260,9 @@ def check_stub(stub: stubs.Stub) -> None:
 
 def _check_success(stub: stubs.Stub, operation: Any) -> Any:
     response_code: int = operation.http.get("responseCode", 200)
-    assert stub.status == response_code, (
-        f"{stub.operation} succeeds with {response_code}, not {stub.status}"
+    statuses = (response_code, *EXTRA_SUCCESS_STATUSES.get(stub.operation, ()))
+    assert stub.status in statuses, (
+        f"{stub.operation} succeeds with {' or '.join(map(str, statuses))}, not {stub.status}"
     )
     assert "x-amzn-ErrorType" not in stub.headers, "a success names an error type"
     output = operation.output_shape
@@ -247,29 +289,59 @@ def _check_error(stub: stubs.Stub, operation: Any) -> Any:
     return shape
 
 
+def _check_payload(stub: stubs.Stub, member: Any) -> None:
+    """A body that is one member: raw bytes for a blob, frames for an event stream."""
+    if member.serialization.get("eventstream"):
+        # Event-stream frames are binary: a JSON stub can hold only the empty DryRun answer.
+        assert stub.status == 204, "an event stream cannot be written in a stub; only the 204 can"
+        assert stub.body_bytes == b"", "a DryRun's event stream is empty"
+        return
+    assert member.type_name == "blob", f"no check for a {member.type_name} payload"
+    if stub.status in {202, 204}:
+        # An Event (202) or DryRun (204) invocation runs nothing here and returns nothing.
+        assert stub.body_bytes == b"", f"a {stub.status} carries no payload"
+
+
 def _check_header_members(stub: stubs.Stub, shape: Any) -> None:
     members: dict[str, Any] = {} if shape is None else dict(shape.members)
+    declared: set[str] = set()
     for name, member in members.items():
         if location(member) != "header":
             continue
         header = wire_name(name, member)
+        declared.add(header.lower())
         if header in stub.headers:
-            found = header_mismatch(member, stub.headers[header], header)
+            raw = stub.headers[header]
+            found = header_mismatch(member, raw, header)
             assert found is None, f"{shape.name}.{name} does not fit: {found}"
+            if header.lower() in BASE64_HEADERS:
+                try:
+                    base64.b64decode(raw, validate=True)
+                except binascii.Error:
+                    raise AssertionError(f"header {header}: {raw!r} is not base64") from None
         else:
             assert name not in shape.required_members, f"required header {header} is missing"
+    # A misspelt X-Amz-* header would silently read as absent: a stub sends only modeled ones.
+    for header in stub.headers:
+        if header.lower().startswith("x-amz-"):
+            assert header.lower() in declared, (
+                f"header {header} is not a header member of {shape.name if shape else None}"
+            )
 
 
 def _check_with_botocore(stub: stubs.Stub, operation: Any) -> None:
     """botocore reads the stub as boto3 would: an independent oracle on the same bytes."""
     request_id = stub.headers["x-amzn-RequestId"]
     output = operation.output_shape
-    parsed = _botocore_parse(stub, output)
+    parsed = _botocore_parse(stub, output, operation)
     meta = parsed.pop("ResponseMetadata")
     assert meta["RequestId"] == request_id, f"botocore read request id {meta.get('RequestId')!r}"
     assert meta["HTTPStatusCode"] == stub.status
     if stub.status < 400:
-        _assert_all_read(stub, output, parsed)
+        if payload_member(output) is not None:
+            _assert_payload_read(stub, output, parsed)
+        else:
+            _assert_all_read(stub, output, parsed)
         return
 
     error = parsed["Error"]
@@ -285,15 +357,28 @@ def _check_with_botocore(stub: stubs.Stub, operation: Any) -> None:
     _assert_all_read(stub, error_shape, _botocore_parse(stub, error_shape))
 
 
-def _botocore_parse(stub: stubs.Stub, shape: Any) -> dict[str, Any]:
-    response = {
+def _botocore_parse(stub: stubs.Stub, shape: Any, operation: Any = None) -> dict[str, Any]:
+    body: object = stub.body_bytes
+    if operation is not None and stub.status < 400:
+        # As botocore's endpoint does: a streaming output's body is handed over unread, as a
+        # StreamingBody (Invoke) or the raw stream (an event stream, decoded lazily).
+        if operation.has_event_stream_output:
+            body = io.BytesIO(stub.body_bytes)
+        elif operation.has_streaming_output:
+            body = botocore.response.StreamingBody(
+                io.BytesIO(stub.body_bytes), len(stub.body_bytes)
+            )
+    response: dict[str, Any] = {
         "status_code": stub.status,
         # Not a plain dict: botocore looks headers up lower-cased ('x-amzn-errortype'), as on
         # the wire it gets a case-insensitive one; a plain dict hides x-amzn-ErrorType and
         # botocore falls back to the status as the error code.
         "headers": botocore.awsrequest.HeadersDict(dict(stub.headers)),
-        "body": stub.body_bytes,
+        "body": body,
     }
+    if operation is not None:
+        # botocore's endpoint passes this too; its event-stream reader needs the name.
+        response["context"] = {"operation_name": operation.name}
     parsed: dict[str, Any] = botocore.parsers.create_parser("rest-json").parse(response, shape)
     return parsed
 
@@ -309,6 +394,44 @@ def _assert_all_read(stub: stubs.Stub, shape: Any, parsed: dict[str, Any]) -> No
     }
     read = {wire_name(name, members[name]) for name in parsed}
     assert read == sent, f"botocore read {sorted(read)} of {sorted(sent)}"
+
+
+def _assert_payload_read(stub: stubs.Stub, shape: Any, parsed: dict[str, Any]) -> None:
+    """botocore read the status, every header member sent, and the body as the payload."""
+    members: dict[str, Any] = dict(shape.members)
+    payload_name: str = shape.serialization["payload"]
+    expected = {payload_name}
+    expected |= {name for name, member in members.items() if location(member) == "statusCode"}
+    expected |= {
+        name
+        for name, member in members.items()
+        if location(member) == "header" and wire_name(name, member) in stub.headers
+    }
+    assert set(parsed) == expected, f"botocore read {sorted(parsed)} of {sorted(expected)}"
+    for name in expected - {payload_name}:
+        member = members[name]
+        if location(member) == "statusCode":
+            assert parsed[name] == stub.status, f"botocore read {name} {parsed[name]!r}"
+        else:
+            header = stub.headers[wire_name(name, member)]
+            assert parsed[name] == header, f"botocore read {name} {parsed[name]!r}"
+    payload = parsed[payload_name]
+    if members[payload_name].serialization.get("eventstream"):
+        assert isinstance(payload, botocore.eventstream.EventStream), repr(payload)
+        return
+    assert _payload_bytes(payload) == stub.body_bytes, f"botocore read payload {payload!r}"
+
+
+def _payload_bytes(value: object) -> bytes:
+    # botocore hands a streaming payload over as a StreamingBody, but decodes a blob payload
+    # given as bytes to str: take either.
+    if isinstance(value, botocore.response.StreamingBody):
+        data: bytes = value.read()
+        return data
+    if isinstance(value, str):
+        return value.encode()
+    assert isinstance(value, bytes), f"botocore read the payload as {type(value).__name__}"
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -518,6 +641,66 @@ def _drifted_stubs() -> list[Any]:
             "Lambda errors carry a message",
             id="error-without-message",
         ),
+        pytest.param(
+            attrs.evolve(get_ok, body=None, body_text="{}"),
+            "AliasConfiguration is a JSON body, not text",
+            id="text-body-for-a-structure",
+        ),
+        *_drifted_invoke_stubs(),
+    ]
+
+
+def _drifted_invoke_stubs() -> list[Any]:
+    ok = stubs.load("Invoke", "200-ok")
+    tail = stubs.load("Invoke", "200-log-tail")
+    queued = stubs.load("Invoke", "202-event")
+    streamed_dry_run = stubs.load("InvokeWithResponseStream", "204-dry-run")
+    get_ok = stubs.load("GetAlias", "200-weighted")
+    return [
+        pytest.param(
+            attrs.evolve(ok, status=201),
+            "Invoke succeeds with 200 or 202 or 204, not 201",
+            id="invoke-wrong-2xx",
+        ),
+        # Only the invokes answer 202/204 beside their modeled 200.
+        pytest.param(
+            attrs.evolve(get_ok, status=202), "GetAlias succeeds with 200, not 202", id="get-202"
+        ),
+        pytest.param(
+            attrs.evolve(streamed_dry_run, status=202),
+            "InvokeWithResponseStream succeeds with 200 or 204, not 202",
+            id="stream-202",
+        ),
+        pytest.param(
+            attrs.evolve(queued, body={"queued": True}),
+            "a 202 carries no payload",
+            id="payload-on-event",
+        ),
+        pytest.param(
+            attrs.evolve(streamed_dry_run, status=200),
+            "an event stream cannot be written in a stub",
+            id="event-stream-body",
+        ),
+        pytest.param(
+            attrs.evolve(ok, shape="InvokeWithResponseStreamResponse"),
+            "Invoke returns InvocationResponse",
+            id="invoke-wrong-output-shape",
+        ),
+        pytest.param(
+            _with_headers(ok, X_Amz_Executed_Version=""),
+            "header X-Amz-Executed-Version: length 0 is below Version's min 1",
+            id="empty-executed-version",
+        ),
+        pytest.param(
+            _with_headers(tail, X_Amz_Log_Result="START RequestId: 1"),
+            "header X-Amz-Log-Result: 'START RequestId: 1' is not base64",
+            id="log-result-not-base64",
+        ),
+        pytest.param(
+            _with_headers(ok, X_Amz_Executed_Version=None, X_Amz_Executed_Versoin="2"),
+            "header X-Amz-Executed-Versoin is not a header member of InvocationResponse",
+            id="misspelt-header",
+        ),
     ]
 
 
@@ -525,3 +708,30 @@ def _drifted_stubs() -> list[Any]:
 def test_stub_check_catches_drift(stub: stubs.Stub, reason: str) -> None:
     with pytest.raises(AssertionError, match=re.escape(reason)):
         check_stub(stub)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        pytest.param({"body": None, "body_text": ""}, id="both"),
+        pytest.param({}, id="neither"),
+        pytest.param({"body_text": {"a": 1}}, id="text-not-a-string"),
+    ],
+)
+def test_a_stub_file_has_exactly_one_body(tmp_path: Path, doc: dict[str, Any]) -> None:
+    path = tmp_path / "200-case.json"
+    head = {"operation": "Invoke", "shape": "InvocationResponse", "status": 200, "headers": {}}
+    path.write_text(json.dumps({**head, **doc}))
+
+    with pytest.raises(ValueError, match="body_text"):
+        stubs._read(path)
+
+
+def test_a_text_body_is_sent_as_utf8_as_written() -> None:
+    stub = stubs.load("Invoke", "200-text")
+
+    assert stub.body is None
+    assert stub.body_text is not None
+    assert stub.body_bytes == stub.body_text.encode()
+    with pytest.raises(json.JSONDecodeError):  # the point of body_text: a non-JSON payload
+        json.loads(stub.body_bytes)
