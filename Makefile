@@ -31,6 +31,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/get_alias.py
+	$(PY) bench/invoke_memory.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
