@@ -95,8 +95,10 @@ class ResponseStream(AsyncIterator[bytes]):
         async for data in self._response.iter_chunks():
             for event in decoder.feed(data):
                 if isinstance(event, InvokeComplete):
+                    # The last event: done, even if the server is slow to end the body.
                     self._complete = event
-                elif event:
+                    return
+                if event:
                     yield event
         if self._complete is None:
             where = " in the middle of a frame" if decoder.pending else ""

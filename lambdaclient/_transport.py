@@ -134,7 +134,7 @@ class Transport:
         else:
             data = body or None
         try:
-            async with session.request(
+            response = await session.request(
                 method,
                 URL(url, encoded=True),  # already percent-encoded; re-quoting would break signing
                 headers=headers,
@@ -144,10 +144,15 @@ class Transport:
                 # bodies go without one, as botocore sends them. JSON requests set their own.
                 skip_auto_headers=_NO_AUTO_CONTENT_TYPE,
                 allow_redirects=False,
-            ) as response:
-                yield StreamedResponse(response, method, url)
+            )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, method, url) from exc
+        # Outside the try: what the caller's block raises is theirs, not a transport error.
+        try:
+            yield StreamedResponse(response, method, url)
+        finally:
+            # Back to the pool if the body was read to its end; closed otherwise.
+            response.release()
 
     async def request(
         self,
