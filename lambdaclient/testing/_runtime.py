@@ -1,0 +1,184 @@
+"""Running a registered handler as Lambda's Python runtime would: the event in, a context
+object, what it prints or logs captured for ``LogType=Tail``, and an exception turned into
+Lambda's ``{errorMessage, errorType, stackTrace}`` payload."""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import io
+import json
+import logging
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+import attrs
+
+__all__ = ["Invocation", "LambdaContext", "capture_output", "error_payload", "run_handler"]
+
+# Lambda returns the last 4 KB of the log with LogType=Tail.
+_LOG_TAIL_BYTES = 4096
+
+_current_log: contextvars.ContextVar[io.StringIO | None] = contextvars.ContextVar(
+    "lambdaclient_local_log", default=None
+)
+
+
+class _RoutedStream(io.TextIOBase):
+    """Stands in for sys.stdout/stderr: writes go to the running invocation's log when there
+    is one (a context variable, so concurrent invocations do not mix), else to the original."""
+
+    def __init__(self, original: TextIO) -> None:
+        self.original = original
+
+    def write(self, text: str) -> int:
+        log = _current_log.get()
+        if log is not None:
+            return log.write(text)
+        return self.original.write(text)
+
+    def flush(self) -> None:
+        self.original.flush()
+
+
+class _RoutedLogHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        log = _current_log.get()
+        if log is not None:
+            log.write(f"[{record.levelname}]\t{self.format(record)}\n")
+
+
+_installed = False
+
+
+def _install() -> None:
+    # Once per process: the streams are swapped for routers that fall through to the
+    # originals outside an invocation, so nothing else in the process notices.
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    sys.stdout = _RoutedStream(sys.stdout)
+    sys.stderr = _RoutedStream(sys.stderr)
+    logging.getLogger().addHandler(_RoutedLogHandler())
+
+
+@contextmanager
+def capture_output() -> Any:
+    """Collect what the code run inside prints or logs."""
+    _install()
+    log = io.StringIO()
+    token = _current_log.set(log)
+    try:
+        yield log
+    finally:
+        _current_log.reset(token)
+
+
+@attrs.define
+class LambdaContext:
+    """The ``context`` a handler receives, with the attributes of Lambda's Python runtime."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    client_context: Any
+    identity: Any = None
+    deadline: float = 0.0
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@attrs.define
+class Invocation:
+    """What one invocation gave: its payload, whether it failed, and its log."""
+
+    payload: bytes
+    function_error: str | None
+    log: str
+
+
+def error_payload(exc: BaseException) -> bytes:
+    frames = traceback.format_tb(exc.__traceback__)
+    return json.dumps(
+        {
+            "errorMessage": str(exc),
+            "errorType": type(exc).__name__,
+            "requestId": "",
+            "stackTrace": [line.rstrip("\n") for line in frames],
+        }
+    ).encode()
+
+
+def log_text(request_id: str, version: str, output: str, started: float) -> str:
+    duration = (time.monotonic() - started) * 1000
+    return (
+        f"START RequestId: {request_id} Version: {version}\n{output}"
+        f"END RequestId: {request_id}\n"
+        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\n"
+    )
+
+
+def log_tail(log: str) -> str:
+    data = log.encode()[-_LOG_TAIL_BYTES:]
+    return data.decode("utf-8", errors="ignore")
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def is_streaming(handler: Callable[..., Any]) -> bool:
+    return inspect.isasyncgenfunction(handler)
+
+
+async def run_handler(handler: Callable[..., Any], event: Any, context: LambdaContext) -> Any:
+    """Call a sync or async handler (an async generator's chunks are joined, as Lambda
+    buffers a streaming function's response for a plain Invoke)."""
+    if is_streaming(handler):
+        parts = [_chunk_bytes(chunk) async for chunk in handler(event, context)]
+        return b"".join(parts)
+    result = handler(event, context)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def stream_handler(
+    handler: Callable[..., Any], event: Any, context: LambdaContext
+) -> AsyncIterator[bytes]:
+    """A streaming handler's chunks as bytes; a plain handler's result as one chunk."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        if is_streaming(handler):
+            async for chunk in handler(event, context):
+                yield _chunk_bytes(chunk)
+        else:
+            yield encode_result(await run_handler(handler, event, context))
+
+    return chunks()
+
+
+def _chunk_bytes(chunk: Any) -> bytes:
+    if isinstance(chunk, bytes | bytearray | memoryview):
+        return bytes(chunk)
+    if isinstance(chunk, str):
+        return chunk.encode()
+    return encode_result(chunk)
+
+
+def encode_result(result: Any) -> bytes:
+    """A handler's return value as Lambda serialises it: JSON (bytes pass through)."""
+    if isinstance(result, bytes):
+        return result
+    return json.dumps(result).encode()

@@ -1,0 +1,627 @@
+"""LocalLambda: an aiohttp server on 127.0.0.1 speaking Lambda's wire protocol for aliases,
+versions and invoke, with weighted aliases honoured, signatures checked and faults on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+import attrs
+from aiohttp import web
+
+from .._credentials import Credentials
+from .._eventstream import invoke_complete_event, payload_chunk_event
+from . import _runtime as runtime
+from ._signature import check_signature
+from ._state import Alias, Function, LambdaFault, LambdaState, Version, code_sha256, invalid
+
+__all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Throttle"]
+
+DEFAULT_CREDENTIALS = Credentials("AKIDLOCALLAMBDA00000", "local-lambda-secret-access-key")
+DEFAULT_ROLE = "arn:aws:iam::123456789012:role/local-lambda-role"
+_PAGE_SIZE = 50  # Lambda returns at most 50 versions a page; aliases are treated alike
+
+
+@attrs.frozen
+class Throttle:
+    """Answer 429 TooManyRequestsException with ``Retry-After`` (whole seconds, as AWS)."""
+
+    retry_after: int = 1
+    reason: str = "CallerRateLimitExceeded"
+
+
+@attrs.frozen
+class ServerError:
+    """Answer ``status`` with error ``code``; with ``after_execution`` an invocation first
+    runs the function, the case in which retrying would run it twice."""
+
+    status: int = 500
+    code: str = "ServiceException"
+    after_execution: bool = False
+
+
+@attrs.frozen
+class Delay:
+    """Wait ``seconds`` before handling the request normally."""
+
+    seconds: float
+
+
+@attrs.frozen
+class DropConnection:
+    """Close the connection without a response; with ``after_execution`` an invocation first
+    runs the function."""
+
+    after_execution: bool = False
+
+
+Fault = Throttle | ServerError | Delay | DropConnection
+
+
+class _Dropped(Exception):
+    """Raised to abandon a request whose connection was closed on purpose."""
+
+
+def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(data).encode(),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body) if body else {}
+    except ValueError as exc:
+        raise LambdaFault(
+            "InvalidRequestContentException", 400, f"Could not parse request body into json: {exc}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise LambdaFault("InvalidRequestContentException", 400, "Request body must be an object")
+    return data
+
+
+def _optional_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise invalid(f"{key} must be a string")
+
+
+def _weights(data: Mapping[str, Any]) -> dict[str, float] | None:
+    routing = data.get("RoutingConfig")
+    if routing is None:
+        return None
+    weights = routing.get("AdditionalVersionWeights", {}) if isinstance(routing, dict) else None
+    if not isinstance(weights, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in weights.values()
+    ):
+        raise invalid("RoutingConfig.AdditionalVersionWeights must map versions to numbers")
+    return {str(k): float(v) for k, v in weights.items()}
+
+
+def _page(
+    items: list[Any], marker: str | None, max_items: str | None
+) -> tuple[list[Any], str | None]:
+    try:
+        start = int(base64.urlsafe_b64decode(marker.encode()).decode()) if marker else 0
+        size = min(int(max_items), _PAGE_SIZE) if max_items is not None else _PAGE_SIZE
+    except (ValueError, binascii.Error) as exc:
+        raise invalid("Invalid Marker or MaxItems") from exc
+    if size < 1 or start < 0:
+        raise invalid("MaxItems must be between 1 and 10000")
+    end = start + size
+    next_marker = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+    return items[start:end], next_marker
+
+
+class LocalLambda:
+    """A local Lambda for tests and demos, honouring weighted aliases.
+
+    It speaks Lambda's wire protocol on 127.0.0.1 for CreateAlias, GetAlias, UpdateAlias,
+    DeleteAlias, ListAliases, Invoke, InvokeWithResponseStream, PublishVersion,
+    ListVersionsByFunction and GetFunctionConfiguration, so lambdaclient, boto3 and the AWS CLI
+    can all use it. Every request must be signed with :attr:`credentials` (checked by
+    botocore's signer).
+
+    Example::
+
+        async with LocalLambda() as lam:
+            lam.add_function("greet", lambda event, context: {"hello": event["name"]})
+            async with LambdaClient(lam.region, endpoint_url=lam.endpoint_url,
+                                    credentials=lam.credentials) as client:
+                result = await client.invoke("greet", payload={"name": "ada"})
+
+    Handlers are ``(event, context) -> JSON-able``, sync or async, or async generators of
+    bytes/str for response streaming. Sync handlers run on the server's event loop, so keep
+    them quick. ``seed`` makes weighted routing repeatable.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credentials: Credentials | None = None,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        seed: int | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.credentials = credentials or DEFAULT_CREDENTIALS
+        self.region = region
+        self._state = LambdaState(region, account_id)
+        self._random = random.Random(seed)
+        self._executions: Counter[tuple[str, str]] = Counter()
+        self._faults: dict[str, list[Fault]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._runner: web.AppRunner | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://127.0.0.1:<port>``, once started."""
+        if self._runner is None:
+            raise RuntimeError("LocalLambda is not started")
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        """Start serving (on a free port when ``port`` is 0)."""
+        app = web.Application(middlewares=[self._middleware], client_max_size=8 * 1024 * 1024)
+        self._routes(app)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        self._runner = runner
+        self.port = runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Stop serving, and wait for event invocations still running."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> LocalLambda:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- what tests set up and look at ------------------------------------------------------
+
+    def add_function(
+        self,
+        name: str,
+        handler: Callable[..., Any],
+        *,
+        role: str = DEFAULT_ROLE,
+        description: str = "",
+        dead_letter_target_arn: str | None = None,
+        runtime_name: str = "python3.12",
+        handler_name: str = "index.handler",
+        timeout: int = 3,
+        memory_size: int = 128,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        """Register ``name`` with ``handler`` as its ``$LATEST``; calling it again for the same
+        name replaces ``$LATEST``, as UpdateFunctionCode would. Published versions keep the
+        handler and configuration they were published with."""
+        self._state.put_function(
+            name,
+            Version(
+                "$LATEST",
+                handler,
+                role,
+                description,
+                dead_letter_target_arn,
+                runtime_name,
+                handler_name,
+                timeout,
+                memory_size,
+                dict(environment or {}),
+                code_sha256(handler),
+            ),
+        )
+
+    def executions(self, function_name: str, version: str) -> int:
+        """How many times ``version`` (``"$LATEST"`` or a number) of a function has run."""
+        return self._executions[(function_name, version)]
+
+    def inject(self, operation: str, fault: Fault, *, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``operation`` (e.g. ``"Invoke"``, ``"GetAlias"``,
+        or ``"*"`` for any) meet ``fault``."""
+        self._faults.setdefault(operation, []).extend([fault] * times)
+
+    def _next_fault(self, operation: str) -> Fault | None:
+        for key in (operation, "*"):
+            queued = self._faults.get(key)
+            if queued:
+                return queued.pop(0)
+        return None
+
+    # --- HTTP --------------------------------------------------------------------------------
+
+    def _routes(self, app: web.Application) -> None:
+        fn = "/2015-03-31/functions/{function}"
+        routes: list[
+            tuple[str, str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
+        ] = [
+            ("POST", f"{fn}/aliases", "CreateAlias", self._create_alias),
+            ("GET", f"{fn}/aliases", "ListAliases", self._list_aliases),
+            ("GET", f"{fn}/aliases/{{name}}", "GetAlias", self._get_alias),
+            ("PUT", f"{fn}/aliases/{{name}}", "UpdateAlias", self._update_alias),
+            ("DELETE", f"{fn}/aliases/{{name}}", "DeleteAlias", self._delete_alias),
+            ("POST", f"{fn}/invocations", "Invoke", self._invoke),
+            (
+                "POST",
+                "/2021-11-15/functions/{function}/response-streaming-invocations",
+                "InvokeWithResponseStream",
+                self._invoke_with_response_stream,
+            ),
+            ("POST", f"{fn}/versions", "PublishVersion", self._publish_version),
+            ("GET", f"{fn}/versions", "ListVersionsByFunction", self._list_versions),
+            ("GET", f"{fn}/configuration", "GetFunctionConfiguration", self._get_configuration),
+        ]
+        for method, path, operation, handler in routes:
+            app.router.add_route(method, path, handler, name=operation)
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        request_id = str(uuid.uuid4())
+        try:
+            route = request.match_info.route.name
+            if route is None:
+                raise LambdaFault(
+                    "UnknownOperationException",
+                    404,
+                    f"No operation at {request.method} {request.path}",
+                )
+            body = await request.read()
+            check_signature(
+                method=request.method,
+                url=f"{request.scheme}://{request.host}{request.raw_path}",
+                headers=request.headers,
+                body=body,
+                secrets={self.credentials.access_key_id: self.credentials.secret_access_key},
+                region=self.region,
+            )
+            fault = self._next_fault(route)
+            request["fault"] = await self._apply_fault(request, fault)
+            response = await handler(request)
+        except LambdaFault as exc:
+            error = {"Type": "User" if exc.status < 500 else "Service", "message": exc.message}
+            response = _json(
+                {**error, **exc.fields}, exc.status, {"x-amzn-ErrorType": exc.code, **exc.headers}
+            )
+        except _Dropped:
+            # The connection is gone; this response is never sent.
+            return web.Response(status=499)
+        if not response.prepared:
+            response.headers["x-amzn-RequestId"] = request_id
+        return response
+
+    async def _apply_fault(self, request: web.Request, fault: Fault | None) -> Fault | None:
+        """Apply a fault that acts before the operation; return one that acts after it."""
+        if fault is None:
+            return None
+        if isinstance(fault, Delay):
+            await asyncio.sleep(fault.seconds)
+            return None
+        if isinstance(fault, Throttle):
+            raise LambdaFault(
+                "TooManyRequestsException",
+                429,
+                "Rate exceeded",
+                fields={"Reason": fault.reason},
+                headers={"Retry-After": str(fault.retry_after)},
+            )
+        if fault.after_execution and request.match_info.route.name in (
+            "Invoke",
+            "InvokeWithResponseStream",
+        ):
+            return fault
+        self._fail(request, fault)
+        return None
+
+    def _fail(self, request: web.Request, fault: ServerError | DropConnection) -> None:
+        if isinstance(fault, DropConnection):
+            if request.transport is not None:
+                request.transport.abort()
+            raise _Dropped
+        raise LambdaFault(fault.code, fault.status, "An internal error occurred (injected).")
+
+    # --- aliases ------------------------------------------------------------------------------
+
+    def _function(self, request: web.Request) -> Function:
+        function, qualifier = self._state.resolve(request.match_info["function"])
+        if qualifier is not None:
+            raise invalid("The function name of an alias operation cannot carry a qualifier")
+        return function
+
+    def _alias_json(self, function: Function, alias: Alias) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "AliasArn": self._state.function_arn(function.name, alias.name),
+            "Name": alias.name,
+            "FunctionVersion": alias.function_version,
+            "Description": alias.description,
+            "RevisionId": alias.revision_id,
+        }
+        if alias.weights:
+            data["RoutingConfig"] = {"AdditionalVersionWeights": alias.weights}
+        return data
+
+    async def _create_alias(self, request: web.Request) -> web.StreamResponse:
+        function = self._function(request)
+        data = _json_body(await request.read())
+        name, version = _optional_str(data, "Name"), _optional_str(data, "FunctionVersion")
+        if name is None or version is None:
+            raise invalid("Name and FunctionVersion are required")
+        alias = self._state.create_alias(
+            function, name, version, _optional_str(data, "Description") or "", _weights(data) or {}
+        )
+        return _json(self._alias_json(function, alias), 201)
+
+    async def _get_alias(self, request: web.Request) -> web.StreamResponse:
+        function = self._function(request)
+        return _json(
+            self._alias_json(function, self._state.alias(function, request.match_info["name"]))
+        )
+
+    async def _update_alias(self, request: web.Request) -> web.StreamResponse:
+        function = self._function(request)
+        data = _json_body(await request.read())
+        alias = self._state.update_alias(
+            function,
+            request.match_info["name"],
+            function_version=_optional_str(data, "FunctionVersion"),
+            description=_optional_str(data, "Description"),
+            weights=_weights(data),
+            revision_id=_optional_str(data, "RevisionId"),
+        )
+        return _json(self._alias_json(function, alias))
+
+    async def _delete_alias(self, request: web.Request) -> web.StreamResponse:
+        function = self._function(request)
+        self._state.delete_alias(function, request.match_info["name"])
+        return web.Response(status=204)
+
+    async def _list_aliases(self, request: web.Request) -> web.StreamResponse:
+        function = self._function(request)
+        version = request.query.get("FunctionVersion")
+        aliases = [
+            alias
+            for alias in function.aliases.values()
+            if version is None or alias.function_version == version or version in alias.weights
+        ]
+        page, next_marker = _page(
+            aliases, request.query.get("Marker"), request.query.get("MaxItems")
+        )
+        data: dict[str, Any] = {"Aliases": [self._alias_json(function, a) for a in page]}
+        if next_marker is not None:
+            data["NextMarker"] = next_marker
+        return _json(data)
+
+    # --- versions --------------------------------------------------------------------------
+
+    def _configuration(self, function: Function, version: Version) -> dict[str, Any]:
+        qualifier = None if version.number == "$LATEST" else version.number
+        data: dict[str, Any] = {
+            "FunctionName": function.name,
+            "FunctionArn": self._state.function_arn(function.name, qualifier),
+            "Runtime": version.runtime,
+            "Role": version.role,
+            "Handler": version.handler_name,
+            "CodeSize": 0,
+            "Description": version.description,
+            "Timeout": version.timeout,
+            "MemorySize": version.memory_size,
+            "LastModified": version.last_modified,
+            "CodeSha256": version.code_sha256,
+            "Version": version.number,
+            "TracingConfig": {"Mode": "PassThrough"},
+            "RevisionId": version.revision_id,
+            "State": "Active",
+            "LastUpdateStatus": "Successful",
+            "PackageType": "Zip",
+            "Architectures": ["x86_64"],
+            "EphemeralStorage": {"Size": 512},
+        }
+        if version.environment:
+            data["Environment"] = {"Variables": version.environment}
+        if version.dead_letter_target_arn is not None:
+            data["DeadLetterConfig"] = {"TargetArn": version.dead_letter_target_arn}
+        return data
+
+    async def _publish_version(self, request: web.Request) -> web.StreamResponse:
+        function = self._function(request)
+        data = _json_body(await request.read())
+        version = self._state.publish(
+            function,
+            description=_optional_str(data, "Description"),
+            code_sha256=_optional_str(data, "CodeSha256"),
+            revision_id=_optional_str(data, "RevisionId"),
+        )
+        return _json(self._configuration(function, version), 201)
+
+    async def _list_versions(self, request: web.Request) -> web.StreamResponse:
+        function = self._function(request)
+        versions = [function.latest, *function.versions.values()]
+        page, next_marker = _page(
+            versions, request.query.get("Marker"), request.query.get("MaxItems")
+        )
+        data: dict[str, Any] = {"Versions": [self._configuration(function, v) for v in page]}
+        if next_marker is not None:
+            data["NextMarker"] = next_marker
+        return _json(data)
+
+    async def _get_configuration(self, request: web.Request) -> web.StreamResponse:
+        function, name_qualifier = self._state.resolve(request.match_info["function"])
+        version, _ = self._state.target(function, self._qualifier(request, name_qualifier))
+        return _json(self._configuration(function, version))
+
+    # --- invoke ------------------------------------------------------------------------------
+
+    def _qualifier(self, request: web.Request, name_qualifier: str | None) -> str | None:
+        query_qualifier = request.query.get("Qualifier")
+        if name_qualifier is not None and query_qualifier not in (None, name_qualifier):
+            raise invalid(
+                "The derived qualifier from the function name does not match the specified"
+                " qualifier."
+            )
+        return query_qualifier or name_qualifier
+
+    def _pick_version(self, function: Function, qualifier: str | None) -> tuple[Version, str]:
+        version, alias = self._state.target(function, qualifier)
+        arn = self._state.function_arn(function.name, qualifier)
+        if alias is not None:
+            for number, weight in alias.weights.items():
+                if self._random.random() < weight:
+                    return self._state.version(function, number), arn
+        return version, arn
+
+    def _prepare_invocation(
+        self, request: web.Request, body: bytes
+    ) -> tuple[Function, Version, runtime.LambdaContext, Any]:
+        function, name_qualifier = self._state.resolve(request.match_info["function"])
+        version, arn = self._pick_version(function, self._qualifier(request, name_qualifier))
+        try:
+            event = json.loads(body) if body else {}
+        except ValueError as exc:
+            raise LambdaFault(
+                "InvalidRequestContentException",
+                400,
+                f"Could not parse request body into json: {exc}",
+            ) from exc
+        client_context: Any = None
+        raw_context = request.headers.get("X-Amz-Client-Context")
+        if raw_context:
+            try:
+                client_context = json.loads(base64.b64decode(raw_context, validate=True))
+            except (ValueError, binascii.Error) as exc:
+                raise invalid("Client context must be a valid Base64-encoded JSON object.") from exc
+        request_id = runtime.new_request_id()
+        context = runtime.LambdaContext(
+            function_name=function.name,
+            function_version=version.number,
+            invoked_function_arn=arn,
+            memory_limit_in_mb=version.memory_size,
+            aws_request_id=request_id,
+            log_group_name=f"/aws/lambda/{function.name}",
+            log_stream_name=f"local/[{version.number}]{request_id}",
+            client_context=client_context,
+            deadline=time.monotonic() + version.timeout,
+        )
+        return function, version, context, event
+
+    async def _execute(
+        self, function: Function, version: Version, context: runtime.LambdaContext, event: Any
+    ) -> runtime.Invocation:
+        self._executions[(function.name, version.number)] += 1
+        started = time.monotonic()
+        function_error = None
+        with runtime.capture_output() as output:
+            try:
+                payload = runtime.encode_result(
+                    await runtime.run_handler(version.handler, event, context)
+                )
+            except Exception as exc:  # the function's failure is the response, as in Lambda
+                payload = runtime.error_payload(exc)
+                function_error = "Unhandled"
+        log = runtime.log_text(context.aws_request_id, version.number, output.getvalue(), started)
+        return runtime.Invocation(payload, function_error, log)
+
+    async def _invoke(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        function, version, context, event = self._prepare_invocation(request, body)
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if invocation_type == "DryRun":
+            return web.Response(status=204)
+        if invocation_type == "Event":
+            task = asyncio.create_task(self._run_event(function, version, context, event))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return web.Response(status=202)
+        if invocation_type != "RequestResponse":
+            raise invalid(f"Invalid InvocationType {invocation_type}")
+        invocation = await self._execute(function, version, context, event)
+        after = request.get("fault")
+        if after is not None:
+            self._fail(request, after)
+        headers = {"X-Amz-Executed-Version": version.number}
+        if invocation.function_error is not None:
+            headers["X-Amz-Function-Error"] = invocation.function_error
+        if request.headers.get("X-Amz-Log-Type") == "Tail":
+            headers["X-Amz-Log-Result"] = base64.b64encode(
+                runtime.log_tail(invocation.log).encode()
+            ).decode()
+        return web.Response(
+            status=200, body=invocation.payload, content_type="application/json", headers=headers
+        )
+
+    async def _run_event(
+        self, function: Function, version: Version, context: runtime.LambdaContext, event: Any
+    ) -> None:
+        await self._execute(function, version, context, event)
+
+    async def _invoke_with_response_stream(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        function, version, context, event = self._prepare_invocation(request, body)
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if invocation_type == "DryRun":
+            return web.Response(status=204)
+        if invocation_type != "RequestResponse":
+            raise invalid(f"Invalid InvocationType {invocation_type} for response streaming")
+        self._executions[(function.name, version.number)] += 1
+        response = web.StreamResponse(
+            status=200,
+            headers={
+                "Content-Type": "application/vnd.amazon.eventstream",
+                "X-Amz-Executed-Version": version.number,
+                "x-amzn-RequestId": context.aws_request_id,
+            },
+        )
+        await response.prepare(request)
+        started = time.monotonic()
+        error_code = error_details = None
+        with runtime.capture_output() as output:
+            chunks = runtime.stream_handler(version.handler, event, context)
+            try:
+                async for chunk in chunks:
+                    await response.write(payload_chunk_event(chunk))
+            except (ConnectionError, asyncio.CancelledError):
+                raise  # the client went away: stop the function, as Lambda does
+            except Exception as exc:
+                error_code = "Unhandled"
+                error_details = runtime.error_payload(exc).decode()
+        if request.get("fault") is not None:
+            # The status line has gone out: whatever the fault, the stream is cut short.
+            self._fail(request, DropConnection())
+        log = runtime.log_text(context.aws_request_id, version.number, output.getvalue(), started)
+        tail = runtime.log_tail(log) if request.headers.get("X-Amz-Log-Type") == "Tail" else None
+        await response.write(invoke_complete_event(error_code, error_details, tail))
+        await response.write_eof()
+        return response

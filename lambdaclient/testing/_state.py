@@ -1,0 +1,327 @@
+"""LocalLambda's state and Lambda's rules over it, with no I/O: functions, their published
+versions and their aliases, and the checks AWS makes before it changes any of them.
+
+Every rule violation raises :class:`LambdaFault` carrying the error code, status and message
+AWS would send, so the HTTP layer only has to serialise it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "Alias",
+    "Function",
+    "LambdaFault",
+    "LambdaState",
+    "Version",
+    "not_found",
+]
+
+Handler = Callable[..., Any]
+
+_ALIAS_NAME = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
+_VERSION = re.compile(r"(\$LATEST(\.PUBLISHED)?|[0-9]+)")
+_ADDITIONAL_VERSION = re.compile(r"[0-9]+")
+# A function name, partial ARN or ARN, optionally qualified (NamespacedFunctionName).
+_FUNCTION_REF = re.compile(
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?(?P<region>(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+    r"(?P<account>\d{12}:)?(function:)?(?P<name>[a-zA-Z0-9-_\.]+)"
+    r"(:(?P<qualifier>\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?",
+    re.ASCII,
+)
+
+
+class LambdaFault(Exception):
+    """An error response as AWS would send it: ``fields`` go into the JSON body beside the
+    message, ``headers`` onto the response."""
+
+    def __init__(
+        self,
+        code: str,
+        status: int,
+        message: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.status = status
+        self.message = message
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+
+
+def invalid(message: str) -> LambdaFault:
+    return LambdaFault("InvalidParameterValueException", 400, message)
+
+
+def not_found(message: str) -> LambdaFault:
+    return LambdaFault("ResourceNotFoundException", 404, message)
+
+
+def _now() -> str:
+    # Lambda's LastModified format: 2026-11-25T02:38:15.123+0000
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
+
+
+def _revision() -> str:
+    return str(uuid.uuid4())
+
+
+def code_sha256(handler: Handler) -> str:
+    """A stand-in for the code's hash: the same handler gives the same value."""
+    name = f"{getattr(handler, '__module__', '')}.{getattr(handler, '__qualname__', repr(handler))}"
+    digest = hashlib.sha256(f"{name}#{id(handler)}".encode()).digest()
+    return base64.b64encode(digest).decode()
+
+
+@attrs.define
+class Version:
+    """A function's code and configuration: ``$LATEST`` or a published, frozen snapshot."""
+
+    number: str
+    handler: Handler
+    role: str
+    description: str
+    dead_letter_target_arn: str | None
+    runtime: str
+    handler_name: str
+    timeout: int
+    memory_size: int
+    environment: dict[str, str]
+    code_sha256: str
+    revision_id: str = attrs.Factory(_revision)
+    last_modified: str = attrs.Factory(_now)
+
+    def same_code_and_config(self, other: Version) -> bool:
+        return (
+            self.handler is other.handler
+            and self.role == other.role
+            and self.description == other.description
+            and self.dead_letter_target_arn == other.dead_letter_target_arn
+            and self.runtime == other.runtime
+            and self.handler_name == other.handler_name
+            and self.timeout == other.timeout
+            and self.memory_size == other.memory_size
+            and self.environment == other.environment
+        )
+
+
+@attrs.define
+class Alias:
+    name: str
+    function_version: str
+    description: str
+    weights: dict[str, float]
+    revision_id: str = attrs.Factory(_revision)
+
+
+@attrs.define
+class Function:
+    name: str
+    latest: Version
+    versions: dict[str, Version] = attrs.Factory(dict)  # published, in order
+    aliases: dict[str, Alias] = attrs.Factory(dict)
+    last_published: int = 0
+
+
+@attrs.define
+class LambdaState:
+    """Every function of one account and region."""
+
+    region: str
+    account_id: str
+    functions: dict[str, Function] = attrs.Factory(dict)
+
+    # --- names and ARNs ----------------------------------------------------------------------
+
+    def function_arn(self, name: str, qualifier: str | None = None) -> str:
+        arn = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+        return arn if qualifier is None else f"{arn}:{qualifier}"
+
+    def resolve(self, ref: str) -> tuple[Function, str | None]:
+        """The function a name or ARN names, and the qualifier it carries, if any."""
+        match = _FUNCTION_REF.fullmatch(ref)
+        if match is None:
+            raise invalid(
+                f"1 validation error detected: Value '{ref}' at 'functionName' failed"
+                " to satisfy constraint: Member must satisfy regular expression pattern"
+            )
+        function = self.functions.get(match["name"])
+        if function is None or (
+            match["account"] is not None and match["account"][:-1] != self.account_id
+        ):
+            raise not_found(f"Function not found: {self.function_arn(match['name'])}")
+        return function, match["qualifier"]
+
+    def version(self, function: Function, number: str) -> Version:
+        if number == "$LATEST":
+            return function.latest
+        version = function.versions.get(number)
+        if version is None:
+            raise not_found(f"Function not found: {self.function_arn(function.name, number)}")
+        return version
+
+    def target(self, function: Function, qualifier: str | None) -> tuple[Version, Alias | None]:
+        """What a qualifier names: ``$LATEST``, a version or an alias (and then the alias)."""
+        if qualifier is None or qualifier == "$LATEST":
+            return function.latest, None
+        if _ADDITIONAL_VERSION.fullmatch(qualifier):
+            return self.version(function, qualifier), None
+        alias = function.aliases.get(qualifier)
+        if alias is None:
+            raise not_found(f"Function not found: {self.function_arn(function.name, qualifier)}")
+        return self.version(function, alias.function_version), alias
+
+    # --- functions and versions --------------------------------------------------------------
+
+    def put_function(self, name: str, latest: Version) -> Function:
+        function = self.functions.get(name)
+        if function is None:
+            function = self.functions[name] = Function(name, latest)
+        else:
+            function.latest = latest  # as UpdateFunctionCode / UpdateFunctionConfiguration
+        return function
+
+    def publish(
+        self,
+        function: Function,
+        *,
+        description: str | None,
+        code_sha256: str | None,
+        revision_id: str | None,
+    ) -> Version:
+        latest = function.latest
+        if revision_id is not None and revision_id != latest.revision_id:
+            raise LambdaFault(
+                "PreconditionFailedException",
+                412,
+                "The Revision Id provided does not match the latest Revision Id. Call the"
+                " GetFunction/GetAlias API to retrieve the latest Revision Id",
+            )
+        if code_sha256 is not None and code_sha256 != latest.code_sha256:
+            raise invalid(
+                f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST"
+                f" ({latest.code_sha256}). Please try again with the CodeSHA256 in $LATEST."
+            )
+        last = function.versions.get(str(function.last_published))
+        # "Lambda doesn't publish a version if the function's configuration and code haven't
+        # changed since the last version."
+        if last is not None and last.same_code_and_config(latest) and description is None:
+            return last
+        function.last_published += 1
+        number = str(function.last_published)
+        version = attrs.evolve(
+            latest,
+            number=number,
+            description=latest.description if description is None else description,
+            revision_id=_revision(),
+            last_modified=_now(),
+        )
+        function.versions[number] = version
+        return version
+
+    # --- aliases ------------------------------------------------------------------------------
+
+    def _check_alias_target(
+        self, function: Function, primary: str, weights: Mapping[str, float]
+    ) -> None:
+        if _VERSION.fullmatch(primary) is None:
+            raise invalid(f"Invalid function version {primary}")
+        primary_version = self.version(function, primary)
+        if len(weights) > 1:
+            raise invalid("Number of items in AdditionalVersionWeights cannot be greater than 1")
+        for number, weight in weights.items():
+            if _ADDITIONAL_VERSION.fullmatch(number) is None:
+                raise invalid(f"Invalid function version {number} in AdditionalVersionWeights")
+            if not 0.0 <= weight <= 1.0:
+                raise invalid(f"Invalid weight {weight}: weights must be between 0.0 and 1.0")
+            if primary == "$LATEST" or primary.startswith("$LATEST"):
+                raise invalid(
+                    "$LATEST is not supported for an alias pointing to more than 1 version"
+                )
+            if number == primary:
+                raise invalid(
+                    f"Function version {number} is already included in the alias's primary version"
+                )
+            additional = self.version(function, number)
+            if additional.role != primary_version.role:
+                raise invalid(
+                    "The function versions in an alias's routing configuration must have the"
+                    " same execution role"
+                )
+            if additional.dead_letter_target_arn != primary_version.dead_letter_target_arn:
+                raise invalid(
+                    "The function versions in an alias's routing configuration must have the"
+                    " same dead-letter queue configuration"
+                )
+
+    def create_alias(
+        self,
+        function: Function,
+        name: str,
+        function_version: str,
+        description: str,
+        weights: Mapping[str, float],
+    ) -> Alias:
+        if _ALIAS_NAME.fullmatch(name) is None or len(name) > 128:
+            raise invalid(f"Invalid alias name {name}")
+        if name in function.aliases:
+            raise LambdaFault(
+                "ResourceConflictException",
+                409,
+                f"Alias already exists: {self.function_arn(function.name, name)}",
+            )
+        self._check_alias_target(function, function_version, weights)
+        alias = Alias(name, function_version, description, dict(weights))
+        function.aliases[name] = alias
+        return alias
+
+    def alias(self, function: Function, name: str) -> Alias:
+        alias = function.aliases.get(name)
+        if alias is None:
+            raise not_found(f"Cannot find alias arn: {self.function_arn(function.name, name)}")
+        return alias
+
+    def update_alias(
+        self,
+        function: Function,
+        name: str,
+        *,
+        function_version: str | None,
+        description: str | None,
+        weights: Mapping[str, float] | None,
+        revision_id: str | None,
+    ) -> Alias:
+        alias = self.alias(function, name)
+        if revision_id is not None and revision_id != alias.revision_id:
+            raise LambdaFault(
+                "PreconditionFailedException",
+                412,
+                "The Revision Id provided does not match the latest Revision Id. Call the"
+                " GetAlias API to retrieve the latest Revision Id",
+            )
+        primary = alias.function_version if function_version is None else function_version
+        new_weights = alias.weights if weights is None else dict(weights)
+        self._check_alias_target(function, primary, new_weights)
+        alias.function_version = primary
+        alias.weights = new_weights
+        if description is not None:
+            alias.description = description
+        alias.revision_id = _revision()
+        return alias
+
+    def delete_alias(self, function: Function, name: str) -> None:
+        self.alias(function, name)
+        del function.aliases[name]
