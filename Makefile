@@ -24,10 +24,9 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# The demo runs on the embedded local Lambda, which is not built yet.
+# A weighted alias on the embedded LocalLambda: the observed split per version.
 demo: $(STAMP)
-	@echo "lambdaclient $$($(PY) -c 'import lambdaclient; print(lambdaclient.__version__)') is installed in $(VENV)."
-	@echo "The demo (a weighted rollout on the embedded local Lambda) arrives with lambdaclient.testing.LocalLambda."
+	$(PY) -m lambdaclient.demo
 
 bench: $(STAMP)
 	$(PY) bench/get_alias.py
