@@ -59,6 +59,13 @@ def test_the_readme_quick_start_is_the_type_checked_example() -> None:
     assert example in blocks, "README's quick start must be tests/typing/quickstart.py verbatim"
 
 
+def test_the_readme_local_lambda_example_is_a_test_that_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    example = (ROOT / "tests" / "test_readme_example.py").read_text()
+    assert example in blocks, "README's LocalLambda example must be tests/test_readme_example.py"
+
+
 def test_the_readme_opens_with_the_two_set_up_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     first_block = re.search(r"```(?:sh|bash|console)?\n(.*?)```", readme, flags=re.DOTALL)

@@ -67,6 +67,10 @@ class DropConnection:
 Fault = Throttle | ServerError | Delay | DropConnection
 
 
+# A fault that acts once the function has run, kept with the request until then.
+_AFTER_EXECUTION = web.RequestKey[ServerError | DropConnection | None]("after_execution")
+
+
 class _Dropped(Exception):
     """Raised to abandon a request whose connection was closed on purpose."""
 
@@ -310,7 +314,7 @@ class LocalLambda:
                 region=self.region,
             )
             fault = self._next_fault(route)
-            request["fault"] = await self._apply_fault(request, fault)
+            request[_AFTER_EXECUTION] = await self._apply_fault(request, fault)
             response = await handler(request)
         except LambdaFault as exc:
             error = {"Type": "User" if exc.status < 500 else "Service", "message": exc.message}
@@ -324,7 +328,9 @@ class LocalLambda:
             response.headers["x-amzn-RequestId"] = request_id
         return response
 
-    async def _apply_fault(self, request: web.Request, fault: Fault | None) -> Fault | None:
+    async def _apply_fault(
+        self, request: web.Request, fault: Fault | None
+    ) -> ServerError | DropConnection | None:
         """Apply a fault that acts before the operation; return one that acts after it."""
         if fault is None:
             return None
@@ -568,7 +574,7 @@ class LocalLambda:
         if invocation_type != "RequestResponse":
             raise invalid(f"Invalid InvocationType {invocation_type}")
         invocation = await self._execute(function, version, context, event)
-        after = request.get("fault")
+        after = request[_AFTER_EXECUTION]
         if after is not None:
             self._fail(request, after)
         headers = {"X-Amz-Executed-Version": version.number}
@@ -617,7 +623,7 @@ class LocalLambda:
             except Exception as exc:
                 error_code = "Unhandled"
                 error_details = runtime.error_payload(exc).decode()
-        if request.get("fault") is not None:
+        if request[_AFTER_EXECUTION] is not None:
             # The status line has gone out: whatever the fault, the stream is cut short.
             self._fail(request, DropConnection())
         log = runtime.log_text(context.aws_request_id, version.number, output.getvalue(), started)
