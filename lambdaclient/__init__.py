@@ -10,16 +10,19 @@ Example::
                                   revision_id=alias.revision_id)
 """
 
-from ._client import AliasPaginator, LambdaClient
+from ._client import AliasPaginator, LambdaClient, VersionPaginator
 from ._credentials import Credentials
 from ._models import (
     AliasConfiguration,
     AliasPage,
+    DeadLetterConfig,
+    FunctionConfiguration,
     InvocationType,
     InvokeComplete,
     InvokeResult,
     LogType,
     RoutingConfig,
+    VersionPage,
 )
 from ._streams import ResponseStream, StreamingInvokeResponse
 from ._version import __version__
@@ -55,7 +58,9 @@ __all__ = [
     "ConnectTimeoutError",
     "Credentials",
     "CredentialsError",
+    "DeadLetterConfig",
     "EventStreamError",
+    "FunctionConfiguration",
     "FunctionError",
     "IncompleteStreamError",
     "InvalidParameterValueError",
@@ -79,5 +84,7 @@ __all__ = [
     "TooManyRequestsError",
     "TransportError",
     "ValidationError",
+    "VersionPage",
+    "VersionPaginator",
     "__version__",
 ]

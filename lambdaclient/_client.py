@@ -20,10 +20,12 @@ from ._errors import ClientClosedError, LambdaError, ValidationError
 from ._models import (
     AliasConfiguration,
     AliasPage,
+    FunctionConfiguration,
     InvocationType,
     InvokeResult,
     LogType,
     RoutingConfig,
+    VersionPage,
 )
 from ._paginator import Paginator
 from ._payload import FileBody, Payload, prepare_payload
@@ -36,7 +38,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AliasPaginator", "LambdaClient"]
+__all__ = ["AliasPaginator", "LambdaClient", "VersionPaginator"]
 
 logger = logging.getLogger("lambdaclient")
 
@@ -44,6 +46,9 @@ T = TypeVar("T")
 
 AliasPaginator = Paginator[AliasPage, AliasConfiguration]
 """What :meth:`LambdaClient.list_aliases` returns: aliases as an async iterator, and .pages()."""
+
+VersionPaginator = Paginator[VersionPage, FunctionConfiguration]
+"""What :meth:`LambdaClient.list_versions_by_function` returns: versions, and .pages()."""
 
 _USER_AGENT = f"lambdaclient/{__version__}"
 
@@ -382,6 +387,83 @@ class LambdaClient:
             lambda page: page.aliases,
             lambda page: page.next_marker,
             check.check_optional_str(marker, "marker"),
+        )
+
+    async def publish_version(
+        self,
+        function_name: str,
+        *,
+        description: str | None = None,
+        code_sha256: str | None = None,
+        revision_id: str | None = None,
+    ) -> FunctionConfiguration:
+        """Publish the function's ``$LATEST`` code and configuration as a new version.
+
+        ``code_sha256`` and ``revision_id`` make it conditional on ``$LATEST`` being what you
+        read (else :class:`InvalidParameterValueError` or :class:`PreconditionFailedError`).
+        Lambda publishes nothing new when nothing changed since the last version; it then
+        returns that version.
+
+        Example::
+
+            version = await client.publish_version("my-fn", description="release 42")
+            print(version.version)
+        """
+        request = protocol.build_publish_version(
+            check.check_function_name(function_name),
+            description=None if description is None else check.check_description(description),
+            code_sha256=check.check_optional_str(code_sha256, "code_sha256"),
+            revision_id=check.check_optional_str(revision_id, "revision_id"),
+        )
+        response = await self._send(request)
+        return protocol.parse_function_configuration(
+            response.status, response.headers, response.body
+        )
+
+    def list_versions_by_function(
+        self,
+        function_name: str,
+        *,
+        page_size: int | None = None,
+        marker: str | None = None,
+    ) -> VersionPaginator:
+        """Every version of a function, ``$LATEST`` first, as an async iterator of
+        :class:`FunctionConfiguration`; ``.pages()`` yields each :class:`VersionPage`.
+        Lambda sends at most 50 versions a page whatever ``page_size`` asks for.
+
+        Example::
+
+            published = [v.version async for v in client.list_versions_by_function("my-fn")]
+        """
+        function_name = check.check_function_name(function_name, namespaced=True)
+        size = check.check_page_size(page_size)
+
+        async def fetch(page_marker: str | None) -> VersionPage:
+            request = protocol.build_list_versions_by_function(
+                function_name, marker=page_marker, page_size=size
+            )
+            response = await self._send(request)
+            return protocol.parse_version_page(response.status, response.headers, response.body)
+
+        return Paginator(
+            fetch,
+            lambda page: page.versions,
+            lambda page: page.next_marker,
+            check.check_optional_str(marker, "marker"),
+        )
+
+    async def get_function_configuration(
+        self, function_name: str, *, qualifier: str | None = None
+    ) -> FunctionConfiguration:
+        """A version's configuration: ``qualifier`` is a version, an alias (its primary
+        version) or None for ``$LATEST``."""
+        request = protocol.build_get_function_configuration(
+            check.check_function_name(function_name, namespaced=True),
+            qualifier=check.check_qualifier(qualifier),
+        )
+        response = await self._send(request)
+        return protocol.parse_function_configuration(
+            response.status, response.headers, response.body
         )
 
     async def _invoke_request(

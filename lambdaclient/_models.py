@@ -15,11 +15,14 @@ from ._errors import FunctionError
 __all__ = [
     "AliasConfiguration",
     "AliasPage",
+    "DeadLetterConfig",
+    "FunctionConfiguration",
     "InvocationType",
     "InvokeComplete",
     "InvokeResult",
     "LogType",
     "RoutingConfig",
+    "VersionPage",
     "function_error_from_payload",
 ]
 
@@ -169,3 +172,44 @@ def function_error_from_payload(
         [str(line) for line in trace] if isinstance(trace, list) else None,
         executed_version,
     )
+
+
+@attrs.frozen(slots=True)
+class DeadLetterConfig:
+    """Where Lambda sends events it could not process (an SQS queue or SNS topic ARN)."""
+
+    target_arn: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class FunctionConfiguration:
+    """A function version's configuration, as ``get_function_configuration``,
+    ``publish_version`` and ``list_versions_by_function`` return it.
+
+    Every field is optional because AWS omits what does not apply; fields AWS adds later are
+    ignored rather than rejected. ``version`` is ``"$LATEST"`` or a published number.
+    """
+
+    function_name: str | None = None
+    function_arn: str | None = None
+    version: str | None = None
+    description: str | None = None
+    code_sha256: str | None = None
+    revision_id: str | None = None
+    role: str | None = None
+    dead_letter_config: DeadLetterConfig | None = None
+    state: str | None = None
+    last_update_status: str | None = None
+    last_modified: str | None = None
+    runtime: str | None = None
+    handler: str | None = None
+    timeout: int | None = None
+    memory_size: int | None = None
+
+
+@attrs.frozen(slots=True)
+class VersionPage:
+    """One page of ``list_versions_by_function``: its versions and the next page's marker."""
+
+    versions: tuple[FunctionConfiguration, ...]
+    next_marker: str | None

@@ -21,10 +21,12 @@ from ._eventstream import decode_log
 from ._models import (
     AliasConfiguration,
     AliasPage,
+    FunctionConfiguration,
     InvocationType,
     InvokeResult,
     LogType,
     RoutingConfig,
+    VersionPage,
 )
 from ._payload import Body
 from ._sigv4 import EMPTY_SHA256
@@ -36,13 +38,18 @@ __all__ = [
     "build_create_alias",
     "build_delete_alias",
     "build_get_alias",
+    "build_get_function_configuration",
     "build_invoke",
     "build_list_aliases",
+    "build_list_versions_by_function",
+    "build_publish_version",
     "build_update_alias",
     "parse_alias",
     "parse_alias_page",
     "parse_error",
+    "parse_function_configuration",
     "parse_invoke",
+    "parse_version_page",
     "request_id",
 ]
 
@@ -275,6 +282,71 @@ def parse_invoke(status: int, headers: Mapping[str, str], body: bytes) -> Invoke
         decode_log(headers.get("X-Amz-Log-Result")),
         request_id(headers),
     )
+
+
+def build_publish_version(
+    function_name: str,
+    *,
+    description: str | None,
+    code_sha256: str | None,
+    revision_id: str | None,
+) -> HttpRequest:
+    """PublishVersion: ``POST /2015-03-31/functions/{FunctionName}/versions``."""
+    body = {
+        key: value
+        for key, value in (
+            ("Description", description),
+            ("CodeSha256", code_sha256),
+            ("RevisionId", revision_id),
+        )
+        if value is not None
+    }
+    path = f"{_FUNCTIONS}{_label(function_name)}/versions"
+    return _json_request("PublishVersion", "POST", path, body, Idempotency.WRITE)
+
+
+def build_list_versions_by_function(
+    function_name: str, *, marker: str | None, page_size: int | None
+) -> HttpRequest:
+    """ListVersionsByFunction: ``GET /2015-03-31/functions/{FunctionName}/versions``."""
+    return HttpRequest(
+        "ListVersionsByFunction",
+        "GET",
+        f"{_FUNCTIONS}{_label(function_name)}/versions",
+        _query({"Marker": marker, "MaxItems": page_size}),
+        _NO_HEADERS,
+        b"",
+        EMPTY_SHA256,
+        Idempotency.READ,
+    )
+
+
+def build_get_function_configuration(function_name: str, *, qualifier: str | None) -> HttpRequest:
+    """GetFunctionConfiguration: ``GET /2015-03-31/functions/{FunctionName}/configuration``."""
+    return HttpRequest(
+        "GetFunctionConfiguration",
+        "GET",
+        f"{_FUNCTIONS}{_label(function_name)}/configuration",
+        _query({"Qualifier": qualifier}),
+        _NO_HEADERS,
+        b"",
+        EMPTY_SHA256,
+        Idempotency.READ,
+    )
+
+
+def parse_function_configuration(
+    status: int, headers: Mapping[str, str], body: bytes
+) -> FunctionConfiguration:
+    """PublishVersion and GetFunctionConfiguration: a ``FunctionConfiguration`` body."""
+    data = _json_body(status, headers, body)
+    return structure(data, FunctionConfiguration, status=status, request_id=request_id(headers))
+
+
+def parse_version_page(status: int, headers: Mapping[str, str], body: bytes) -> VersionPage:
+    """ListVersionsByFunction: ``{"Versions": [...], "NextMarker": ...}``."""
+    data = _json_body(status, headers, body)
+    return structure(data, VersionPage, status=status, request_id=request_id(headers))
 
 
 def request_id(headers: Mapping[str, str]) -> str | None:

@@ -11,10 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import ResponseParseError
-from ._models import AliasConfiguration, AliasPage, RoutingConfig
+from ._models import (
+    AliasConfiguration,
+    AliasPage,
+    DeadLetterConfig,
+    FunctionConfiguration,
+    RoutingConfig,
+    VersionPage,
+)
 
 __all__ = ["converter", "structure"]
 
@@ -112,12 +121,72 @@ converter.register_unstructure_hook(
 )
 
 
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+# cattrs' own hooks would turn 5 into "5" and "5" into 5; AWS's JSON is typed, so a mismatch
+# is a malformed response, not something to paper over.
+converter.register_structure_hook(str, lambda v, _: _str(v))
+converter.register_structure_hook(int, lambda v, _: _int(v))
+
+
+def _pascal(name: str) -> str:
+    return "CodeSha256" if name == "code_sha256" else name.title().replace("_", "")
+
+
+def _overrides(cls: type[Any], *, omit_none: bool) -> Any:
+    # AWS's member names are the field names in PascalCase; None fields are left out going
+    # out, as AWS leaves out what does not apply.
+    return {
+        a.name: override(rename=_pascal(a.name), omit_if_default=omit_none)
+        for a in attrs.fields(cls)
+    }
+
+
+for _cls in (DeadLetterConfig, FunctionConfiguration):
+    converter.register_structure_hook(
+        _cls, make_dict_structure_fn(_cls, converter, **_overrides(_cls, omit_none=False))
+    )
+    converter.register_unstructure_hook(
+        _cls, make_dict_unstructure_fn(_cls, converter, **_overrides(_cls, omit_none=True))
+    )
+
+
+def _version_page(value: object) -> VersionPage:
+    d = _mapping(value)
+    versions = d.get("Versions")
+    if versions is None:
+        versions = []
+    elif not isinstance(versions, list):
+        raise TypeError("Versions is not a list")
+    return VersionPage(
+        tuple(converter.structure(v, FunctionConfiguration) for v in versions),
+        _optional_str(d.get("NextMarker")) or None,
+    )
+
+
+converter.register_structure_hook(VersionPage, lambda v, _: _version_page(v))
+converter.register_unstructure_hook(
+    VersionPage,
+    lambda page: {
+        "Versions": [converter.unstructure(v) for v in page.versions],
+        **({"NextMarker": page.next_marker} if page.next_marker else {}),
+    },
+)
+
+
 def structure(value: object, cls: type[T], *, status: int, request_id: str | None) -> T:
     """Structure a decoded JSON body into ``cls``, or raise :class:`ResponseParseError`."""
     try:
         return converter.structure(value, cls)
     except (KeyError, TypeError, ValueError, cattrs.BaseValidationError) as exc:
-        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        if isinstance(exc, cattrs.BaseValidationError):
+            what = "; ".join(cattrs.transform_error(exc))
+        else:
+            what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         raise ResponseParseError(
             f"response is not a valid {cls.__name__}: {what}", status=status, request_id=request_id
         ) from exc
