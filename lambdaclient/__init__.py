@@ -28,6 +28,7 @@ from ._streams import ResponseStream, StreamingInvokeResponse
 from ._version import __version__
 from .errors import (
     ClientClosedError,
+    ConcurrentModificationError,
     ConnectError,
     ConnectTimeoutError,
     CredentialsError,
@@ -44,6 +45,7 @@ from .errors import (
     ResponseParseError,
     ServiceError,
     ServiceException,
+    ShiftRefusedError,
     TooManyRequestsError,
     TransportError,
     ValidationError,
@@ -54,6 +56,7 @@ __all__ = [
     "AliasPage",
     "AliasPaginator",
     "ClientClosedError",
+    "ConcurrentModificationError",
     "ConnectError",
     "ConnectTimeoutError",
     "Credentials",
@@ -80,6 +83,7 @@ __all__ = [
     "RoutingConfig",
     "ServiceError",
     "ServiceException",
+    "ShiftRefusedError",
     "StreamingInvokeResponse",
     "TooManyRequestsError",
     "TransportError",

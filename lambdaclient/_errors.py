@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ClientClosedError",
+    "ConcurrentModificationError",
     "ConnectError",
     "ConnectTimeoutError",
     "CredentialsError",
@@ -23,6 +24,7 @@ __all__ = [
     "TooManyRequestsError",
     "TransportError",
     "ValidationError",
+    "ShiftRefusedError",
     "service_error_class",
 ]
 
@@ -51,6 +53,22 @@ class CredentialsError(LambdaError):
 
 class ClientClosedError(LambdaError):
     """A call was made on a :class:`~lambdaclient.LambdaClient` after it was closed."""
+
+
+class ConcurrentModificationError(LambdaError):
+    """Someone else changed the alias during a traffic shift. The shift stopped and changed
+    nothing more, so their change stands; ``function_name`` and ``alias_name`` say where."""
+
+    def __init__(self, message: str, *, function_name: str, alias_name: str) -> None:
+        super().__init__(message)
+        self.function_name = function_name
+        self.alias_name = alias_name
+
+
+class ShiftRefusedError(LambdaError):
+    """A traffic shift was refused before it changed anything: the target version does not
+    exist or is not published, is already the primary, differs from it in execution role or
+    dead-letter configuration, or the alias is mid-shift to another version."""
 
 
 class PaginationError(LambdaError):

@@ -7,6 +7,8 @@
     ├── CredentialsError                no credentials could be found, or refreshing them failed
     ├── ClientClosedError               a call was made after the client was closed
     ├── PaginationError                 a server repeated a pagination marker
+    ├── ConcurrentModificationError     someone else changed the alias during a traffic shift
+    ├── ShiftRefusedError               a traffic shift's pre-flight checks refused it
     ├── ResponseParseError              a response that is not what AWS sends
     ├── FunctionError                   the function ran and failed (raise_for_function_error)
     ├── EventStreamError                a response stream broke: bad frame, or an error event
@@ -26,6 +28,7 @@
 
 from ._errors import (
     ClientClosedError,
+    ConcurrentModificationError,
     ConnectError,
     ConnectTimeoutError,
     CredentialsError,
@@ -42,6 +45,7 @@ from ._errors import (
     ResponseParseError,
     ServiceError,
     ServiceException,
+    ShiftRefusedError,
     TooManyRequestsError,
     TransportError,
     ValidationError,
@@ -49,6 +53,7 @@ from ._errors import (
 
 __all__ = [
     "ClientClosedError",
+    "ConcurrentModificationError",
     "ConnectError",
     "ConnectTimeoutError",
     "CredentialsError",
@@ -65,6 +70,7 @@ __all__ = [
     "ResponseParseError",
     "ServiceError",
     "ServiceException",
+    "ShiftRefusedError",
     "TooManyRequestsError",
     "TransportError",
     "ValidationError",
