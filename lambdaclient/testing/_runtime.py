@@ -19,7 +19,14 @@ from typing import Any, TextIO
 
 import attrs
 
-__all__ = ["Invocation", "LambdaContext", "capture_output", "error_payload", "run_handler"]
+__all__ = [
+    "ClientContext",
+    "Invocation",
+    "LambdaContext",
+    "capture_output",
+    "error_payload",
+    "run_handler",
+]
 
 # Lambda returns the last 4 KB of the log with LogType=Tail.
 _LOG_TAIL_BYTES = 4096
@@ -53,19 +60,20 @@ class _RoutedLogHandler(logging.Handler):
             log.write(f"[{record.levelname}]\t{self.format(record)}\n")
 
 
-_installed = False
+_log_handler = _RoutedLogHandler()
 
 
 def _install() -> None:
-    # Once per process: the streams are swapped for routers that fall through to the
-    # originals outside an invocation, so nothing else in the process notices.
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    sys.stdout = _RoutedStream(sys.stdout)
-    sys.stderr = _RoutedStream(sys.stderr)
-    logging.getLogger().addHandler(_RoutedLogHandler())
+    # The streams are wrapped in routers that fall through to the originals outside an
+    # invocation, so nothing else in the process notices. Checked on every invocation, since
+    # pytest (or redirect_stdout) may have replaced sys.stdout since the last one.
+    if not isinstance(sys.stdout, _RoutedStream):
+        sys.stdout = _RoutedStream(sys.stdout)
+    if not isinstance(sys.stderr, _RoutedStream):
+        sys.stderr = _RoutedStream(sys.stderr)
+    root = logging.getLogger()
+    if _log_handler not in root.handlers:
+        root.addHandler(_log_handler)
 
 
 @contextmanager
@@ -80,6 +88,22 @@ def capture_output() -> Any:
         _current_log.reset(token)
 
 
+@attrs.frozen
+class ClientContext:
+    """``context.client_context`` as Lambda's Python runtime gives it: the caller's
+    ``client``, ``custom`` and ``env`` mappings from ``X-Amz-Client-Context``."""
+
+    client: Any = None
+    custom: Any = None
+    env: Any = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> ClientContext:
+        if not isinstance(data, dict):
+            return cls()
+        return cls(data.get("client"), data.get("custom"), data.get("env"))
+
+
 @attrs.define
 class LambdaContext:
     """The ``context`` a handler receives, with the attributes of Lambda's Python runtime."""
@@ -91,7 +115,7 @@ class LambdaContext:
     aws_request_id: str
     log_group_name: str
     log_stream_name: str
-    client_context: Any
+    client_context: ClientContext | None
     identity: Any = None
     deadline: float = 0.0
 

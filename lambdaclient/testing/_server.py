@@ -28,6 +28,7 @@ __all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Th
 
 DEFAULT_CREDENTIALS = Credentials("AKIDLOCALLAMBDA00000", "local-lambda-secret-access-key")
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/local-lambda-role"
+_CAPITALISED_MESSAGE = frozenset({"ResourceNotFoundException", "ServiceException"})
 _PAGE_SIZE = 50  # Lambda returns at most 50 versions a page; aliases are treated alike
 
 
@@ -120,12 +121,12 @@ def _page(
 ) -> tuple[list[Any], str | None]:
     try:
         start = int(base64.urlsafe_b64decode(marker.encode()).decode()) if marker else 0
-        size = min(int(max_items), _PAGE_SIZE) if max_items is not None else _PAGE_SIZE
+        asked = int(max_items) if max_items is not None else _PAGE_SIZE
     except (ValueError, binascii.Error) as exc:
         raise invalid("Invalid Marker or MaxItems") from exc
-    if size < 1 or start < 0:
+    if not 1 <= asked <= 10_000 or start < 0:
         raise invalid("MaxItems must be between 1 and 10000")
-    end = start + size
+    end = start + min(asked, _PAGE_SIZE)
     next_marker = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
     return items[start:end], next_marker
 
@@ -317,7 +318,9 @@ class LocalLambda:
             request[_AFTER_EXECUTION] = await self._apply_fault(request, fault)
             response = await handler(request)
         except LambdaFault as exc:
-            error = {"Type": "User" if exc.status < 500 else "Service", "message": exc.message}
+            # AWS's own casing differs by error (lambda-wire.md §4); clients must read both.
+            key = "Message" if exc.code in _CAPITALISED_MESSAGE else "message"
+            error = {"Type": "User" if exc.status < 500 else "Service", key: exc.message}
             response = _json(
                 {**error, **exc.fields}, exc.status, {"x-amzn-ErrorType": exc.code, **exc.headers}
             )
@@ -325,7 +328,7 @@ class LocalLambda:
             # The connection is gone; this response is never sent.
             return web.Response(status=499)
         if not response.prepared:
-            response.headers["x-amzn-RequestId"] = request_id
+            response.headers.setdefault("x-amzn-RequestId", request_id)
         return response
 
     async def _apply_fault(
@@ -522,11 +525,13 @@ class LocalLambda:
                 400,
                 f"Could not parse request body into json: {exc}",
             ) from exc
-        client_context: Any = None
+        client_context: runtime.ClientContext | None = None
         raw_context = request.headers.get("X-Amz-Client-Context")
         if raw_context:
             try:
-                client_context = json.loads(base64.b64decode(raw_context, validate=True))
+                client_context = runtime.ClientContext.from_json(
+                    json.loads(base64.b64decode(raw_context, validate=True))
+                )
             except (ValueError, binascii.Error) as exc:
                 raise invalid("Client context must be a valid Base64-encoded JSON object.") from exc
         request_id = runtime.new_request_id()
@@ -570,6 +575,9 @@ class LocalLambda:
             task = asyncio.create_task(self._run_event(function, version, context, event))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+            after = request[_AFTER_EXECUTION]
+            if after is not None:
+                self._fail(request, after)
             return web.Response(status=202)
         if invocation_type != "RequestResponse":
             raise invalid(f"Invalid InvocationType {invocation_type}")
@@ -577,7 +585,11 @@ class LocalLambda:
         after = request[_AFTER_EXECUTION]
         if after is not None:
             self._fail(request, after)
-        headers = {"X-Amz-Executed-Version": version.number}
+        # The invocation's request id, as in its log's START line.
+        headers = {
+            "X-Amz-Executed-Version": version.number,
+            "x-amzn-RequestId": context.aws_request_id,
+        }
         if invocation.function_error is not None:
             headers["X-Amz-Function-Error"] = invocation.function_error
         if request.headers.get("X-Amz-Log-Type") == "Tail":

@@ -158,6 +158,11 @@ class LambdaState:
                 f"1 validation error detected: Value '{ref}' at 'functionName' failed"
                 " to satisfy constraint: Member must satisfy regular expression pattern"
             )
+        region = match["region"]
+        if region is not None and region[:-1] != self.region:
+            raise not_found(
+                f"Functions from '{region[:-1]}' are not reachable in this region ('{self.region}')"
+            )
         function = self.functions.get(match["name"])
         if function is None or (
             match["account"] is not None and match["account"][:-1] != self.account_id
@@ -216,9 +221,10 @@ class LambdaState:
                 f" ({latest.code_sha256}). Please try again with the CodeSHA256 in $LATEST."
             )
         last = function.versions.get(str(function.last_published))
+        candidate = latest if description is None else attrs.evolve(latest, description=description)
         # "Lambda doesn't publish a version if the function's configuration and code haven't
         # changed since the last version."
-        if last is not None and last.same_code_and_config(latest) and description is None:
+        if last is not None and last.same_code_and_config(candidate):
             return last
         function.last_published += 1
         number = str(function.last_published)

@@ -1,0 +1,676 @@
+"""boto3 against LocalLambda, over a real socket on 127.0.0.1.
+
+botocore serialises, signs and parses these requests with its own code and Lambda's service
+model, none of which lambdaclient shares; so a test here passing proves that LocalLambda speaks
+AWS's wire format (status codes, headers, JSON shapes, event-stream frames, error shapes), not
+merely a dialect lambdaclient happens to understand.
+
+boto3 is synchronous: every call runs in a worker thread (``asyncio.to_thread``) while
+LocalLambda answers on the test's event loop. Response bodies (``Payload``, ``EventStream``)
+are read in that thread too, since reading them on the loop would block the server that is
+writing them.
+
+The clients are built with ``retries={"total_max_attempts": 1}``: botocore's older
+``max_attempts`` key counts *retries* (``max_attempts=1`` means two attempts), which would
+retry an injected 429 and hide it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import io
+import json
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import boto3
+import botocore.config
+import pytest
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+
+from lambdaclient.testing import LocalLambda, ServerError, Throttle
+
+SEED = 20240531
+ROLE = "arn:aws:iam::123456789012:role/app"
+
+
+class Boto3Lambda:
+    """One botocore Lambda client, used from worker threads one call at a time (a botocore
+    client is safe to share between threads as long as calls do not overlap)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    async def run(self, work: Callable[[Any], Any]) -> Any:
+        """``work(client)`` in a worker thread; for batches of calls, one thread hop."""
+        return await asyncio.to_thread(work, self.client)
+
+    async def __call__(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call ``operation`` and read any body in the worker thread."""
+
+        def call(client: Any) -> dict[str, Any]:
+            response: dict[str, Any] = getattr(client, operation)(**params)
+            if isinstance(response.get("Payload"), StreamingBody):
+                response["Payload"] = response["Payload"].read()
+            if "EventStream" in response:
+                response["EventStream"] = list(response["EventStream"])
+            return response
+
+        result: dict[str, Any] = await self.run(call)
+        return result
+
+    async def error(self, operation: str, **params: Any) -> dict[str, Any]:
+        """The parsed error response of a call that must fail with a ``ClientError``."""
+        with pytest.raises(ClientError) as caught:
+            await self(operation, **params)
+        response: dict[str, Any] = caught.value.response
+        return response
+
+    async def pages(self, operation: str, **params: Any) -> list[dict[str, Any]]:
+        """Every page botocore's paginator for ``operation`` fetches."""
+        result: list[dict[str, Any]] = await self.run(
+            lambda client: list(client.get_paginator(operation).paginate(**params))
+        )
+        return result
+
+    async def full_result(self, operation: str, **params: Any) -> dict[str, Any]:
+        """The paginator's pages merged, with ``NextToken`` if its ``MaxItems`` cut it short."""
+        result: dict[str, Any] = await self.run(
+            lambda client: client.get_paginator(operation).paginate(**params).build_full_result()
+        )
+        return result
+
+
+def _client(lam: LocalLambda, *, access_key: str | None = None, secret: str | None = None) -> Any:
+    return boto3.client(
+        "lambda",
+        region_name=lam.region,
+        endpoint_url=lam.endpoint_url,
+        aws_access_key_id=access_key or lam.credentials.access_key_id,
+        aws_secret_access_key=secret or lam.credentials.secret_access_key,
+        config=botocore.config.Config(retries={"total_max_attempts": 1}),
+    )
+
+
+@contextlib.asynccontextmanager
+async def boto3_lambda(
+    lam: LocalLambda, *, access_key: str | None = None, secret: str | None = None
+) -> AsyncIterator[Boto3Lambda]:
+    # Built in a thread (loading the service model takes a while) and closed at the end, so
+    # no keep-alive socket outlives the test as a ResourceWarning.
+    client = await asyncio.to_thread(_client, lam, access_key=access_key, secret=secret)
+    try:
+        yield Boto3Lambda(client)
+    finally:
+        await asyncio.to_thread(client.close)
+
+
+@pytest.fixture
+async def lam() -> AsyncIterator[LocalLambda]:
+    async with LocalLambda(seed=SEED) as server:
+        yield server
+
+
+@pytest.fixture
+async def aws(lam: LocalLambda) -> AsyncIterator[Boto3Lambda]:
+    async with boto3_lambda(lam) as client:
+        yield client
+
+
+def version_one(event: Any, context: Any) -> Any:
+    return {"version": "1", "event": event, "function_version": context.function_version}
+
+
+def version_two(event: Any, context: Any) -> Any:
+    return {"version": "2", "event": event, "function_version": context.function_version}
+
+
+def failing(event: Any, context: Any) -> Any:
+    raise ValueError(f"bad order {event['order']}")
+
+
+async def streaming(event: Any, context: Any) -> AsyncIterator[Any]:
+    logging.getLogger("streaming-fn").warning("streaming %s parts", len(event["parts"]))
+    for part in event["parts"]:
+        yield part
+
+
+async def streaming_then_failing(event: Any, context: Any) -> AsyncIterator[bytes]:
+    yield b"partial"
+    raise RuntimeError("stream broke")
+
+
+async def two_versions(lam: LocalLambda, aws: Boto3Lambda, name: str = "fn") -> None:
+    """``name`` with version 1 (version_one) and version 2 (version_two) published."""
+    lam.add_function(name, version_one, role=ROLE)
+    assert (await aws("publish_version", FunctionName=name))["Version"] == "1"
+    lam.add_function(name, version_two, role=ROLE)
+    assert (await aws("publish_version", FunctionName=name))["Version"] == "2"
+
+
+def status(response: dict[str, Any]) -> int:
+    code: int = response["ResponseMetadata"]["HTTPStatusCode"]
+    return code
+
+
+def assert_error(response: dict[str, Any], code: str, http_status: int) -> None:
+    """The error parsed as botocore parses AWS's: code, message, status and request id."""
+    assert response["Error"]["Code"] == code
+    assert response["Error"]["Message"]
+    assert status(response) == http_status
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert request_id
+    assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == request_id
+
+
+# --- aliases and versions ---------------------------------------------------------------------
+
+
+async def test_alias_lifecycle(lam: LocalLambda, aws: Boto3Lambda) -> None:
+    await two_versions(lam, aws)
+    # Nothing changed since version 2: Lambda hands back version 2 rather than publish a 3rd.
+    assert (await aws("publish_version", FunctionName="fn"))["Version"] == "2"
+
+    created = await aws(
+        "create_alias",
+        FunctionName="fn",
+        Name="live",
+        FunctionVersion="1",
+        Description="production",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.25}},
+    )
+    assert status(created) == 201
+    assert created["AliasArn"] == "arn:aws:lambda:us-east-1:123456789012:function:fn:live"
+    assert (created["Name"], created["FunctionVersion"], created["Description"]) == (
+        "live",
+        "1",
+        "production",
+    )
+    assert created["RoutingConfig"] == {"AdditionalVersionWeights": {"2": 0.25}}
+
+    fetched = await aws("get_alias", FunctionName="fn", Name="live")
+    assert status(fetched) == 200
+    fields = ("AliasArn", "Name", "FunctionVersion", "Description", "RoutingConfig", "RevisionId")
+    assert {k: fetched[k] for k in fields} == {k: created[k] for k in fields}
+
+    updated = await aws(
+        "update_alias",
+        FunctionName="fn",
+        Name="live",
+        FunctionVersion="2",
+        RoutingConfig={"AdditionalVersionWeights": {}},
+        RevisionId=fetched["RevisionId"],
+    )
+    assert status(updated) == 200
+    assert updated["FunctionVersion"] == "2"
+    assert updated["Description"] == "production"  # not sent, so kept
+    assert "RoutingConfig" not in updated  # AWS omits it when there are no weights
+    assert updated["RevisionId"] != fetched["RevisionId"]
+
+    stale = await aws.error(
+        "update_alias",
+        FunctionName="fn",
+        Name="live",
+        Description="too late",
+        RevisionId=fetched["RevisionId"],
+    )
+    assert_error(stale, "PreconditionFailedException", 412)
+    assert (await aws("get_alias", FunctionName="fn", Name="live"))["Description"] == "production"
+
+    duplicate = await aws.error("create_alias", FunctionName="fn", Name="live", FunctionVersion="1")
+    assert_error(duplicate, "ResourceConflictException", 409)
+
+    deleted = await aws("delete_alias", FunctionName="fn", Name="live")
+    assert status(deleted) == 204
+    assert deleted["ResponseMetadata"]["RequestId"]
+
+    gone = await aws.error("get_alias", FunctionName="fn", Name="live")
+    assert_error(gone, "ResourceNotFoundException", 404)
+    assert_error(
+        await aws.error("delete_alias", FunctionName="fn", Name="live"),
+        "ResourceNotFoundException",
+        404,
+    )
+
+
+async def test_list_aliases_pages_with_max_items_and_next_marker(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    await two_versions(lam, aws)
+    names = [f"alias-{i:02d}" for i in range(60)]
+    await aws.run(
+        lambda client: [
+            client.create_alias(
+                FunctionName="fn", Name=name, FunctionVersion="2" if i % 3 == 0 else "1"
+            )
+            for i, name in enumerate(names)
+        ]
+    )
+
+    # Unasked, the server caps a page (at 50, as for versions) and says where to go on.
+    first = await aws("list_aliases", FunctionName="fn")
+    assert len(first["Aliases"]) == 50
+    rest = await aws("list_aliases", FunctionName="fn", Marker=first["NextMarker"])
+    assert "NextMarker" not in rest
+    assert [a["Name"] for a in first["Aliases"] + rest["Aliases"]] == names
+
+    # MaxItems is the page size on the wire.
+    small = await aws("list_aliases", FunctionName="fn", MaxItems=7)
+    assert [a["Name"] for a in small["Aliases"]] == names[:7]
+    following = await aws("list_aliases", FunctionName="fn", MaxItems=7, Marker=small["NextMarker"])
+    assert [a["Name"] for a in following["Aliases"]] == names[7:14]
+
+    # botocore's paginator follows NextMarker to the end.
+    pages = await aws.pages("list_aliases", FunctionName="fn", PaginationConfig={"PageSize": 25})
+    assert [len(page["Aliases"]) for page in pages] == [25, 25, 10]
+    assert [a["Name"] for page in pages for a in page["Aliases"]] == names
+
+    # ... and with its own MaxItems (a total) stops early, handing back a token to resume.
+    capped = await aws.full_result(
+        "list_aliases", FunctionName="fn", PaginationConfig={"PageSize": 25, "MaxItems": 30}
+    )
+    taken = [a["Name"] for a in capped["Aliases"]]
+    assert taken == names[:30]
+    resumed = await aws.full_result(
+        "list_aliases",
+        FunctionName="fn",
+        PaginationConfig={"PageSize": 25, "StartingToken": capped["NextToken"]},
+    )
+    assert "NextToken" not in resumed
+    assert taken + [a["Name"] for a in resumed["Aliases"]] == names
+
+    pointing_at_two = await aws.pages("list_aliases", FunctionName="fn", FunctionVersion="2")
+    assert [a["Name"] for page in pointing_at_two for a in page["Aliases"]] == names[::3]
+
+
+async def test_list_versions_by_function_paginator(lam: LocalLambda, aws: Boto3Lambda) -> None:
+    lam.add_function("fn", version_one, role=ROLE, description="first")
+    for description in ("one", "two", "three"):
+        await aws("publish_version", FunctionName="fn", Description=description)
+
+    pages = await aws.pages(
+        "list_versions_by_function", FunctionName="fn", PaginationConfig={"PageSize": 3}
+    )
+    assert [len(page["Versions"]) for page in pages] == [3, 1]
+    versions = [v for page in pages for v in page["Versions"]]
+    assert [v["Version"] for v in versions] == ["$LATEST", "1", "2", "3"]
+    assert [v["Description"] for v in versions] == ["first", "one", "two", "three"]
+    assert {v["Role"] for v in versions} == {ROLE}
+    assert all(v["FunctionName"] == "fn" and v["State"] == "Active" for v in versions)
+    assert pages[0]["NextMarker"]
+    assert "NextMarker" not in pages[-1]
+
+
+async def test_get_function_configuration_with_qualifier(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    await two_versions(lam, aws)
+    await aws("create_alias", FunctionName="fn", Name="live", FunctionVersion="1")
+
+    latest = await aws("get_function_configuration", FunctionName="fn")
+    assert latest["Version"] == "$LATEST"
+    assert latest["FunctionArn"] == "arn:aws:lambda:us-east-1:123456789012:function:fn"
+    one = await aws("get_function_configuration", FunctionName="fn", Qualifier="1")
+    assert one["Version"] == "1"
+    assert one["FunctionArn"].endswith(":function:fn:1")
+    assert (await aws("get_function_configuration", FunctionName="fn", Qualifier="$LATEST"))[
+        "Version"
+    ] == "$LATEST"
+    assert (await aws("get_function_configuration", FunctionName="fn", Qualifier="live"))[
+        "Version"
+    ] == "1"
+    assert (await aws("get_function_configuration", FunctionName="fn:2"))["Version"] == "2"
+    assert_error(
+        await aws.error("get_function_configuration", FunctionName="fn", Qualifier="9"),
+        "ResourceNotFoundException",
+        404,
+    )
+
+
+# --- invoke --------------------------------------------------------------------------------
+
+
+async def test_invoke_json_payload_and_executed_version(lam: LocalLambda, aws: Boto3Lambda) -> None:
+    await two_versions(lam, aws)
+
+    latest = await aws("invoke", FunctionName="fn", Payload=json.dumps({"order": 42}))
+    assert latest["StatusCode"] == 200
+    assert latest["ExecutedVersion"] == "$LATEST"
+    assert "FunctionError" not in latest
+    assert json.loads(latest["Payload"]) == {
+        "version": "2",
+        "event": {"order": 42},
+        "function_version": "$LATEST",
+    }
+    assert latest["ResponseMetadata"]["RequestId"]
+
+    # A published version keeps the handler it was published with.
+    one = await aws("invoke", FunctionName="fn", Qualifier="1", Payload=b'{"order": 1}')
+    assert one["ExecutedVersion"] == "1"
+    assert json.loads(one["Payload"])["version"] == "1"
+    assert (lam.executions("fn", "$LATEST"), lam.executions("fn", "1")) == (1, 1)
+
+
+async def test_invoke_function_error_payload(lam: LocalLambda, aws: Boto3Lambda) -> None:
+    lam.add_function("fails", failing)
+
+    result = await aws("invoke", FunctionName="fails", Payload=json.dumps({"order": 7}))
+
+    assert result["StatusCode"] == 200  # a function error is not an HTTP error
+    assert result["FunctionError"] == "Unhandled"
+    error = json.loads(result["Payload"])
+    assert error["errorType"] == "ValueError"
+    assert error["errorMessage"] == "bad order 7"
+    assert isinstance(error["stackTrace"], list)
+    assert any("failing" in line for line in error["stackTrace"])
+
+
+async def test_invoke_log_tail_returns_the_log(lam: LocalLambda, aws: Boto3Lambda) -> None:
+    def logs(event: Any, context: Any) -> Any:
+        logging.getLogger("fn").warning("handled order %s", event["order"])
+        return None
+
+    lam.add_function("fn", logs)
+    result = await aws("invoke", FunctionName="fn", Payload=b'{"order": 5}', LogType="Tail")
+
+    log = base64.b64decode(result["LogResult"]).decode()
+    assert "handled order 5" in log
+    assert log.startswith("START RequestId:")
+    assert "END RequestId:" in log
+    assert "REPORT RequestId:" in log
+    assert "LogResult" not in await aws("invoke", FunctionName="fn", Payload=b'{"order": 6}')
+
+
+async def test_invoke_log_tail_has_printed_output_after_stdout_is_replaced(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    def prints(event: Any, context: Any) -> Any:
+        print(f"printed order {event['order']}")
+        return None
+
+    lam.add_function("fn", prints)
+    # The first invocation installs LocalLambda's capture, if no earlier test did.
+    await aws("invoke", FunctionName="fn", Payload=b'{"order": 1}', LogType="Tail")
+    # pytest swaps sys.stdout like this between every test phase.
+    with contextlib.redirect_stdout(io.StringIO()) as elsewhere:
+        result = await aws("invoke", FunctionName="fn", Payload=b'{"order": 2}', LogType="Tail")
+
+    assert "printed order 2" not in elsewhere.getvalue()
+    assert "printed order 2" in base64.b64decode(result["LogResult"]).decode()
+
+
+async def test_invoke_event_is_accepted_with_202(lam: LocalLambda, aws: Boto3Lambda) -> None:
+    lam.add_function("fn", version_one)
+
+    result = await aws("invoke", FunctionName="fn", InvocationType="Event", Payload=b"{}")
+
+    assert result["StatusCode"] == 202
+    assert result["Payload"] == b""
+    # The function runs after the answer: wait (briefly) for it on the server's loop.
+    for _ in range(200):
+        if lam.executions("fn", "$LATEST") == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert lam.executions("fn", "$LATEST") == 1
+
+
+async def test_invoke_dry_run_answers_204_without_running(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    lam.add_function("fn", version_one)
+
+    result = await aws("invoke", FunctionName="fn", InvocationType="DryRun")
+
+    assert result["StatusCode"] == 204
+    assert result["Payload"] == b""
+    assert lam.executions("fn", "$LATEST") == 0
+
+
+async def test_invoke_through_a_weighted_alias_runs_both_versions(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    await two_versions(lam, aws)
+    await aws(
+        "create_alias",
+        FunctionName="fn",
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.3}},
+    )
+
+    def invoke_many(client: Any) -> list[tuple[str, str]]:
+        runs = []
+        for _ in range(200):
+            response = client.invoke(FunctionName="fn", Qualifier="live", Payload=b"{}")
+            runs.append((response["ExecutedVersion"], response["Payload"].read()))
+        return runs
+
+    runs: list[tuple[str, bytes]] = await aws.run(invoke_many)
+
+    executed = Counter(version for version, _ in runs)
+    assert set(executed) == {"1", "2"}
+    assert 0.15 < executed["2"] / len(runs) < 0.45  # 0.3, seeded
+    # The header names the version that really ran.
+    assert all(json.loads(payload)["version"] == version for version, payload in runs)
+    assert executed == {v: lam.executions("fn", v) for v in ("1", "2")}
+
+
+async def test_invoke_with_response_stream_frames_parse_in_botocore(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    lam.add_function("stream", streaming)
+
+    result = await aws(
+        "invoke_with_response_stream",
+        FunctionName="stream",
+        Payload=json.dumps({"parts": ["Hello, ", "wörld", "!"]}),
+        LogType="Tail",
+    )
+
+    assert result["StatusCode"] == 200
+    assert result["ExecutedVersion"] == "$LATEST"
+    assert result["ResponseStreamContentType"] == "application/vnd.amazon.eventstream"
+    events = result["EventStream"]
+    assert [event["PayloadChunk"]["Payload"] for event in events[:-1]] == [
+        b"Hello, ",
+        "wörld".encode(),
+        b"!",
+    ]
+    complete = events[-1]["InvokeComplete"]
+    assert "ErrorCode" not in complete
+    assert "streaming 3 parts" in base64.b64decode(complete["LogResult"]).decode()
+
+
+async def test_invoke_with_response_stream_error_mid_stream(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    lam.add_function("stream", streaming_then_failing)
+
+    result = await aws("invoke_with_response_stream", FunctionName="stream")
+
+    assert result["StatusCode"] == 200  # the status line went out before the failure
+    events = result["EventStream"]
+    assert events[0] == {"PayloadChunk": {"Payload": b"partial"}}
+    complete = events[-1]["InvokeComplete"]
+    assert complete["ErrorCode"] == "Unhandled"
+    details = json.loads(complete["ErrorDetails"])
+    assert (details["errorType"], details["errorMessage"]) == ("RuntimeError", "stream broke")
+
+
+async def test_invoke_with_response_stream_through_a_weighted_alias(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    await two_versions(lam, aws)
+    await aws(
+        "create_alias",
+        FunctionName="fn",
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
+    )
+
+    seen = set()
+    for _ in range(30):
+        result = await aws(
+            "invoke_with_response_stream", FunctionName="fn", Qualifier="live", Payload=b"{}"
+        )
+        chunks = b"".join(e["PayloadChunk"]["Payload"] for e in result["EventStream"][:-1])
+        assert json.loads(chunks)["version"] == result["ExecutedVersion"]
+        seen.add(result["ExecutedVersion"])
+    assert seen == {"1", "2"}
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "code", "http_status"),
+    [
+        ("get_alias", {"FunctionName": "nope", "Name": "live"}, "ResourceNotFoundException", 404),
+        ("get_alias", {"FunctionName": "fn", "Name": "nope"}, "ResourceNotFoundException", 404),
+        ("invoke", {"FunctionName": "fn", "Qualifier": "9"}, "ResourceNotFoundException", 404),
+        ("invoke", {"FunctionName": "fn", "Qualifier": "nope"}, "ResourceNotFoundException", 404),
+        (
+            "invoke",
+            {"FunctionName": "fn", "Payload": b"not json"},
+            "InvalidRequestContentException",
+            400,
+        ),
+        # botocore checks only a weight's minimum, so 1.5 reaches the server, which refuses it.
+        (
+            "create_alias",
+            {
+                "FunctionName": "fn",
+                "Name": "a",
+                "FunctionVersion": "1",
+                "RoutingConfig": {"AdditionalVersionWeights": {"2": 1.5}},
+            },
+            "InvalidParameterValueException",
+            400,
+        ),
+        (
+            "create_alias",
+            {
+                "FunctionName": "fn",
+                "Name": "a",
+                "FunctionVersion": "$LATEST",
+                "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.5}},
+            },
+            "InvalidParameterValueException",
+            400,
+        ),
+        (
+            "create_alias",
+            {"FunctionName": "fn", "Name": "1234", "FunctionVersion": "1"},
+            "InvalidParameterValueException",
+            400,
+        ),
+        (
+            "update_alias",
+            {"FunctionName": "fn", "Name": "nope", "FunctionVersion": "1"},
+            "ResourceNotFoundException",
+            404,
+        ),
+    ],
+)
+async def test_error_shapes_parse_in_botocore(
+    lam: LocalLambda,
+    aws: Boto3Lambda,
+    operation: str,
+    params: dict[str, Any],
+    code: str,
+    http_status: int,
+) -> None:
+    await two_versions(lam, aws)
+
+    assert_error(await aws.error(operation, **params), code, http_status)
+
+
+@pytest.mark.parametrize(
+    ("credentials", "code"),
+    [
+        ({"secret": "not-the-secret"}, "InvalidSignatureException"),
+        ({"access_key": "AKIDUNKNOWN000000000"}, "UnrecognizedClientException"),
+    ],
+)
+async def test_bad_credentials_are_refused_with_403(
+    lam: LocalLambda, credentials: dict[str, str], code: str
+) -> None:
+    lam.add_function("fn", version_one)
+    async with boto3_lambda(lam, **credentials) as stranger:
+        assert_error(await stranger.error("get_alias", FunctionName="fn", Name="x"), code, 403)
+        assert_error(await stranger.error("invoke", FunctionName="fn"), code, 403)
+    assert lam.executions("fn", "$LATEST") == 0
+
+
+async def test_injected_throttle_is_too_many_requests_with_retry_after(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    await two_versions(lam, aws)
+    await aws("create_alias", FunctionName="fn", Name="live", FunctionVersion="1")
+    lam.inject("GetAlias", Throttle(retry_after=7))
+
+    throttled = await aws.error("get_alias", FunctionName="fn", Name="live")
+
+    assert_error(throttled, "TooManyRequestsException", 429)
+    assert throttled["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "7"
+    assert throttled["ResponseMetadata"]["RetryAttempts"] == 0
+    # The modeled members: Retry-After as retryAfterSeconds, Reason from the body.
+    assert throttled["retryAfterSeconds"] == "7"
+    assert throttled["Reason"] == "CallerRateLimitExceeded"
+    # The fault was for one call only.
+    assert (await aws("get_alias", FunctionName="fn", Name="live"))["Name"] == "live"
+
+
+async def test_injected_faults_before_a_stream_are_plain_json_errors(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    lam.add_function("stream", streaming)
+    lam.inject("InvokeWithResponseStream", Throttle(retry_after=2))
+    lam.inject("InvokeWithResponseStream", ServerError(503, "ServiceException"))
+
+    throttled = await aws.error("invoke_with_response_stream", FunctionName="stream")
+    failed = await aws.error("invoke_with_response_stream", FunctionName="stream")
+
+    assert_error(throttled, "TooManyRequestsException", 429)
+    assert throttled["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "2"
+    assert_error(failed, "ServiceException", 503)
+    assert lam.executions("stream", "$LATEST") == 0
+
+
+@pytest.mark.parametrize("operation", ["get_alias", "invoke"])
+async def test_a_function_arn_from_another_region_is_not_found(
+    lam: LocalLambda, aws: Boto3Lambda, operation: str
+) -> None:
+    await two_versions(lam, aws)
+    await aws("create_alias", FunctionName="fn", Name="live", FunctionVersion="1")
+    elsewhere = "arn:aws:lambda:eu-west-1:123456789012:function:fn"
+    params = (
+        {"FunctionName": elsewhere, "Name": "live"}
+        if operation == "get_alias"
+        else {"FunctionName": f"{elsewhere}:live"}
+    )
+
+    # AWS: ResourceNotFoundException, "Functions from 'eu-west-1' are not reachable in this
+    # region ('us-east-1')" (quoted in alexcasalboni/aws-lambda-power-tuning#18).
+    assert_error(await aws.error(operation, **params), "ResourceNotFoundException", 404)
+    assert lam.executions("fn", "1") == 0
+
+
+@pytest.mark.parametrize("operation", ["list_aliases", "list_versions_by_function"])
+async def test_max_items_above_10000_is_refused(
+    lam: LocalLambda, aws: Boto3Lambda, operation: str
+) -> None:
+    lam.add_function("fn", version_one)
+
+    # botocore checks only MaxItems' minimum, so 10001 reaches the server (lambda-wire.md §1).
+    assert_error(
+        await aws.error(operation, FunctionName="fn", MaxItems=10001),
+        "InvalidParameterValueException",
+        400,
+    )
