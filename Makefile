@@ -28,9 +28,21 @@ test: lint typecheck pytest
 demo: $(STAMP)
 	$(PY) -m lambdaclient.demo
 
-bench: $(STAMP)
-	$(PY) bench/get_alias.py
-	$(PY) bench/invoke_memory.py
+BENCH_VENV ?= .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): pyproject.toml
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --quiet --upgrade pip
+	$(BENCH_PY) -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+# Not part of the tests: figures printed for a person to read, ratios measured in one run.
+bench: $(BENCH_STAMP)
+	$(BENCH_PY) bench/compare.py
+	$(BENCH_PY) bench/get_alias.py
+	$(BENCH_PY) bench/invoke_memory.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) build dist *.egg-info

@@ -108,9 +108,16 @@ class Transport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(
+            session = aiohttp.ClientSession(
                 timeout=self._timeout, auto_decompress=False, skip_auto_headers=("User-Agent",)
             )
+            # aiohttp resends a GET, PUT or DELETE once by itself when a kept-alive connection
+            # drops, beneath our retry policy: an UpdateAlias the server already applied would
+            # go out again. Our policy decides what is resent. There is no public switch; this
+            # is the one aiohttp's own test client uses.
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
+            self._session = session
         return self._session
 
     @asynccontextmanager

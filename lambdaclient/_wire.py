@@ -8,7 +8,7 @@ fields do not break old clients). Any mismatch raises ``TypeError``, ``KeyError`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -146,10 +146,14 @@ def _overrides(cls: type[Any], *, omit_none: bool) -> Any:
     }
 
 
+def _object_hook(cls: type[Any]) -> Callable[[object, Any], Any]:
+    # The generated hook would read a list or a string as an object with no fields.
+    generated = make_dict_structure_fn(cls, converter, **_overrides(cls, omit_none=False))
+    return lambda value, type_: generated(_mapping(value), type_)
+
+
 for _cls in (DeadLetterConfig, FunctionConfiguration):
-    converter.register_structure_hook(
-        _cls, make_dict_structure_fn(_cls, converter, **_overrides(_cls, omit_none=False))
-    )
+    converter.register_structure_hook(_cls, _object_hook(_cls))
     converter.register_unstructure_hook(
         _cls, make_dict_unstructure_fn(_cls, converter, **_overrides(_cls, omit_none=True))
     )
@@ -163,9 +167,25 @@ def _version_page(value: object) -> VersionPage:
     elif not isinstance(versions, list):
         raise TypeError("Versions is not a list")
     return VersionPage(
-        tuple(converter.structure(v, FunctionConfiguration) for v in versions),
+        tuple(_located(converter.structure, v, index) for index, v in enumerate(versions)),
         _optional_str(d.get("NextMarker")) or None,
     )
+
+
+def _located(
+    structure_: Callable[[object, type[FunctionConfiguration]], FunctionConfiguration],
+    value: object,
+    index: int,
+) -> FunctionConfiguration:
+    """Structure the version at ``index`` of a page, saying where in the page it went wrong."""
+    where = f"$.versions[{index}]"
+    try:
+        return structure_(value, FunctionConfiguration)
+    except cattrs.BaseValidationError as exc:
+        messages = (m.replace("@ $", f"@ {where}", 1) for m in cattrs.transform_error(exc))
+        raise ValueError("; ".join(messages)) from exc
+    except TypeError as exc:
+        raise TypeError(f"{exc} @ {where}") from exc
 
 
 converter.register_structure_hook(VersionPage, lambda v, _: _version_page(v))

@@ -31,9 +31,9 @@ import inspect
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 import attrs
 
@@ -160,6 +160,10 @@ class AllAtOnce:
         return ()
 
 
+def _pairs(steps: Iterable[tuple[float, timedelta]]) -> tuple[tuple[float, timedelta], ...]:
+    return tuple(steps)
+
+
 @attrs.frozen(slots=True)
 class Schedule:
     """A custom schedule of (weight, wait) steps::
@@ -167,7 +171,7 @@ class Schedule:
     Schedule([(0.05, timedelta(minutes=5)), (0.5, timedelta(minutes=10))])
     """
 
-    schedule: Sequence[tuple[float, timedelta]] = attrs.field(converter=tuple)
+    schedule: tuple[tuple[float, timedelta], ...] = attrs.field(converter=_pairs)
 
     def steps(self) -> tuple[Step, ...]:
         return _check_steps([Step(weight, wait) for weight, wait in self.schedule])
@@ -224,9 +228,11 @@ class VersionStats:
 class InvokeProbe:
     """A health check that invokes the function through the alias and compares versions.
 
-    It sends ``invocations`` calls (``concurrency`` at a time) with ``payload``, sorts them by
-    ``executed_version``, and fails when the new version's error rate (function errors and
-    failed calls) exceeds the old version's by more than ``max_error_rate``, or, with
+    It sends ``invocations`` calls (``concurrency`` at a time) with ``payload`` and sorts them
+    by ``executed_version``. It fails when the new version's rate of function errors exceeds
+    the old version's by more than ``max_error_rate``; when calls that failed before reaching
+    any version (a 5xx, a lost connection: counted under ``"unknown"``) exceed
+    ``max_error_rate`` of all calls, since a broken new version can fail that way; or, with
     ``max_latency`` (seconds), when a call to the new version took longer. A new version that
     received no calls passes: there is nothing to judge it by (it is logged).
     """
@@ -269,6 +275,14 @@ class InvokeProbe:
             )
             for version, runs in samples.items()
         }
+        unknown = self.stats.get("unknown")
+        if unknown is not None and unknown.errors > self.max_error_rate * self.invocations:
+            logger.warning(
+                "probe: %d of %d calls failed before reaching a version",
+                unknown.errors,
+                self.invocations,
+            )
+            return False
         new = self.stats.get(step.to_version)
         old = self.stats.get(step.from_version)
         if new is None:
@@ -376,7 +390,11 @@ class _Shift:
         index: int | None = None,
         message: str = "",
         stats: Mapping[str, VersionStats] | None = None,
+        *,
+        quiet: bool = False,
     ) -> None:
+        """Log the event and pass it to ``on_progress``. ``quiet``: a failing callback is
+        logged and ignored, so that it cannot stop a rollback."""
         event = ShiftEvent(kind, self.weight, index, self.clock(), message, dict(stats or {}))
         logger.info(
             "shift %s:%s -> %s: %s %.0f%% %s",
@@ -387,10 +405,16 @@ class _Shift:
             100 * self.weight,
             message,
         )
-        if self.on_progress is not None:
+        if self.on_progress is None:
+            return
+        try:
             outcome = self.on_progress(event)
             if inspect.isawaitable(outcome):
                 await outcome
+        except Exception:
+            if not quiet:
+                raise
+            logger.exception("on_progress failed during a rollback; rolling back regardless")
 
     async def configuration(self, version: str) -> FunctionConfiguration:
         try:
@@ -419,9 +443,9 @@ class _Shift:
                 f"alias {self.alias_name} points at {self.from_version}; weights need a"
                 " published primary version"
             )
-        target, primary = await asyncio.gather(
-            self.configuration(self.to_version), self.configuration(self.from_version)
-        )
+        # One after the other: a refusal must not leave the other read running.
+        target = await self.configuration(self.to_version)
+        primary = await self.configuration(self.from_version)
         if target.role != primary.role:
             raise ShiftRefusedError(
                 f"versions {self.from_version} and {self.to_version} have different execution"
@@ -445,11 +469,17 @@ class _Shift:
                 )
             self.weight = weight  # resuming an interrupted shift to the same version
 
-    async def update(self, **changes: Any) -> None:
+    async def update(
+        self, *, routing_config: RoutingConfig, function_version: str | None = None
+    ) -> None:
         """Update the alias only if it is still as we last saw it."""
         try:
             self.alias = await self.client.update_alias(
-                self.function_name, self.alias_name, revision_id=self.alias.revision_id, **changes
+                self.function_name,
+                self.alias_name,
+                function_version=function_version,
+                routing_config=routing_config,
+                revision_id=self.alias.revision_id,
             )
         except PreconditionFailedError as exc:
             raise ConcurrentModificationError(
@@ -458,6 +488,24 @@ class _Shift:
                 function_name=self.function_name,
                 alias_name=self.alias_name,
             ) from exc
+        except (LambdaError, asyncio.CancelledError):
+            # The update may have been applied with its answer lost (a timeout, a dropped
+            # connection, a cancellation): adopt it if so, or the next update, a rollback
+            # included, would take our own change for someone else's.
+            await asyncio.shield(self.adopt_if_applied(routing_config, function_version))
+            raise
+
+    async def adopt_if_applied(
+        self, routing_config: RoutingConfig, function_version: str | None
+    ) -> None:
+        try:
+            current = await self.client.get_alias(self.function_name, self.alias_name)
+        except LambdaError:
+            return  # nothing learnt; the caller's error stands
+        wanted_version = function_version or self.alias.function_version
+        wanted_routing = routing_config if routing_config.additional_version_weights else None
+        if current.function_version == wanted_version and current.routing_config == wanted_routing:
+            self.alias = current
 
     async def run_step(self, index: int, step: Step) -> bool:
         started = self.clock()
@@ -490,10 +538,10 @@ class _Shift:
         return healthy
 
     async def roll_back(self, reason: str) -> None:
-        await self.emit(ShiftEventKind.ROLLING_BACK, message=reason)
+        await self.emit(ShiftEventKind.ROLLING_BACK, message=reason, quiet=True)
         await self.update(function_version=self.from_version, routing_config=RoutingConfig({}))
         self.weight = 0.0
-        await self.emit(ShiftEventKind.ROLLED_BACK, message=reason)
+        await self.emit(ShiftEventKind.ROLLED_BACK, message=reason, quiet=True)
 
     def result(self, *, completed: bool, rolled_back: bool, reason: str | None) -> ShiftResult:
         return ShiftResult(
@@ -545,7 +593,7 @@ async def shift_traffic(
     and ``sleep`` replace the wall clock and ``asyncio.sleep``, so tests can run a
     ten-minute rollout in milliseconds.
     """
-    steps = strategy.steps()
+    steps = _check_steps(strategy.steps())  # custom strategies are held to the same rules
     shift = _Shift(
         client,
         function_name,

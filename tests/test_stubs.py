@@ -43,6 +43,9 @@ IMPLEMENTED = (
     "ListAliases",
     "Invoke",
     "InvokeWithResponseStream",
+    "PublishVersion",
+    "ListVersionsByFunction",
+    "GetFunctionConfiguration",
 )
 
 # The model gives each operation one ``responseCode`` (200 for both invokes), but an

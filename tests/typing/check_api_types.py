@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import assert_type
 
 from lambdaclient import (
@@ -21,6 +22,15 @@ from lambdaclient import (
     TooManyRequestsError,
 )
 from lambdaclient.errors import LambdaError, PreconditionFailedError, ValidationError
+from lambdaclient.shifting import (
+    InvokeProbe,
+    Linear,
+    Schedule,
+    ShiftResult,
+    Step,
+    VersionStats,
+    shift_traffic,
+)
 
 
 async def aliases(client: LambdaClient) -> None:
@@ -73,6 +83,23 @@ async def invoking(client: LambdaClient) -> None:
         async for part in stream:
             assert_type(part, bytes)
     assert_type(stream.complete, InvokeComplete | None)
+
+
+async def shifting(client: LambdaClient) -> None:
+    # The docstring's own example must type-check as written.
+    strategy = Schedule([(0.05, timedelta(minutes=5)), (0.5, timedelta(minutes=10))])
+    result = await shift_traffic(
+        client,
+        "my-fn",
+        "live",
+        to_version="7",
+        strategy=strategy,
+        health_check=InvokeProbe(payload={"ping": True}),
+    )
+    assert_type(result, ShiftResult)
+    assert_type(result.rolled_back, bool)
+    assert_type(result.stats, Mapping[str, VersionStats])
+    assert_type(Linear(step=0.1, interval=timedelta(minutes=1)).steps(), tuple[Step, ...])
 
 
 def errors(error: ServiceError, throttled: TooManyRequestsError) -> None:

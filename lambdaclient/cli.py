@@ -1,0 +1,1160 @@
+"""The ``lambdaclient`` command line: aliases, versions, invoke and progressive traffic shifts.
+
+Installed as the ``lambdaclient`` console script, and runnable as ``python -m lambdaclient``.
+The live progress display of ``shift`` needs rich (``pip install 'lambdaclient[cli]'``);
+without it, or when stderr is not a terminal, progress is printed as plain lines.
+
+Usage examples::
+
+    lambdaclient aliases my-fn
+    lambdaclient alias get my-fn live --output json
+    lambdaclient alias create my-fn live --function-version 1 --weight 2=10%
+    lambdaclient alias update my-fn live --routing-config '{}' --revision-id 1a2b...
+    lambdaclient alias delete my-fn live
+    lambdaclient versions my-fn
+    lambdaclient publish my-fn --description "release 42"
+    lambdaclient invoke my-fn --qualifier live --payload '{"order": 42}'
+    echo '{"order": 42}' | lambdaclient invoke my-fn --payload-file -
+    lambdaclient shift my-fn live --to 7 --linear 10%/1m \\
+        --probe-payload '{"ping": true}' --probe-invocations 50 --max-error-rate 2%
+    lambdaclient --region eu-west-1 --profile prod shift my-fn live --to 7 --canary 5%/10m
+
+Global options are named as the AWS CLI names them (``--region``, ``--profile``,
+``--endpoint-url``, ``--output {text,json}``, ``--cli-read-timeout``,
+``--cli-connect-timeout``, ``--debug``) and may come before or after the command.
+Credentials come from the usual places (environment, profile, botocore's chain).
+Results go to stdout (``--output json``: one JSON document, with AWS's field names);
+progress and diagnostics go to stderr.
+
+Percentages are written ``10%`` or ``0.1``; durations ``30s``, ``1m``, ``2h`` or ``1m30s``.
+
+Exit codes:
+
+- 0: done.
+- 1: the operation failed: an AWS error, a transport or credentials error, or (for
+  ``invoke``) the function itself failed. The error is printed on stderr.
+- 2: usage error: bad arguments, or arguments lambdaclient rejects before sending anything.
+- 3: ``shift`` rolled the alias back (a failed health gate, or an error during the shift).
+- 4: ``shift`` refused before changing anything, or stopped because someone else changed the
+  alias meanwhile (their change stands).
+- 130: interrupted (Ctrl-C); an interrupted ``shift`` rolls the alias back first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import math
+import re
+import sys
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from datetime import timedelta
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, TextIO
+
+from ._client import LambdaClient
+from ._errors import (
+    ConcurrentModificationError,
+    LambdaError,
+    ServiceError,
+    ShiftRefusedError,
+    ValidationError,
+)
+from ._models import (
+    AliasConfiguration,
+    FunctionConfiguration,
+    InvocationType,
+    InvokeResult,
+    LogType,
+    RoutingConfig,
+)
+from ._payload import Payload
+from ._wire import converter
+from .shifting import (
+    AllAtOnce,
+    Canary,
+    InvokeProbe,
+    Linear,
+    ShiftEvent,
+    ShiftEventKind,
+    ShiftResult,
+    Strategy,
+    VersionStats,
+    shift_traffic,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_ROLLED_BACK",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+    "parse_duration",
+    "parse_fraction",
+    "run",
+]
+
+PROG = "lambdaclient"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_ROLLED_BACK = 3
+EXIT_REFUSED = 4
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = """\
+exit codes:
+  0    done
+  1    the operation failed: AWS error, transport or credentials error, or (invoke) the
+       function itself failed; the error is printed on stderr
+  2    usage error: bad arguments, or arguments rejected before anything was sent
+  3    shift: the alias was rolled back (failed health gate, or an error mid-shift)
+  4    shift: refused before changing anything, or stopped because someone else changed
+       the alias meanwhile (their change stands)
+  130  interrupted (Ctrl-C); an interrupted shift rolls the alias back first
+"""
+
+_logger = logging.getLogger("lambdaclient")
+
+
+# --- argument types -------------------------------------------------------------------------
+
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_FRACTION = re.compile(rf"(?P<number>{_NUMBER})(?P<percent>%?)", re.ASCII)
+_DURATION = re.compile(
+    rf"(?:(?P<h>{_NUMBER})h)?(?:(?P<m>{_NUMBER})m)?(?:(?P<s>{_NUMBER})s)?", re.ASCII
+)
+
+
+def parse_fraction(text: str) -> float:
+    """``"10%"`` or ``"0.1"`` as 0.1; anything else, or outside 0 to 1, is a ValueError."""
+    match = _FRACTION.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"invalid percentage {text!r}: write it as 10% or 0.1")
+    value = float(match["number"])
+    if match["percent"]:
+        value /= 100
+    elif value > 1:
+        raise ValueError(
+            f"invalid fraction {text!r}: a fraction is between 0 and 1; write {text}% for a"
+            " percentage"
+        )
+    if value > 1:
+        raise ValueError(f"invalid percentage {text!r}: at most 100%")
+    return value
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"30s"``, ``"1m"``, ``"2h"``, ``"1m30s"`` (or ``"0"``) as a timedelta; else ValueError."""
+    text = text.strip()
+    if text == "0":
+        return timedelta(0)
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
+        raise ValueError(f"invalid duration {text!r}: write it as 30s, 1m, 2h or 1m30s")
+    hours, minutes, seconds = (float(match[unit] or 0) for unit in ("h", "m", "s"))
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _argument_type(name: str, parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type: a ValueError from ``parse`` becomes a usage error (exit code 2)."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name  # argparse names the type in its messages
+    return convert
+
+
+def _step(text: str) -> tuple[float, timedelta]:
+    """``WEIGHT/DURATION`` as in ``10%/1m``: a weight strictly between 0 and 1, and a wait."""
+    weight_text, slash, wait_text = text.partition("/")
+    if not slash:
+        raise ValueError(f"invalid step {text!r}: write it as PERCENT/DURATION, e.g. 10%/1m")
+    weight = parse_fraction(weight_text)
+    if not 0 < weight < 1:
+        raise ValueError(f"invalid step {text!r}: the weight must be above 0% and below 100%")
+    return weight, parse_duration(wait_text)
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds: ``2.5`` or a duration such as ``2s``."""
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            value = parse_duration(text).total_seconds()
+        except ValueError:
+            raise ValueError(
+                f"invalid time {text!r}: write seconds (2.5) or a duration (30s, 1m)"
+            ) from None
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"invalid time {text!r}: must be more than 0 seconds")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"invalid count {text!r}: must be a whole number") from None
+    if value < 1:
+        raise ValueError(f"invalid count {text!r}: must be at least 1")
+    return value
+
+
+def _json_text(text: str) -> str:
+    """JSON given on the command line, checked and kept as written."""
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"invalid JSON {text!r}: {exc}") from None
+    return text
+
+
+def _routing_config(text: str) -> dict[str, float]:
+    """``{"2": 0.1}`` (a JSON object of version to weight), or the AWS CLI's own form
+    ``{"AdditionalVersionWeights": {"2": 0.1}}``."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"invalid routing config {text!r}: {exc}") from None
+    if isinstance(data, dict) and set(data) == {"AdditionalVersionWeights"}:
+        data = data["AdditionalVersionWeights"]
+    if not isinstance(data, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in data.values()
+    ):
+        raise ValueError(
+            f"invalid routing config {text!r}: expected an object of version to weight,"
+            ' e.g. {"2": 0.1}'
+        )
+    return {str(version): float(weight) for version, weight in data.items()}
+
+
+def _weight(text: str) -> tuple[str, float]:
+    """``VERSION=WEIGHT`` as in ``2=10%``."""
+    version, equals, weight = text.partition("=")
+    if not equals or not version:
+        raise ValueError(f"invalid weight {text!r}: write it as VERSION=PERCENT, e.g. 2=10%")
+    return version, parse_fraction(weight)
+
+
+def _payload_source(text: str) -> str:
+    """A payload file's path, or ``-`` for stdin; the file must be there (read later)."""
+    if text != "-":
+        try:
+            with open(text, "rb"):
+                pass
+        except OSError as exc:
+            raise ValueError(f"cannot read {text!r}: {exc.strerror or exc}") from None
+    return text
+
+
+def _payload_text(text: str) -> str:
+    return text if text == "-" else _json_text(text)
+
+
+FRACTION = _argument_type("percentage", parse_fraction)
+DURATION = _argument_type("duration", parse_duration)
+STEP = _argument_type("step", _step)
+SECONDS = _argument_type("seconds", _seconds)
+COUNT = _argument_type("count", _positive_int)
+JSON_TEXT = _argument_type("JSON", _json_text)
+ROUTING_CONFIG = _argument_type("routing config", _routing_config)
+WEIGHT = _argument_type("weight", _weight)
+PAYLOAD_FILE = _argument_type("payload file", _payload_source)
+PAYLOAD = _argument_type("payload", _payload_text)
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def _percent(weight: float) -> str:
+    return f"{100 * weight:.6g}%"
+
+
+def _weights(routing_config: RoutingConfig | None) -> str:
+    if routing_config is None or not routing_config.additional_version_weights:
+        return "-"
+    return ", ".join(
+        f"{version}={_percent(weight)}"
+        for version, weight in routing_config.additional_version_weights.items()
+    )
+
+
+def _duration(wait: timedelta) -> str:
+    seconds = wait.total_seconds()
+    if seconds == 0:
+        return "0s"
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{int(hours)}h" if hours else "", f"{int(minutes)}m" if minutes else ""]
+    parts.append(f"{seconds:g}s" if seconds else "")
+    return "".join(parts)
+
+
+def _ms(seconds: float) -> str:
+    return f"{1000 * seconds:.1f} ms"
+
+
+def _columns(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Rows as aligned columns under their headers."""
+    widths = [len(header) for header in headers]
+    for row in rows:
+        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    )
+
+
+def _fields(pairs: Sequence[tuple[str, str | None]]) -> str:
+    """``Key  value`` lines, leaving out what is None."""
+    present = [(key, value) for key, value in pairs if value is not None]
+    width = max(len(key) for key, _ in present)
+    return "\n".join(f"{key.ljust(width)}  {value}" for key, value in present)
+
+
+def _rich_console(stream: TextIO) -> Console | None:
+    """A rich console on ``stream`` if rich is installed and ``stream`` is a terminal (rich
+    honours ``FORCE_COLOR`` and ``TTY_COMPATIBLE``), else None: plain text then."""
+    try:
+        from rich.console import Console
+    except ImportError:
+        return None
+    console = Console(file=stream, highlight=False)
+    return console if console.is_terminal else None
+
+
+class _Output:
+    """Where results (stdout) and diagnostics (stderr) go, in the chosen format."""
+
+    def __init__(self, mode: str) -> None:
+        self.json = mode == "json"
+        # Looked up now, not at import: tests and callers may have replaced them.
+        self.stdout: TextIO = sys.stdout
+        self.stderr: TextIO = sys.stderr
+
+    def document(self, value: Any) -> None:
+        self.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+    def text(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+
+    def result(self, document: Any, text: Callable[[], str]) -> None:
+        """One JSON document with ``--output json``, else the human-readable ``text()``."""
+        if self.json:
+            self.document(document)
+        else:
+            self.text(text())
+
+    def note(self, text: str) -> None:
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
+    def error(self, text: str) -> None:
+        self.note(f"{PROG}: error: {text}")
+
+
+def _describe(exc: BaseException) -> str:
+    """An error as a line or few: AWS's code and message, and any notes."""
+    if isinstance(exc, ServiceError):
+        text = f"{exc.code}: {exc.message}" if exc.message else exc.code
+        text += f" (HTTP {exc.status}"
+        text += f", request id {exc.request_id})" if exc.request_id else ")"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    for note in getattr(exc, "__notes__", ()):
+        text += f"\n  {note}"
+    return text
+
+
+def _alias_text(alias: AliasConfiguration) -> str:
+    return _fields(
+        [
+            ("Name", alias.name),
+            ("FunctionVersion", alias.function_version),
+            ("Weights", _weights(alias.routing_config)),
+            ("Description", alias.description),
+            ("RevisionId", alias.revision_id),
+            ("AliasArn", alias.alias_arn),
+        ]
+    )
+
+
+def _version_text(version: FunctionConfiguration) -> str:
+    dead_letter = version.dead_letter_config.target_arn if version.dead_letter_config else None
+    return _fields(
+        [
+            ("Version", version.version),
+            ("FunctionArn", version.function_arn),
+            ("Description", version.description),
+            ("CodeSha256", version.code_sha256),
+            ("Role", version.role),
+            ("DeadLetterTarget", dead_letter),
+            ("State", version.state),
+            ("LastModified", version.last_modified),
+            ("RevisionId", version.revision_id),
+        ]
+    )
+
+
+# --- commands -------------------------------------------------------------------------------
+
+Command = Callable[[LambdaClient, argparse.Namespace, _Output], Awaitable[int]]
+
+
+async def _aliases(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+    aliases = [
+        alias
+        async for alias in client.list_aliases(
+            args.function_name, function_version=args.function_version
+        )
+    ]
+    out.result(
+        {"Aliases": [converter.unstructure(alias) for alias in aliases]},
+        lambda: _columns(
+            ["NAME", "VERSION", "WEIGHTS", "DESCRIPTION"],
+            [
+                [a.name, a.function_version, _weights(a.routing_config), a.description or ""]
+                for a in aliases
+            ],
+        ),
+    )
+    return EXIT_OK
+
+
+async def _alias_get(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+    alias = await client.get_alias(args.function_name, args.name)
+    out.result(converter.unstructure(alias), lambda: _alias_text(alias))
+    return EXIT_OK
+
+
+def _routing(args: argparse.Namespace) -> RoutingConfig | None:
+    if args.routing_config is not None:
+        return RoutingConfig(args.routing_config)
+    if args.weights:
+        return RoutingConfig(dict(args.weights))
+    return None
+
+
+async def _alias_create(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+    alias = await client.create_alias(
+        args.function_name,
+        args.name,
+        function_version=args.function_version,
+        description=args.description,
+        routing_config=_routing(args),
+    )
+    out.result(converter.unstructure(alias), lambda: _alias_text(alias))
+    return EXIT_OK
+
+
+async def _alias_update(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+    alias = await client.update_alias(
+        args.function_name,
+        args.name,
+        function_version=args.function_version,
+        description=args.description,
+        routing_config=_routing(args),
+        revision_id=args.revision_id,
+    )
+    out.result(converter.unstructure(alias), lambda: _alias_text(alias))
+    return EXIT_OK
+
+
+async def _alias_delete(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+    await client.delete_alias(args.function_name, args.name)
+    out.result({}, lambda: f"deleted alias {args.name} of {args.function_name}")
+    return EXIT_OK
+
+
+async def _versions(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+    versions = [version async for version in client.list_versions_by_function(args.function_name)]
+    out.result(
+        {"Versions": [converter.unstructure(version) for version in versions]},
+        lambda: _columns(
+            ["VERSION", "LAST MODIFIED", "CODE SHA256", "DESCRIPTION"],
+            [
+                [
+                    v.version or "?",
+                    v.last_modified or "",
+                    v.code_sha256 or "",
+                    v.description or "",
+                ]
+                for v in versions
+            ],
+        ),
+    )
+    return EXIT_OK
+
+
+async def _publish(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+    version = await client.publish_version(
+        args.function_name,
+        description=args.description,
+        code_sha256=args.code_sha256,
+        revision_id=args.revision_id,
+    )
+    out.result(converter.unstructure(version), lambda: _version_text(version))
+    return EXIT_OK
+
+
+def _read_stdin() -> bytes:
+    stdin: Any = sys.stdin
+    data = stdin.buffer.read()
+    return data if isinstance(data, bytes) else bytes(data)
+
+
+def _invoke_document(result: InvokeResult) -> dict[str, Any]:
+    """AWS's Invoke response fields; the payload as JSON when it is JSON, else as text (or
+    base64 when it is not UTF-8)."""
+    document: dict[str, Any] = {"StatusCode": result.status_code}
+    if result.executed_version is not None:
+        document["ExecutedVersion"] = result.executed_version
+    if result.function_error is not None:
+        document["FunctionError"] = result.function_error
+    if result.log_result is not None:
+        document["LogResult"] = result.log_result
+    if result.payload:
+        try:
+            document["Payload"] = json.loads(result.payload)
+        except ValueError:
+            try:
+                document["PayloadText"] = result.payload.decode()
+            except UnicodeDecodeError:
+                document["PayloadBase64"] = base64.b64encode(result.payload).decode()
+    return document
+
+
+async def _invoke(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+    with contextlib.ExitStack() as files:
+        payload: Payload = None
+        if args.payload == "-" or args.payload_file == "-":
+            payload = await asyncio.to_thread(_read_stdin)
+        elif args.payload is not None:
+            payload = args.payload.encode()
+        elif args.payload_file is not None:
+            # Sent in chunks, never read whole into memory.
+            file: IO[bytes] = await asyncio.to_thread(open, args.payload_file, "rb")
+            payload = files.enter_context(file)
+        result = await client.invoke(
+            args.function_name,
+            payload=payload,
+            qualifier=args.qualifier,
+            invocation_type=InvocationType(args.invocation_type),
+            log_type=LogType(args.log_type),
+        )
+
+    def text() -> str:
+        lines = [
+            _fields(
+                [
+                    ("ExecutedVersion", result.executed_version),
+                    ("StatusCode", str(result.status_code)),
+                    ("FunctionError", result.function_error),
+                ]
+            )
+        ]
+        if result.payload:
+            lines.append(result.payload.decode(errors="replace").rstrip("\n"))
+        return "\n".join(lines)
+
+    out.result(_invoke_document(result), text)
+    if result.log_result is not None and not out.json:
+        out.note(result.log_result.rstrip("\n"))
+    if result.function_error is not None:
+        try:
+            result.raise_for_function_error()
+        except LambdaError as exc:
+            out.error(f"the function failed: {exc}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# --- shift ----------------------------------------------------------------------------------
+
+
+def _strategy(args: argparse.Namespace) -> Strategy:
+    if args.linear is not None:
+        step, interval = args.linear
+        return Linear(step=step, interval=interval)
+    if args.canary is not None:
+        weight, wait = args.canary
+        return Canary(weight=weight, wait=wait)
+    return AllAtOnce()
+
+
+def _strategy_text(args: argparse.Namespace) -> str:
+    if args.linear is not None:
+        return f"linear {_percent(args.linear[0])} every {_duration(args.linear[1])}"
+    if args.canary is not None:
+        return f"canary {_percent(args.canary[0])} for {_duration(args.canary[1])}"
+    return "all at once"
+
+
+def _probe(args: argparse.Namespace) -> InvokeProbe | None:
+    """The built-in health gate, when any probe option is given (it invokes the function)."""
+    options = (args.probe_payload, args.probe_invocations, args.max_error_rate, args.max_latency)
+    if all(option is None for option in options):
+        return None
+    probe = InvokeProbe(payload=None if args.probe_payload is None else args.probe_payload)
+    if args.probe_invocations is not None:
+        probe.invocations = args.probe_invocations
+    if args.max_error_rate is not None:
+        probe.max_error_rate = args.max_error_rate
+    probe.max_latency = args.max_latency
+    return probe
+
+
+def _stats_text(stats: Mapping[str, VersionStats]) -> str:
+    return ", ".join(
+        f"v{version} {s.errors}/{s.invocations} errors" for version, s in sorted(stats.items())
+    )
+
+
+_EVENT_STYLE = {
+    ShiftEventKind.HEALTHY: "green",
+    ShiftEventKind.COMPLETED: "bold green",
+    ShiftEventKind.UNHEALTHY: "red",
+    ShiftEventKind.ROLLING_BACK: "yellow",
+    ShiftEventKind.ROLLED_BACK: "bold red",
+}
+
+
+class _Progress:
+    """Shows a shift's events as they come: plain lines on a stream, or nothing."""
+
+    def __init__(self, stream: TextIO | None, steps: int) -> None:
+        self.stream = stream
+        self.steps = steps
+        self.rolled_back = False
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def line(self, event: ShiftEvent) -> str:
+        parts = [event.at.astimezone().strftime("%H:%M:%S"), f"{event.kind.value:<12}"]
+        parts.append(f"{_percent(event.weight):>5}")
+        if event.index is not None:
+            parts.append(f"step {event.index + 1}/{self.steps}")
+        if event.message:
+            parts.append(event.message)
+        if event.stats:
+            parts.append(f"({_stats_text(event.stats)})")
+        return "  ".join(parts)
+
+    def event(self, event: ShiftEvent) -> None:
+        if event.kind is ShiftEventKind.ROLLED_BACK:
+            self.rolled_back = True
+        self.show(event)
+
+    def show(self, event: ShiftEvent) -> None:
+        if self.stream is not None:
+            self.stream.write(self.line(event) + "\n")
+            self.stream.flush()
+
+
+class _RichProgress(_Progress):
+    """A progress bar of the new version's weight, and a line per event above it."""
+
+    def __init__(self, console: Console, steps: int, description: str) -> None:
+        super().__init__(None, steps)
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress: Progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>5.1f}%"),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.task: TaskID = self.progress.add_task(description, total=100)
+
+    def __enter__(self) -> _RichProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.progress.stop()
+
+    def show(self, event: ShiftEvent) -> None:
+        from rich.text import Text
+
+        self.progress.update(self.task, completed=100 * event.weight, refresh=True)
+        self.progress.console.print(Text(self.line(event), style=_EVENT_STYLE.get(event.kind, "")))
+
+
+def _progress(args: argparse.Namespace, out: _Output, steps: int) -> _Progress:
+    if args.no_progress:
+        return _Progress(None, steps)
+    console = None if out.json else _rich_console(out.stderr)
+    if console is None:
+        return _Progress(out.stderr, steps)
+    return _RichProgress(
+        console, steps, f"{args.function_name}:{args.alias_name} → version {args.to_version}"
+    )
+
+
+def _stats_document(stats: Mapping[str, VersionStats]) -> dict[str, Any]:
+    return {
+        version: {
+            "Invocations": s.invocations,
+            "Errors": s.errors,
+            "ErrorRate": s.error_rate,
+            "MeanLatency": s.mean_latency,
+            "MaxLatency": s.max_latency,
+        }
+        for version, s in sorted(stats.items())
+    }
+
+
+def _shift_document(result: ShiftResult) -> dict[str, Any]:
+    return {
+        "FunctionName": result.function_name,
+        "AliasName": result.alias_name,
+        "FromVersion": result.from_version,
+        "ToVersion": result.to_version,
+        "Completed": result.completed,
+        "RolledBack": result.rolled_back,
+        "Reason": result.reason,
+        "Steps": [
+            {
+                "Index": step.index,
+                "Weight": step.weight,
+                "StartedAt": step.started_at.isoformat(),
+                "Healthy": step.healthy,
+                "Stats": _stats_document(step.stats),
+            }
+            for step in result.steps
+        ],
+        "Alias": converter.unstructure(result.alias),
+        "Stats": _stats_document(result.stats),
+    }
+
+
+def _outcome(result: ShiftResult) -> str:
+    if result.completed:
+        return (
+            f"completed: alias {result.alias_name} sends all traffic to version {result.to_version}"
+        )
+    return (
+        f"rolled back to version {result.from_version}: {result.reason}"
+        if result.rolled_back
+        else f"stopped: {result.reason}"
+    )
+
+
+def _health(healthy: bool | None) -> str:
+    return "-" if healthy is None else "healthy" if healthy else "UNHEALTHY"
+
+
+def _summary_rows(result: ShiftResult) -> tuple[list[list[str]], list[list[str]]]:
+    steps = [
+        [
+            str(step.index + 1),
+            _percent(step.weight),
+            step.started_at.astimezone().strftime("%H:%M:%S"),
+            _health(step.healthy),
+            _stats_text(step.stats) or "-",
+        ]
+        for step in result.steps
+    ]
+    versions = [
+        [
+            version,
+            str(s.invocations),
+            str(s.errors),
+            _percent(s.error_rate),
+            _ms(s.mean_latency),
+            _ms(s.max_latency),
+        ]
+        for version, s in sorted(result.stats.items())
+    ]
+    return steps, versions
+
+
+_STEP_HEADERS = ["STEP", "WEIGHT", "STARTED", "HEALTH", "PROBE"]
+_VERSION_HEADERS = ["VERSION", "INVOCATIONS", "ERRORS", "ERROR RATE", "MEAN LATENCY", "MAX LATENCY"]
+
+
+def _summary_text(result: ShiftResult, strategy: str) -> str:
+    steps, versions = _summary_rows(result)
+    parts = [
+        f"shift {result.function_name}:{result.alias_name} version {result.from_version} →"
+        f" {result.to_version} ({strategy})"
+    ]
+    if steps:
+        parts += ["", _columns(_STEP_HEADERS, steps)]
+    if versions:
+        parts += ["", _columns(_VERSION_HEADERS, versions)]
+    parts += ["", _outcome(result)]
+    return "\n".join(parts)
+
+
+def _print_rich_summary(console: Console, result: ShiftResult, strategy: str) -> None:
+    from rich.table import Table
+
+    steps, versions = _summary_rows(result)
+    title = (
+        f"shift {result.function_name}:{result.alias_name} version {result.from_version} →"
+        f" {result.to_version} ({strategy})"
+    )
+    table = Table(*_STEP_HEADERS, title=title)
+    for row in steps:
+        style = "red" if row[3] == "UNHEALTHY" else ""
+        table.add_row(*row, style=style)
+    if steps:
+        console.print(table)
+    else:
+        console.print(title)
+    if versions:
+        stats = Table(*_VERSION_HEADERS, title="probes per version")
+        for row in versions:
+            stats.add_row(*row)
+        console.print(stats)
+    console.print(_outcome(result), style="bold green" if result.completed else "bold red")
+
+
+async def _shift(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+    strategy = _strategy(args)
+    steps = strategy.steps()  # a ValidationError here is a usage error, before any request
+    progress = _progress(args, out, len(steps))
+    try:
+        with progress:
+            result = await shift_traffic(
+                client,
+                args.function_name,
+                args.alias_name,
+                to_version=args.to_version,
+                strategy=strategy,
+                health_check=_probe(args),
+                on_progress=progress.event,
+            )
+    except (ShiftRefusedError, ConcurrentModificationError) as exc:
+        out.error(_describe(exc))
+        return EXIT_REFUSED
+    except asyncio.CancelledError:
+        out.error(
+            f"interrupted; alias {args.alias_name} was rolled back"
+            if progress.rolled_back
+            else "interrupted"
+        )
+        raise
+    except ValidationError:
+        raise
+    except LambdaError as exc:
+        if not progress.rolled_back:
+            raise
+        out.error(_describe(exc))
+        return EXIT_ROLLED_BACK
+    if out.json:
+        out.document(_shift_document(result))
+    else:
+        console = _rich_console(out.stdout)
+        if console is None:
+            out.text(_summary_text(result, _strategy_text(args)))
+        else:
+            _print_rich_summary(console, result, _strategy_text(args))
+    return EXIT_ROLLED_BACK if result.rolled_back else EXIT_OK
+
+
+# --- the parser -----------------------------------------------------------------------------
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The AWS CLI's global options. Given to the main parser and to every command's parser
+    (with defaults suppressed there), so they may come before or after the command."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("global options")
+    group.add_argument("--region", default=default(None), help="the AWS region")
+    group.add_argument("--profile", default=default(None), help="a profile from ~/.aws/config")
+    group.add_argument(
+        "--endpoint-url", default=default(None), help="send requests to this URL instead"
+    )
+    group.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default=default("text"),
+        help="text for people (default), json for scripts",
+    )
+    group.add_argument(
+        "--no-progress",
+        action="store_true",
+        default=default(False),
+        help="shift: no progress display",
+    )
+    group.add_argument(
+        "--cli-read-timeout",
+        type=SECONDS,
+        default=default(60.0),
+        metavar="SECONDS",
+        help="the longest wait for response data (default 60)",
+    )
+    group.add_argument(
+        "--cli-connect-timeout",
+        type=SECONDS,
+        default=default(10.0),
+        metavar="SECONDS",
+        help="the longest wait to connect (default 10)",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="log what lambdaclient does on stderr",
+    )
+
+
+def _routing_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--routing-config",
+        type=ROUTING_CONFIG,
+        metavar="JSON",
+        help="weights as JSON, e.g. '{\"2\": 0.1}'; '{}' clears them",
+    )
+    group.add_argument(
+        "--weight",
+        dest="weights",
+        type=WEIGHT,
+        action="append",
+        metavar="VERSION=WEIGHT",
+        help="send WEIGHT (10%% or 0.1) of the traffic to VERSION",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="AWS Lambda aliases, versions, invocations and progressive traffic shifts.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _global_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    def command(
+        group: argparse._SubParsersAction[argparse.ArgumentParser],
+        name: str,
+        run: Command,
+        help: str,
+    ) -> argparse.ArgumentParser:
+        sub = group.add_parser(
+            name,
+            help=help,
+            description=help,
+            parents=[common],
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.set_defaults(command=run)
+        return sub
+
+    sub = command(commands, "aliases", _aliases, "list a function's aliases")
+    sub.add_argument("function_name", metavar="FN")
+    sub.add_argument("--function-version", help="only aliases pointing at this version")
+
+    alias = commands.add_parser(
+        "alias", help="get, create, update or delete an alias", description="manage an alias"
+    )
+    alias_commands = alias.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    sub = command(alias_commands, "get", _alias_get, "show an alias")
+    sub.add_argument("function_name", metavar="FN")
+    sub.add_argument("name", metavar="NAME")
+
+    sub = command(alias_commands, "create", _alias_create, "create an alias")
+    sub.add_argument("function_name", metavar="FN")
+    sub.add_argument("name", metavar="NAME")
+    sub.add_argument("--function-version", required=True, metavar="V")
+    sub.add_argument("--description", metavar="D")
+    _routing_options(sub)
+
+    sub = command(
+        alias_commands, "update", _alias_update, "change an alias (what is not given stays)"
+    )
+    sub.add_argument("function_name", metavar="FN")
+    sub.add_argument("name", metavar="NAME")
+    sub.add_argument("--function-version", metavar="V")
+    sub.add_argument("--description", metavar="D", help="'' clears it")
+    _routing_options(sub)
+    sub.add_argument(
+        "--revision-id", metavar="R", help="update only if the alias still has this revision"
+    )
+
+    sub = command(alias_commands, "delete", _alias_delete, "delete an alias")
+    sub.add_argument("function_name", metavar="FN")
+    sub.add_argument("name", metavar="NAME")
+
+    sub = command(commands, "versions", _versions, "list a function's versions")
+    sub.add_argument("function_name", metavar="FN")
+
+    sub = command(commands, "publish", _publish, "publish $LATEST as a new version")
+    sub.add_argument("function_name", metavar="FN")
+    sub.add_argument("--description", metavar="D")
+    sub.add_argument("--code-sha256", help="publish only if $LATEST has this code")
+    sub.add_argument("--revision-id", metavar="R", help="publish only if $LATEST has this revision")
+
+    sub = command(
+        commands, "invoke", _invoke, "invoke a function; print the executed version and payload"
+    )
+    sub.add_argument("function_name", metavar="FN")
+    sub.add_argument("--qualifier", metavar="Q", help="a version or an alias")
+    payload = sub.add_mutually_exclusive_group()
+    payload.add_argument("--payload", type=PAYLOAD, metavar="JSON", help="the event; - for stdin")
+    payload.add_argument(
+        "--payload-file",
+        type=PAYLOAD_FILE,
+        metavar="PATH",
+        help="read the event from PATH; - for stdin",
+    )
+    sub.add_argument(
+        "--invocation-type",
+        choices=[t.value for t in InvocationType],
+        default=InvocationType.REQUEST_RESPONSE.value,
+    )
+    sub.add_argument(
+        "--log-type",
+        choices=[t.value for t in LogType],
+        default=LogType.NONE.value,
+        help="Tail prints the last 4 KB of the log on stderr",
+    )
+
+    sub = command(
+        commands,
+        "shift",
+        _shift,
+        "move an alias's traffic to a new version step by step, with health gates and rollback",
+    )
+    sub.add_argument("function_name", metavar="FN")
+    sub.add_argument("alias_name", metavar="ALIAS")
+    sub.add_argument("--to", dest="to_version", required=True, metavar="V", help="the new version")
+    strategy = sub.add_mutually_exclusive_group(required=True)
+    strategy.add_argument(
+        "--linear", type=STEP, metavar="PERCENT/DURATION", help="e.g. 10%%/1m: 10%% more a minute"
+    )
+    strategy.add_argument(
+        "--canary", type=STEP, metavar="PERCENT/DURATION", help="e.g. 10%%/5m, then all"
+    )
+    strategy.add_argument("--all-at-once", action="store_true", help="all traffic at once")
+    probe = sub.add_argument_group(
+        "health probe (runs when any of these is given; it invokes the function through the"
+        " alias after each step)"
+    )
+    probe.add_argument("--probe-payload", type=JSON_TEXT, metavar="JSON", help="the probe's event")
+    probe.add_argument(
+        "--probe-invocations", type=COUNT, metavar="N", help="invocations per probe (default 20)"
+    )
+    probe.add_argument(
+        "--max-error-rate",
+        type=FRACTION,
+        metavar="R",
+        help="how much the new version's error rate may exceed the old one's (default 5%%)",
+    )
+    probe.add_argument(
+        "--max-latency", type=SECONDS, metavar="S", help="the slowest call the new version may take"
+    )
+    return parser
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _logging(debug: bool, stream: TextIO) -> Iterator[None]:
+    """With ``--debug``, lambdaclient's log on stderr; otherwise no log output (the progress
+    display says what matters)."""
+    handler: logging.Handler = logging.StreamHandler(stream) if debug else logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    level = _logger.level
+    _logger.addHandler(handler)
+    if debug:
+        _logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        _logger.removeHandler(handler)
+        _logger.setLevel(level)
+
+
+async def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit code.
+
+    For callers that have an event loop already (tests, other tools); :func:`main` runs it
+    in a new one. Cancellation (Ctrl-C) propagates, after a shift has rolled back.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage error, or the help
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    out = _Output(args.output)
+    command: Command = args.command
+    with _logging(args.debug, out.stderr):
+        try:
+            async with LambdaClient(
+                args.region,
+                profile=args.profile,
+                endpoint_url=args.endpoint_url,
+                read_timeout=args.cli_read_timeout,
+                connect_timeout=args.cli_connect_timeout,
+            ) as client:
+                return await command(client, args, out)
+        except ValidationError as exc:
+            field = f" ({exc.field})" if exc.field else ""
+            out.error(f"{exc}{field}")
+            return EXIT_USAGE
+        except LambdaError as exc:
+            out.error(_describe(exc))
+            return EXIT_FAILED
+        except OSError as exc:  # a payload file that could not be read
+            out.error(f"{type(exc).__name__}: {exc}")
+            return EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``lambdaclient`` console script: run the command line, return its exit code
+    (the console script's wrapper passes it to ``sys.exit``)."""
+    try:
+        return asyncio.run(run(argv))
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
