@@ -285,7 +285,7 @@ PAYLOAD = _argument_type("payload", _payload_text)
 
 
 def _percent(weight: float) -> str:
-    return f"{100 * weight:.6g}%"
+    return f"{100 * weight:.3g}%"
 
 
 def _weights(routing_config: RoutingConfig | None) -> str:

@@ -1,19 +1,28 @@
-"""``make demo``: a weighted alias on the embedded LocalLambda, seen from the client.
+"""``make demo``: weighted aliases and a guarded rollout, on the embedded LocalLambda.
 
-Two versions of a function are deployed, an alias sends 80% of traffic to version 1 and 20%
-to version 2, and a few thousand invocations through the alias show the split each version
-actually got, beside the configured weights.
+1. A weighted alias: 80% of traffic to version 1, 20% to version 2; a few thousand
+   invocations show the split each version really got.
+2. A linear shift of alias ``live`` to version 2, healthy: it completes.
+3. A linear shift to version 3, which fails a fifth of its invocations: the probe between
+   steps catches it and the alias rolls back to version 2.
+
+Steps 2 and 3 run the ``lambdaclient shift`` command line, with its progress display and its
+closing summary. Nothing here needs an AWS account or leaves the machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 from collections import Counter
 from typing import Any
 
 from . import LambdaClient, RoutingConfig
+from .cli import run as cli
 from .testing import LocalLambda
 
+FUNCTION = "checkout"
 INVOCATIONS = 4000
 CONCURRENCY = 50
 
@@ -27,64 +36,73 @@ async def checkout_v2(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"total": total, "version": context.function_version}
 
 
-async def run() -> None:
-    async with LocalLambda() as lam:
-        lam.add_function("checkout", checkout_v1)
-        async with LambdaClient(
-            lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
-        ) as client:
-            v1 = await lam_publish(lam, client)
-            lam.add_function("checkout", checkout_v2)
-            v2 = await lam_publish(lam, client)
-            weights = {v2: 0.2}
-            alias = await client.create_alias(
-                "checkout", "live", function_version=v1, routing_config=RoutingConfig(weights)
-            )
-            print(f"LocalLambda at {lam.endpoint_url}")
-            print(
-                f"alias {alias.name}: version {alias.function_version} primary,"
-                f" version {v2} at {weights[v2]:.0%}"
-            )
-            seen: Counter[str] = Counter()
-            semaphore = asyncio.Semaphore(CONCURRENCY)
+_unlucky = random.Random(3)
 
-            async def one() -> None:
-                async with semaphore:
-                    result = await client.invoke(
-                        "checkout", payload={"prices": [10, 20]}, qualifier="live"
-                    )
-                    result.raise_for_function_error()
-                    seen[result.executed_version or "?"] += 1
 
-            started = asyncio.get_running_loop().time()
-            await asyncio.gather(*(one() for _ in range(INVOCATIONS)))
-            elapsed = asyncio.get_running_loop().time() - started
+async def checkout_v3(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if _unlucky.random() < 0.2:  # a bug that bites one order in five
+        raise ValueError("discount code table is empty")
+    return await checkout_v2(event, context)
 
-    print(f"\n{INVOCATIONS} invocations through 'live' in {elapsed:.1f}s\n")
+
+def heading(text: str) -> None:
+    print(f"\n=== {text} ===\n", flush=True)
+
+
+async def weighted_split(client: LambdaClient) -> None:
+    weights = {"2": 0.2}
+    alias = await client.create_alias(
+        FUNCTION, "split", function_version="1", routing_config=RoutingConfig(weights)
+    )
+    heading(f"1. Alias '{alias.name}': version 1 primary, version 2 at {weights['2']:.0%}")
+    seen: Counter[str] = Counter()
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+
+    async def one() -> None:
+        async with semaphore:
+            result = await client.invoke(FUNCTION, payload={"prices": [10, 20]}, qualifier="split")
+            result.raise_for_function_error()
+            seen[result.executed_version or "?"] += 1
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(*(one() for _ in range(INVOCATIONS)))
+    elapsed = loop.time() - started
+    print(f"{INVOCATIONS} invocations through 'split' in {elapsed:.1f}s\n")
     print(f"{'version':>8} {'configured':>11} {'observed':>9} {'invocations':>12}")
-    for version, share in ((v1, 1 - weights[v2]), (v2, weights[v2])):
+    for version, share in (("1", 1 - weights["2"]), ("2", weights["2"])):
         observed = seen[version] / INVOCATIONS
         print(f"{version:>8} {share:>11.1%} {observed:>9.1%} {seen[version]:>12}")
 
 
-async def lam_publish(lam: LocalLambda, client: LambdaClient) -> str:
-    """Publish ``$LATEST`` as a new version (PublishVersion) and return its number."""
-    return await asyncio.to_thread(_publish_with_botocore, lam)
+async def run() -> None:
+    async with (
+        LocalLambda(seed=11) as lam,
+        LambdaClient(
+            lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
+        ) as client,
+    ):
+        for handler in (checkout_v1, checkout_v2, checkout_v3):
+            lam.add_function(FUNCTION, handler)
+            await client.publish_version(FUNCTION)
+        print(f"LocalLambda at {lam.endpoint_url}: '{FUNCTION}' versions 1, 2 and 3")
+        await weighted_split(client)
+        await client.create_alias(FUNCTION, "live", function_version="1")
 
-
-def _publish_with_botocore(lam: LocalLambda) -> str:
-    # lambdaclient has no publish_version yet; botocore speaks the same wire protocol.
-    import botocore.session
-
-    session: Any = botocore.session.get_session()
-    lambda_client: Any = session.create_client(
-        "lambda",
-        region_name=lam.region,
-        endpoint_url=lam.endpoint_url,
-        aws_access_key_id=lam.credentials.access_key_id,
-        aws_secret_access_key=lam.credentials.secret_access_key,
-    )
-    return str(lambda_client.publish_version(FunctionName="checkout")["Version"])
+        # The command line finds its credentials where the AWS CLI would: the environment.
+        os.environ["AWS_ACCESS_KEY_ID"] = lam.credentials.access_key_id
+        os.environ["AWS_SECRET_ACCESS_KEY"] = lam.credentials.secret_access_key
+        shift = ["--endpoint-url", lam.endpoint_url, "--region", lam.region, "shift", FUNCTION]
+        options = [
+            *("--linear", "25%/1s", "--probe-payload", '{"prices": [10, 20]}'),
+            *("--probe-invocations", "100", "--max-error-rate", "5%"),
+        ]
+        heading("2. lambdaclient shift checkout live --to 2 --linear 25%/1s (2 is healthy)")
+        code = await cli([*shift, "live", "--to", "2", *options])
+        print(f"exit code {code}")
+        heading("3. lambdaclient shift checkout live --to 3 --linear 25%/1s (3 fails 1 in 5)")
+        code = await cli([*shift, "live", "--to", "3", *options])
+        print(f"exit code {code}: the probe caught version 3; the alias is back on version 2")
 
 
 def main() -> None:
