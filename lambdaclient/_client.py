@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import _protocol as protocol
 from . import _validate as check
 from ._credentials import Credentials, credential_provider, region_from_profile
-from ._endpoints import resolve_endpoint, resolve_region
+from ._endpoints import is_loopback, resolve_endpoint, resolve_region
 from ._errors import ClientClosedError, LambdaError, ValidationError
 from ._models import (
     AliasConfiguration,
@@ -118,6 +118,12 @@ class LambdaClient:
             use_dualstack=use_dualstack,
             environ=environ,
         )
+        if self._endpoint.url.startswith("http://") and not is_loopback(self._endpoint.host):
+            logger.warning(
+                "endpoint %s is plain HTTP: requests, responses and payloads cross the network"
+                " unencrypted; use https:// unless this is a test server",
+                self._endpoint.url,
+            )
         self._credentials = credential_provider(credentials, profile=profile, environ=environ)
         self._signer = SigV4Signer(service="lambda", region=self._endpoint.signing_region)
         self._transport = Transport(

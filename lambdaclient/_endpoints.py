@@ -6,6 +6,7 @@ override order, without importing botocore.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ import attrs
 
 from ._errors import ValidationError
 
-__all__ = ["Endpoint", "resolve_endpoint", "resolve_region"]
+__all__ = ["Endpoint", "is_loopback", "resolve_endpoint", "resolve_region"]
 
 # (region pattern, dnsSuffix, dualStackDnsSuffix), from botocore's partitions.json. The first
 # match wins; a region matching none is taken to be in the aws partition, as botocore does.
@@ -47,6 +48,18 @@ class Endpoint:
     host: str
     path: str
     signing_region: str
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (as in :attr:`Endpoint.host`, maybe with a port) is this machine."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.split("]")[0].lstrip("[")  # an IPv6 literal, with or without a port
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def resolve_region(region: str | None, environ: Mapping[str, str]) -> str | None:

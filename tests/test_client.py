@@ -684,3 +684,23 @@ def test_repr_shows_no_secrets() -> None:
     client = LambdaClient("us-east-1", credentials=CREDENTIALS)
     assert CREDENTIALS.secret_access_key not in repr(client)
     assert "us-east-1" in repr(client)
+
+
+@pytest.mark.parametrize(
+    ("endpoint_url", "warned"),
+    [
+        ("http://127.0.0.1:9001", False),
+        ("http://localhost:4566", False),
+        ("http://[::1]:9001", False),
+        ("https://lambda.example.test", False),
+        ("http://lambda.example.test", True),
+    ],
+)
+def test_plain_http_to_another_host_logs_a_warning(
+    caplog: pytest.LogCaptureFixture, endpoint_url: str, warned: bool
+) -> None:
+    with caplog.at_level("WARNING", logger="lambdaclient"):
+        client = LambdaClient("us-east-1", credentials=CREDENTIALS, endpoint_url=endpoint_url)
+
+    assert client.endpoint_url == endpoint_url
+    assert ("plain HTTP" in caplog.text) is warned
