@@ -132,6 +132,7 @@ class LambdaClient:
             read_timeout=_positive(read_timeout, "read_timeout"),
         )
         self._max_attempts = max_attempts
+        self._in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in environ
         self._quota = RetryQuota()
         self._closed = False
         # Seams for tests: how the client waits, draws jitter and reads the time.
@@ -186,10 +187,12 @@ class LambdaClient:
         while True:
             credentials = await self._credentials.get()
             headers = {"User-Agent": _USER_AGENT, **request.headers}
-            # Inside Lambda, pass the trace id on so Lambda can detect recursive invocations.
-            trace_id = os.environ.get("_X_AMZN_TRACE_ID")
-            if trace_id and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
-                headers["X-Amzn-Trace-Id"] = trace_id
+            if self._in_lambda:
+                # Pass the invocation's trace id on, so Lambda can detect recursive loops. It
+                # changes with every invocation, so it is read for every request.
+                trace_id = os.environ.get("_X_AMZN_TRACE_ID")
+                if trace_id:
+                    headers["X-Amzn-Trace-Id"] = trace_id
             # Every attempt is signed afresh: the time and the credentials may have changed.
             headers.update(
                 self._signer.sign(

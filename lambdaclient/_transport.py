@@ -120,6 +120,37 @@ class Transport:
             self._session = session
         return self._session
 
+    async def _open(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: Body,
+        read_timeout: float | None,
+    ) -> aiohttp.ClientResponse:
+        """Send a request; its response once the headers are in, or a :class:`TransportError`."""
+        session = self._get_session()
+        if isinstance(body, FileBody):
+            # Content-Length is known from hashing, so the body is not sent chunked.
+            headers = {**headers, "Content-Length": str(body.length)}
+            data: object = body.chunks()
+        else:
+            data = body or None
+        try:
+            return await session.request(
+                method,
+                URL(url, encoded=True),  # already percent-encoded; re-quoting would break signing
+                headers=headers,
+                data=data,
+                timeout=self._timeout if read_timeout is None else self._timeout_for(read_timeout),
+                # aiohttp would label a bytes body application/octet-stream; Lambda's invoke
+                # bodies go without one, as botocore sends them. JSON requests set their own.
+                skip_auto_headers=_NO_AUTO_CONTENT_TYPE,
+                allow_redirects=False,
+            )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _translate(exc, method, url) from exc
+
     @asynccontextmanager
     async def stream(
         self,
@@ -133,28 +164,8 @@ class Transport:
         """Send a request and give its response once the headers are in; the connection is
         released when the block is left, however it is left. ``read_timeout`` overrides the
         transport's for this request."""
-        session = self._get_session()
-        if isinstance(body, FileBody):
-            # Content-Length is known from hashing, so the body is not sent chunked.
-            headers = {**headers, "Content-Length": str(body.length)}
-            data: object = body.chunks()
-        else:
-            data = body or None
-        try:
-            response = await session.request(
-                method,
-                URL(url, encoded=True),  # already percent-encoded; re-quoting would break signing
-                headers=headers,
-                data=data,
-                timeout=self._timeout if read_timeout is None else self._timeout_for(read_timeout),
-                # aiohttp would label a bytes body application/octet-stream; Lambda's invoke
-                # bodies go without one, as botocore sends them. JSON requests set their own.
-                skip_auto_headers=_NO_AUTO_CONTENT_TYPE,
-                allow_redirects=False,
-            )
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise _translate(exc, method, url) from exc
-        # Outside the try: what the caller's block raises is theirs, not a transport error.
+        response = await self._open(method, url, headers, body, read_timeout)
+        # Outside _open's try: what the caller's block raises is theirs, not a transport error.
         try:
             yield StreamedResponse(response, method, url)
         finally:
@@ -171,8 +182,14 @@ class Transport:
         read_timeout: float | None = None,
     ) -> HttpResponse:
         """Send one request and read the whole response, or raise a :class:`TransportError`."""
-        async with self.stream(method, url, headers, body, read_timeout=read_timeout) as response:
-            return HttpResponse(response.status, response.headers, await response.read())
+        response = await self._open(method, url, headers, body, read_timeout)
+        try:
+            data = await response.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _translate(exc, method, url) from exc
+        finally:
+            response.release()
+        return HttpResponse(response.status, response.headers, data)
 
     async def close(self) -> None:
         """Close the session if this transport created it."""
