@@ -54,8 +54,10 @@ _USER_AGENT = f"lambdaclient/{__version__}"
 
 
 def _positive(value: object, field: str) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
-        raise ValidationError(f"{field} must be a positive number of seconds", field=field)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < 1e9:
+        raise ValidationError(
+            f"{field} must be a positive number of seconds (under 10**9)", field=field
+        )
     return float(value)
 
 

@@ -396,9 +396,12 @@ def _load_from_botocore(profile: str | None, redact: tuple[str, ...]) -> Credent
     except CredentialsError:
         raise
     except Exception as exc:
+        # "from None": the message already says what failed, with the secrets we hold
+        # redacted; chained, the cause (a process's raw output, say) would show them in
+        # every logged traceback.
         raise CredentialsError(
             f"Loading AWS credentials{_for_profile(profile)} failed: {_describe(exc, redact)}"
-        ) from exc
+        ) from None
     if not (isinstance(access_key, str) and access_key and isinstance(secret_key, str)):
         raise CredentialsError(f"botocore gave incomplete AWS credentials{_for_profile(profile)}")
     expiration: datetime | None = None

@@ -85,8 +85,19 @@ def _configured_endpoint_url(endpoint_url: str | None, environ: Mapping[str, str
     return environ.get("AWS_ENDPOINT_URL_LAMBDA") or environ.get("AWS_ENDPOINT_URL") or None
 
 
-def _parse_endpoint_url(url: str, region: str) -> Endpoint:
-    parts = urlsplit(url)
+def _parse_endpoint_url(url: object, region: str) -> Endpoint:
+    if not isinstance(url, str):
+        raise ValidationError(
+            f"endpoint_url must be a str, not {type(url).__name__}", field="endpoint_url"
+        )
+    try:
+        parts = urlsplit(url)
+        if parts.hostname:
+            parts.hostname.encode("idna")  # refuses a host that cannot be sent, e.g. "a..b"
+    except (ValueError, UnicodeError) as exc:
+        raise ValidationError(
+            f"endpoint_url {url!r} is not a URL: {exc}", field="endpoint_url"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(
             f"endpoint_url {url!r} must be an http:// or https:// URL with a host",

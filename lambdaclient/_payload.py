@@ -91,7 +91,10 @@ def encode_payload(payload: Payload) -> bytes:
     if isinstance(payload, bytearray | memoryview):
         return bytes(payload)
     if isinstance(payload, str):
-        return payload.encode()
+        try:
+            return payload.encode()
+        except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from os.fsdecode
+            raise ValidationError("payload is not valid Unicode text", field="payload") from exc
     try:
         return json.dumps(
             payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False

@@ -82,6 +82,10 @@ class HttpRequest:
 def _label(value: str) -> str:
     # URI labels are percent-encoded with only "-._~" left bare, so no function or alias name
     # can add a path segment or a query ('/' -> %2F, '?' -> %3F, ':' -> %3A, '$' -> %24).
+    # A label of dots alone would be a dot segment ("..": the parent), so its dots are
+    # encoded too, although validation refuses such names first.
+    if value.strip(".") == "":
+        return "%2E" * len(value)
     return quote(value, safe="")
 
 

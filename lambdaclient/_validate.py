@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import enum
 import json
-import math
 import re
 from collections.abc import Mapping
 from typing import TypeVar
@@ -94,6 +93,8 @@ def check_function_name(
         raise ValidationError(
             f"{field} {name!r} is not a function name, partial ARN or function ARN", field=field
         )
+    if match["name"].strip(".") == "":
+        raise ValidationError(f"{field} {name!r} is not a function name", field=field)
     if len(match["name"]) > _MAX_BARE_FUNCTION_NAME:
         raise ValidationError(
             f"{field}: a function name is at most {_MAX_BARE_FUNCTION_NAME} characters",
@@ -239,8 +240,7 @@ def check_routing_config(
         if (
             not isinstance(weight, int | float)
             or isinstance(weight, bool)
-            or math.isnan(weight)
-            or not 0.0 <= weight <= 1.0
+            or not 0.0 <= weight <= 1.0  # also False for NaN, and safe for huge ints
         ):
             raise ValidationError(
                 f"{field}: the weight of version {version} must be a number in [0.0, 1.0],"

@@ -1,0 +1,363 @@
+"""Credentials that expire under load: through the client, a burst of 1,000 concurrent calls
+refreshes them exactly once, and a refresh that fails surfaces a clear
+:class:`CredentialsError` without caching the failure.
+
+The credentials come from a ``credential_process`` profile in ``tmp_path`` whose script
+counts its runs (one line per run in ``runs.log``, so concurrent runs would all be counted)
+and hands out ``AKIDPROC<run>`` / ``proc-secret-<run>`` / ``proc-token-<run>``. Expiry is
+judged by a fake clock, so no test waits for real time to pass. Provider-level behaviour
+(one load for many callers, cancellation, the half-life rule) is in ``test_credentials.py``;
+this file checks that the client keeps those promises with real requests in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aioresponses import CallbackResult, aioresponses
+from yarl import URL
+
+from lambdaclient import (
+    AliasConfiguration,
+    Credentials,
+    CredentialsError,
+    LambdaClient,
+)
+from lambdaclient._credentials import BotocoreCredentialProvider
+from lambdaclient.testing import LocalLambda
+from tests.conftest import CompatClientResponse
+
+BURST = 1_000
+
+# Appends a line to runs.log on every run; fails (echoing fail.txt to stderr, as a broken
+# source might echo anything) while fail.txt exists; else prints credentials numbered by the
+# run, expiring at the time in expiration.txt.
+PROCESS_SCRIPT = textwrap.dedent(
+    """\
+    import json, pathlib, sys
+
+    state = pathlib.Path(sys.argv[1])
+    with open(state / "runs.log", "a") as log:
+        log.write("run\\n")
+    run = len((state / "runs.log").read_text().splitlines())
+    fail = state / "fail.txt"
+    if fail.exists():
+        sys.stderr.write("credential source unavailable: " + fail.read_text())
+        sys.exit(1)
+    print(json.dumps({
+        "Version": 1,
+        "AccessKeyId": f"AKIDPROC{run}",
+        "SecretAccessKey": f"proc-secret-{run}",
+        "SessionToken": f"proc-token-{run}",
+        "Expiration": (state / "expiration.txt").read_text(),
+    }))
+    """
+)
+
+
+class FakeClock:
+    """An aware UTC clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class JumpingClock(FakeClock):
+    """A clock that jumps to ``later`` once it has been read ``reads`` times: credentials that
+    expire while a burst is being sent, between one call and the next."""
+
+    def __init__(self, reads: int, later: datetime) -> None:
+        super().__init__()
+        self.reads_left = reads
+        self.later = later
+
+    def __call__(self) -> datetime:
+        if self.reads_left == 0:
+            self.now = self.later
+        else:
+            self.reads_left -= 1
+        return self.now
+
+
+class Process:
+    """The ``credential_process`` behind profile "proc": how often it ran, what it gives."""
+
+    def __init__(self, state: Path) -> None:
+        self.state = state
+
+    @property
+    def runs(self) -> int:
+        log = self.state / "runs.log"
+        return len(log.read_text().splitlines()) if log.exists() else 0
+
+    def expire_in(self, delta: timedelta) -> datetime:
+        # Measured in real time, and at least an hour ahead, so that botocore's own refresh
+        # windows (judged by the real clock) never run the process a second time; the fake
+        # clock alone decides when lambdaclient refreshes.
+        expiration = (datetime.now(UTC) + delta).replace(microsecond=0)
+        (self.state / "expiration.txt").write_text(expiration.isoformat())
+        return expiration
+
+    def fail(self, stderr: str) -> None:
+        (self.state / "fail.txt").write_text(stderr)
+
+    def heal(self) -> None:
+        (self.state / "fail.txt").unlink()
+
+    @staticmethod
+    def credentials(run: int) -> Credentials:
+        return Credentials(f"AKIDPROC{run}", f"proc-secret-{run}", f"proc-token-{run}")
+
+
+@pytest.fixture
+def process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Process:
+    """Profile "proc" in an AWS set-up that knows only what is in ``tmp_path``."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("BOTO_CONFIG", str(tmp_path / "boto.cfg"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    state = tmp_path / "process-state"
+    state.mkdir()
+    script = tmp_path / "credential_process.py"
+    script.write_text(PROCESS_SCRIPT)
+    (tmp_path / "config").write_text(
+        f'[profile proc]\ncredential_process = "{sys.executable}" "{script}" "{state}"\n'
+    )
+    result = Process(state)
+    result.expire_in(timedelta(hours=1))
+    return result
+
+
+def use_clock(client: LambdaClient, clock: FakeClock) -> BotocoreCredentialProvider:
+    """Give the client the provider it would build for ``profile="proc"``, on a fake clock.
+
+    ``_credentials`` is private; the client has no public way to take a provider or a clock,
+    and this is the one attribute its calls read credentials from."""
+    provider = BotocoreCredentialProvider("proc", clock=clock)
+    client._credentials = provider
+    return provider
+
+
+def echo(event: Any, context: Any) -> Any:
+    return event
+
+
+@pytest.fixture
+async def lam() -> AsyncIterator[LocalLambda]:
+    async with LocalLambda(credentials=Process.credentials(1)) as server:
+        server.add_function("fn", echo)
+        yield server
+
+
+@pytest.fixture
+async def client(lam: LocalLambda, process: Process) -> AsyncIterator[LambdaClient]:
+    async with LambdaClient(lam.region, endpoint_url=lam.endpoint_url, profile="proc") as client:
+        yield client
+
+
+async def create_alias(lam: LocalLambda, client: LambdaClient) -> AliasConfiguration:
+    version = await client.publish_version("fn")
+    assert version.version == "1"
+    return await client.create_alias("fn", "live", function_version="1")
+
+
+# --- one refresh for a whole burst -------------------------------------------------------------
+
+
+async def test_a_burst_after_expiry_refreshes_once_and_every_call_signs_with_the_new_keys(
+    lam: LocalLambda, client: LambdaClient, process: Process
+) -> None:
+    clock = FakeClock()
+    use_clock(client, clock)
+    alias = await create_alias(lam, client)
+    assert process.runs == 1
+
+    # Still fresh: a burst does not run the process at all.
+    first = await asyncio.gather(*(client.get_alias("fn", "live") for _ in range(BURST)))
+    assert first == [alias] * BURST
+    assert process.runs == 1
+
+    # Past the refresh point (5 minutes before expiry). LocalLambda now accepts only the keys
+    # of the second run, so a call signed with the old ones would fail with a 403.
+    process.expire_in(timedelta(hours=2))
+    clock.now += timedelta(minutes=56)
+    lam.credentials = Process.credentials(2)
+    second = await asyncio.gather(*(client.get_alias("fn", "live") for _ in range(BURST)))
+    assert second == [alias] * BURST
+    assert process.runs == 2
+
+    # And the refreshed credentials are cached: no further run.
+    assert await client.get_alias("fn", "live") == alias
+    assert process.runs == 2
+
+
+@pytest.fixture
+def recorded() -> Iterator[list[dict[str, str]]]:
+    """Every GetAlias sent to the real endpoint, answered by aioresponses; the headers of each
+    are recorded, so a test can see which credentials signed it."""
+    sent: list[dict[str, str]] = []
+    body = json.dumps(
+        {
+            "AliasArn": "arn:aws:lambda:us-east-1:123456789012:function:fn:live",
+            "Name": "live",
+            "FunctionVersion": "1",
+            "Description": "",
+            "RevisionId": "rev-1",
+        }
+    )
+
+    def answer(url: URL, **kwargs: Any) -> CallbackResult:
+        sent.append(dict(kwargs["headers"]))
+        return CallbackResult(
+            status=200,
+            body=body,
+            content_type="application/json",
+            response_class=CompatClientResponse,
+        )
+
+    with aioresponses() as mocked:
+        mocked.get(
+            "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/fn/aliases/live",
+            callback=answer,
+            repeat=True,
+            response_class=CompatClientResponse,
+        )
+        yield sent
+
+
+async def test_credentials_expiring_mid_burst_are_refreshed_once(
+    process: Process, recorded: list[dict[str, str]]
+) -> None:
+    # Each call reads the clock once to judge its cached credentials; after 400 reads the
+    # clock passes the refresh point, so the burst straddles the expiry.
+    expiration = process.expire_in(timedelta(hours=1))
+    clock = JumpingClock(400, expiration - timedelta(minutes=4))
+    async with LambdaClient("us-east-1", profile="proc") as client:
+        use_clock(client, clock)
+        await client._credentials.get()  # the first load, before the burst
+        assert process.runs == 1
+        process.expire_in(timedelta(hours=2))  # what the refresh will find
+        results = await asyncio.gather(*(client.get_alias("fn", "live") for _ in range(BURST)))
+
+    assert [result.name for result in results] == ["live"] * BURST
+    assert process.runs == 2
+    assert len(recorded) == BURST
+    signed_with = [
+        (
+            headers["Authorization"].split("Credential=")[1].split("/")[0],
+            headers["X-Amz-Security-Token"],
+        )
+        for headers in recorded
+    ]
+    # Some calls went out before the expiry with the first credentials, the rest after it
+    # with the second; none was signed with a mixture of the two.
+    old = signed_with.count(("AKIDPROC1", "proc-token-1"))
+    new = signed_with.count(("AKIDPROC2", "proc-token-2"))
+    assert old + new == BURST
+    assert 0 < old < BURST, (old, new)
+
+
+# --- a refresh that fails -------------------------------------------------------------------
+
+
+async def test_a_failed_refresh_raises_a_clear_error_and_the_next_call_tries_again(
+    lam: LocalLambda, client: LambdaClient, process: Process
+) -> None:
+    clock = FakeClock()
+    provider = use_clock(client, clock)
+    first = await client.invoke("fn", payload={"n": 1})
+    assert first.json() == {"n": 1}
+    assert process.runs == 1
+    held = await provider.get()
+    assert held.expiration is not None
+
+    # The broken source echoes the secrets we hold; our message must not.
+    process.fail(f"no route to the STS; had {held.secret_access_key} / {held.session_token}")
+    # Within a minute of expiry, the current credentials are not used any more.
+    clock.now = held.expiration - timedelta(seconds=30)
+    with pytest.raises(CredentialsError) as caught:
+        await client.invoke("fn", payload={"n": 2})
+    message = str(caught.value)
+    assert "'proc'" in message
+    assert "credential source unavailable" in message
+    assert "no route to the STS" in message
+    for secret in (held.secret_access_key, held.session_token):
+        assert secret is not None
+        assert secret not in message
+        assert secret not in repr(caught.value)
+    assert process.runs == 2
+    # Nothing was sent: the function did not run for the failed call.
+    assert lam.executions("fn", "$LATEST") == 1
+
+    # The failure is not cached: the next call runs the process again...
+    with pytest.raises(CredentialsError):
+        await client.invoke("fn", payload={"n": 3})
+    assert process.runs == 3
+
+    # ...and once the source works, the next call succeeds with what it gives.
+    process.heal()
+    process.expire_in(timedelta(hours=2))
+    lam.credentials = Process.credentials(4)
+    assert (await client.invoke("fn", payload={"n": 4})).json() == {"n": 4}
+    assert process.runs == 4
+    assert lam.executions("fn", "$LATEST") == 2
+
+
+async def test_a_failed_refresh_fails_a_whole_burst_with_one_run(
+    lam: LocalLambda, client: LambdaClient, process: Process
+) -> None:
+    clock = FakeClock()
+    provider = use_clock(client, clock)
+    held = await provider.get()
+    assert held.expiration is not None
+    process.fail("throttled by the identity provider")
+    clock.now = held.expiration - timedelta(seconds=30)
+
+    outcomes = await asyncio.gather(
+        *(client.invoke("fn", payload={"n": n}) for n in range(BURST)), return_exceptions=True
+    )
+    # Every caller joined the one refresh in flight and got its error: the broken source is
+    # run once for the burst, not 1,000 times.
+    assert all(isinstance(outcome, CredentialsError) for outcome in outcomes)
+    assert process.runs == 2
+    assert lam.executions("fn", "$LATEST") == 0
+
+
+async def test_a_failed_refresh_of_still_valid_credentials_keeps_the_burst_going(
+    lam: LocalLambda,
+    client: LambdaClient,
+    process: Process,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    provider = use_clock(client, clock)
+    alias = await create_alias(lam, client)
+    held = await provider.get()
+    assert held.expiration is not None
+    process.fail("sso portal down")
+    clock.now = held.expiration - timedelta(minutes=3)  # inside the refresh window, still valid
+
+    with caplog.at_level(logging.WARNING, logger="lambdaclient"):
+        results = await asyncio.gather(*(client.get_alias("fn", "live") for _ in range(BURST)))
+    assert results == [alias] * BURST
+    assert process.runs == 2
+    warnings = [r for r in caplog.records if "Refreshing AWS credentials failed" in r.message]
+    assert len(warnings) == 1
+    assert "sso portal down" in warnings[0].getMessage()
