@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import IO, Any
 
@@ -135,6 +134,8 @@ async def prepare_payload(payload: Payload) -> tuple[Body, str]:
 
 
 async def _spool(chunks: AsyncIterable[Any]) -> tuple[Body, str]:
+    import tempfile  # here: it costs milliseconds at import, and few callers stream
+
     digest = hashlib.sha256()
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
     try:

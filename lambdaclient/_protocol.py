@@ -8,6 +8,7 @@ headers and the body bytes of a response.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -30,7 +31,7 @@ from ._models import (
 )
 from ._payload import Body
 from ._sigv4 import EMPTY_SHA256
-from ._wire import converter, structure
+from ._wire import structure, unstructure_routing_config
 
 __all__ = [
     "HttpRequest",
@@ -79,6 +80,7 @@ class HttpRequest:
     idempotency: Idempotency
 
 
+@functools.lru_cache(maxsize=1024)  # a client sends the same few names over and over
 def _label(value: str) -> str:
     # URI labels are percent-encoded with only "-._~" left bare, so no function or alias name
     # can add a path segment or a query ('/' -> %2F, '?' -> %3F, ':' -> %3A, '$' -> %24).
@@ -135,7 +137,7 @@ def _alias_body(
     if description is not None:
         body["Description"] = description
     if routing_config is not None:
-        body["RoutingConfig"] = converter.unstructure(routing_config)
+        body["RoutingConfig"] = unstructure_routing_config(routing_config)
     if revision_id is not None:
         body["RevisionId"] = revision_id
     return body

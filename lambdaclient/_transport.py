@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 import attrs
@@ -108,8 +109,12 @@ class Transport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
+            # What every request needs is set once here, not per request (cheaper in aiohttp):
+            # our timeouts, and no automatic Content-Type (see _open).
             session = aiohttp.ClientSession(
-                timeout=self._timeout, auto_decompress=False, skip_auto_headers=("User-Agent",)
+                timeout=self._timeout,
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Content-Type"),
             )
             # aiohttp resends a GET, PUT or DELETE once by itself when a kept-alive connection
             # drops, beneath our retry policy: an UpdateAlias the server already applied would
@@ -136,17 +141,23 @@ class Transport:
             data: object = body.chunks()
         else:
             data = body or None
+        options: dict[str, Any] = {}
+        if read_timeout is not None:
+            options["timeout"] = self._timeout_for(read_timeout)
+        elif not self._owns_session:
+            options["timeout"] = self._timeout  # the caller's session has its own defaults
+        if not self._owns_session:
+            # aiohttp would label a bytes body application/octet-stream; Lambda's invoke
+            # bodies go without one, as botocore sends them. JSON requests set their own.
+            options["skip_auto_headers"] = _NO_AUTO_CONTENT_TYPE
         try:
             return await session.request(
                 method,
                 URL(url, encoded=True),  # already percent-encoded; re-quoting would break signing
                 headers=headers,
                 data=data,
-                timeout=self._timeout if read_timeout is None else self._timeout_for(read_timeout),
-                # aiohttp would label a bytes body application/octet-stream; Lambda's invoke
-                # bodies go without one, as botocore sends them. JSON requests set their own.
-                skip_auto_headers=_NO_AUTO_CONTENT_TYPE,
                 allow_redirects=False,
+                **options,
             )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, method, url) from exc

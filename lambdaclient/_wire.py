@@ -4,16 +4,20 @@ Structuring is strict about types (a number where AWS sends a string is an error
 silently turned into a string) and lenient about keys (unknown keys are ignored, so new AWS
 fields do not break old clients). Any mismatch raises ``TypeError``, ``KeyError`` or
 ``ValueError``; :func:`structure` turns those into :class:`ResponseParseError`.
+
+The alias shapes, which every rollout reads and writes, have hand-written hooks that the
+protocol calls directly (:data:`STRUCTURE_HOOKS`, :func:`unstructure_routing_config`); the
+converter uses the same hooks. cattrs itself is imported on the first use of
+:data:`converter`, so a cold start that only touches aliases never pays for it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import ResponseParseError
 from ._models import (
@@ -25,11 +29,12 @@ from ._models import (
     VersionPage,
 )
 
-__all__ = ["converter", "structure"]
+if TYPE_CHECKING:
+    import cattrs
+
+__all__ = ["converter", "structure", "unstructure_routing_config"]
 
 T = TypeVar("T")
-
-converter = cattrs.Converter()
 
 
 def _str(value: object) -> str:
@@ -87,14 +92,9 @@ def _alias_page(value: object) -> AliasPage:
     return AliasPage(tuple(map(_alias, aliases)), _optional_str(d.get("NextMarker")) or None)
 
 
-converter.register_structure_hook(RoutingConfig, lambda v, _: _routing_config(v))
-converter.register_structure_hook(AliasConfiguration, lambda v, _: _alias(v))
-converter.register_structure_hook(AliasPage, lambda v, _: _alias_page(v))
-
-converter.register_unstructure_hook(
-    RoutingConfig,
-    lambda rc: {"AdditionalVersionWeights": dict(rc.additional_version_weights)},
-)
+def unstructure_routing_config(routing_config: RoutingConfig) -> dict[str, Any]:
+    """A RoutingConfig as AWS's JSON."""
+    return {"AdditionalVersionWeights": dict(routing_config.additional_version_weights)}
 
 
 def _unstructure_alias(alias: AliasConfiguration) -> dict[str, Any]:
@@ -107,18 +107,15 @@ def _unstructure_alias(alias: AliasConfiguration) -> dict[str, Any]:
     if alias.description is not None:
         d["Description"] = alias.description
     if alias.routing_config is not None:
-        d["RoutingConfig"] = converter.unstructure(alias.routing_config)
+        d["RoutingConfig"] = unstructure_routing_config(alias.routing_config)
     return d
 
 
-converter.register_unstructure_hook(AliasConfiguration, _unstructure_alias)
-converter.register_unstructure_hook(
-    AliasPage,
-    lambda page: {
-        "Aliases": [converter.unstructure(a) for a in page.aliases],
+def _unstructure_alias_page(page: AliasPage) -> dict[str, Any]:
+    return {
+        "Aliases": [_unstructure_alias(a) for a in page.aliases],
         **({"NextMarker": page.next_marker} if page.next_marker else {}),
-    },
-)
+    }
 
 
 def _int(value: object) -> int:
@@ -127,36 +124,8 @@ def _int(value: object) -> int:
     return value
 
 
-# cattrs' own hooks would turn 5 into "5" and "5" into 5; AWS's JSON is typed, so a mismatch
-# is a malformed response, not something to paper over.
-converter.register_structure_hook(str, lambda v, _: _str(v))
-converter.register_structure_hook(int, lambda v, _: _int(v))
-
-
 def _pascal(name: str) -> str:
     return "CodeSha256" if name == "code_sha256" else name.title().replace("_", "")
-
-
-def _overrides(cls: type[Any], *, omit_none: bool) -> Any:
-    # AWS's member names are the field names in PascalCase; None fields are left out going
-    # out, as AWS leaves out what does not apply.
-    return {
-        a.name: override(rename=_pascal(a.name), omit_if_default=omit_none)
-        for a in attrs.fields(cls)
-    }
-
-
-def _object_hook(cls: type[Any]) -> Callable[[object, Any], Any]:
-    # The generated hook would read a list or a string as an object with no fields.
-    generated = make_dict_structure_fn(cls, converter, **_overrides(cls, omit_none=False))
-    return lambda value, type_: generated(_mapping(value), type_)
-
-
-for _cls in (DeadLetterConfig, FunctionConfiguration):
-    converter.register_structure_hook(_cls, _object_hook(_cls))
-    converter.register_unstructure_hook(
-        _cls, make_dict_unstructure_fn(_cls, converter, **_overrides(_cls, omit_none=True))
-    )
 
 
 def _version_page(value: object) -> VersionPage:
@@ -167,20 +136,18 @@ def _version_page(value: object) -> VersionPage:
     elif not isinstance(versions, list):
         raise TypeError("Versions is not a list")
     return VersionPage(
-        tuple(_located(converter.structure, v, index) for index, v in enumerate(versions)),
+        tuple(_located(v, index) for index, v in enumerate(versions)),
         _optional_str(d.get("NextMarker")) or None,
     )
 
 
-def _located(
-    structure_: Callable[[object, type[FunctionConfiguration]], FunctionConfiguration],
-    value: object,
-    index: int,
-) -> FunctionConfiguration:
+def _located(value: object, index: int) -> FunctionConfiguration:
     """Structure the version at ``index`` of a page, saying where in the page it went wrong."""
+    import cattrs
+
     where = f"$.versions[{index}]"
     try:
-        return structure_(value, FunctionConfiguration)
+        return _converter().structure(value, FunctionConfiguration)
     except cattrs.BaseValidationError as exc:
         messages = (m.replace("@ $", f"@ {where}", 1) for m in cattrs.transform_error(exc))
         raise ValueError("; ".join(messages)) from exc
@@ -188,25 +155,92 @@ def _located(
         raise TypeError(f"{exc} @ {where}") from exc
 
 
-converter.register_structure_hook(VersionPage, lambda v, _: _version_page(v))
-converter.register_unstructure_hook(
-    VersionPage,
-    lambda page: {
-        "Versions": [converter.unstructure(v) for v in page.versions],
-        **({"NextMarker": page.next_marker} if page.next_marker else {}),
-    },
-)
+STRUCTURE_HOOKS: Mapping[type[Any], Callable[[object], Any]] = {
+    RoutingConfig: _routing_config,
+    AliasConfiguration: _alias,
+    AliasPage: _alias_page,
+    VersionPage: _version_page,
+}
+"""Hand-written hooks, called directly on the hot path and registered on the converter."""
+
+
+def _ignoring_type(hook: Callable[[object], Any]) -> Callable[[object, Any], Any]:
+    return lambda value, _: hook(value)
+
+
+@functools.cache
+def _converter() -> cattrs.Converter:
+    import cattrs
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+    made = cattrs.Converter()
+    for cls, hook in STRUCTURE_HOOKS.items():
+        made.register_structure_hook(cls, _ignoring_type(hook))
+    made.register_unstructure_hook(RoutingConfig, unstructure_routing_config)
+    made.register_unstructure_hook(AliasConfiguration, _unstructure_alias)
+    made.register_unstructure_hook(AliasPage, _unstructure_alias_page)
+    made.register_unstructure_hook(
+        VersionPage,
+        lambda page: {
+            "Versions": [made.unstructure(v) for v in page.versions],
+            **({"NextMarker": page.next_marker} if page.next_marker else {}),
+        },
+    )
+    # cattrs' own hooks would turn 5 into "5" and "5" into 5; AWS's JSON is typed, so a
+    # mismatch is a malformed response, not something to paper over.
+    made.register_structure_hook(str, lambda v, _: _str(v))
+    made.register_structure_hook(int, lambda v, _: _int(v))
+
+    def overrides(cls: type[Any], *, omit_none: bool) -> Any:
+        # AWS's member names are the field names in PascalCase; None fields are left out
+        # going out, as AWS leaves out what does not apply.
+        return {
+            a.name: override(rename=_pascal(a.name), omit_if_default=omit_none)
+            for a in attrs.fields(cls)
+        }
+
+    for cls in (DeadLetterConfig, FunctionConfiguration):
+        generated = make_dict_structure_fn(cls, made, **overrides(cls, omit_none=False))
+        # The generated hook would read a list or a string as an object with no fields.
+        made.register_structure_hook(
+            cls, lambda value, type_, generated=generated: generated(_mapping(value), type_)
+        )
+        made.register_unstructure_hook(
+            cls, make_dict_unstructure_fn(cls, made, **overrides(cls, omit_none=True))
+        )
+    return made
+
+
+def __getattr__(name: str) -> Any:
+    # ``converter`` is made (and cattrs imported) when first asked for.
+    if name == "converter":
+        return _converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    converter: cattrs.Converter
 
 
 def structure(value: object, cls: type[T], *, status: int, request_id: str | None) -> T:
     """Structure a decoded JSON body into ``cls``, or raise :class:`ResponseParseError`."""
+    hook = STRUCTURE_HOOKS.get(cls)
     try:
-        return converter.structure(value, cls)
-    except (KeyError, TypeError, ValueError, cattrs.BaseValidationError) as exc:
-        if isinstance(exc, cattrs.BaseValidationError):
-            what = "; ".join(cattrs.transform_error(exc))
-        else:
-            what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        if hook is not None:
+            result: T = hook(value)
+            return result
+        return _converter().structure(value, cls)
+    except (KeyError, TypeError, ValueError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise ResponseParseError(
+            f"response is not a valid {cls.__name__}: {what}", status=status, request_id=request_id
+        ) from exc
+    except Exception as exc:
+        import cattrs
+
+        if not isinstance(exc, cattrs.BaseValidationError):
+            raise
+        what = "; ".join(cattrs.transform_error(exc))
         raise ResponseParseError(
             f"response is not a valid {cls.__name__}: {what}", status=status, request_id=request_id
         ) from exc
