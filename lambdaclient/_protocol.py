@@ -418,6 +418,8 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Service
     if not isinstance(message, str):
         message = str(message)
     cls = service_error_class(code)
+    if cls is ServiceError and status == 429:
+        cls = TooManyRequestsError  # a bare 429 (from a proxy, say) still carries Retry-After
     rid = request_id(headers)
     if cls is TooManyRequestsError:
         reason = data.get("Reason")

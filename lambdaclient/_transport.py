@@ -49,6 +49,15 @@ def _translate(exc: Exception, method: str, url: str) -> LambdaError:
     return TransportError(f"{where}: {type(exc).__name__}: {exc}")
 
 
+def _no_automatic_resend(session: aiohttp.ClientSession) -> None:
+    """aiohttp resends a GET, PUT or DELETE once by itself when a kept-alive connection drops,
+    beneath our retry policy: an UpdateAlias the server already applied would go out again.
+    Our policy alone decides what is resent, on a caller's session too. There is no public
+    switch; this is the one aiohttp's own test client uses."""
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+
+
 class StreamedResponse:
     """A response whose headers have arrived and whose body is read as it comes."""
 
@@ -95,6 +104,8 @@ class Transport:
     ) -> None:
         self._session = session
         self._owns_session = session is None
+        if session is not None:
+            _no_automatic_resend(session)
         self._connect_timeout = connect_timeout
         self._timeout = self._timeout_for(read_timeout)
 
@@ -116,12 +127,7 @@ class Transport:
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Content-Type"),
             )
-            # aiohttp resends a GET, PUT or DELETE once by itself when a kept-alive connection
-            # drops, beneath our retry policy: an UpdateAlias the server already applied would
-            # go out again. Our policy decides what is resent. There is no public switch; this
-            # is the one aiohttp's own test client uses.
-            if hasattr(session, "_retry_connection"):
-                session._retry_connection = False
+            _no_automatic_resend(session)
             self._session = session
         return self._session
 
@@ -157,6 +163,7 @@ class Transport:
                 headers=headers,
                 data=data,
                 allow_redirects=False,
+                raise_for_status=False,  # a caller's session may say otherwise; errors are ours
                 **options,
             )
         except (TimeoutError, aiohttp.ClientError) as exc:

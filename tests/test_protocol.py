@@ -288,10 +288,13 @@ def test_no_name_can_change_the_path_structure(function_name: str, name: str) ->
 # Requests compared with botocore's serializer
 # --------------------------------------------------------------------------------------------
 
+# Labels of dots alone are left out: botocore sends "." and ".." bare, which a server reads
+# as dot segments; lambdaclient encodes them (%2E) and refuses such names before that.
+_not_dots = st.text(min_size=1).filter(lambda text: text.strip(".") != "")
 function_names = st.sampled_from(["my-fn", ARN, f"{ARN}:live", "123456789012:function:f"]) | (
-    st.text(min_size=1)
+    _not_dots
 )
-alias_names = st.sampled_from(["live", "1a", "_"]) | st.text(min_size=1)
+alias_names = st.sampled_from(["live", "1a", "_"]) | _not_dots
 versions = st.sampled_from(["1", "42", "$LATEST", "$LATEST.PUBLISHED"])
 descriptions = st.none() | st.text(max_size=40)
 routing_configs = st.none() | st.dictionaries(
