@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import sys
-import textwrap
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,44 +35,9 @@ from lambdaclient import (
 from lambdaclient._credentials import BotocoreCredentialProvider
 from lambdaclient.testing import LocalLambda
 from tests.conftest import CompatClientResponse
+from tests.test_credentials import PROCESS_SCRIPT, FakeClock
 
 BURST = 1_000
-
-# Appends a line to runs.log on every run; fails (echoing fail.txt to stderr, as a broken
-# source might echo anything) while fail.txt exists; else prints credentials numbered by the
-# run, expiring at the time in expiration.txt.
-PROCESS_SCRIPT = textwrap.dedent(
-    """\
-    import json, pathlib, sys
-
-    state = pathlib.Path(sys.argv[1])
-    with open(state / "runs.log", "a") as log:
-        log.write("run\\n")
-    run = len((state / "runs.log").read_text().splitlines())
-    fail = state / "fail.txt"
-    if fail.exists():
-        sys.stderr.write("credential source unavailable: " + fail.read_text())
-        sys.exit(1)
-    print(json.dumps({
-        "Version": 1,
-        "AccessKeyId": f"AKIDPROC{run}",
-        "SecretAccessKey": f"proc-secret-{run}",
-        "SessionToken": f"proc-token-{run}",
-        "Expiration": (state / "expiration.txt").read_text(),
-    }))
-    """
-)
-
-
-class FakeClock:
-    """An aware UTC clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
 
 class JumpingClock(FakeClock):
     """A clock that jumps to ``later`` once it has been read ``reads`` times: credentials that
