@@ -39,6 +39,7 @@ from tests.test_credentials import PROCESS_SCRIPT, FakeClock
 
 BURST = 1_000
 
+
 class JumpingClock(FakeClock):
     """A clock that jumps to ``later`` once it has been read ``reads`` times: credentials that
     expire while a burst is being sent, between one call and the next."""
