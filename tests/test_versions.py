@@ -258,9 +258,11 @@ def test_no_function_name_can_change_the_path_structure(function_name: str) -> N
         assert unquote(segments[3]) == function_name
 
 
+# Labels of dots alone are left out of the botocore comparison: botocore sends "." and ".."
+# bare, which a server reads as dot segments; lambdaclient encodes them (%2E).
 function_names = st.sampled_from(
     ["my-fn", "my.fn", ARN, f"{ARN}:live", f"{ARN}:$LATEST", "123456789012:function:f"]
-) | st.text(min_size=1)
+) | st.text(min_size=1).filter(lambda text: text.strip(".") != "")
 optional_text = st.none() | st.text(max_size=40)
 qualifiers = st.none() | st.sampled_from(["$LATEST", "$LATEST.PUBLISHED", "1", "live"])
 
