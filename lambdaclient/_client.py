@@ -178,8 +178,6 @@ class LambdaClient:
     ) -> T:
         """Run ``exchange(url, signed_headers)`` until it returns, retrying the failures that
         are safe to retry for this request; raise the typed error of the last attempt."""
-        if self._closed:
-            raise ClientClosedError("the client is closed")
         endpoint = self._endpoint
         url = f"{endpoint.url}{request.path}"
         if request.query:
@@ -187,6 +185,9 @@ class LambdaClient:
         retry_cost: int | None = None
         attempt = 1
         while True:
+            # Checked before every attempt: the client may be closed while a retry waits.
+            if self._closed:
+                raise ClientClosedError("the client is closed")
             credentials = await self._credentials.get()
             headers = {"User-Agent": _USER_AGENT, **request.headers}
             if self._in_lambda:

@@ -704,3 +704,21 @@ def test_plain_http_to_another_host_logs_a_warning(
 
     assert client.endpoint_url == endpoint_url
     assert ("plain HTTP" in caplog.text) is warned
+
+
+async def test_closing_the_client_while_a_retry_waits_stops_the_retry(
+    fake_lambda: FakeLambda,
+) -> None:
+    fake_lambda.reply(
+        "GET", alias_path("my-fn", "live"), stubs.load("GetAlias", "500-service-exception")
+    )
+    client = LambdaClient("us-east-1", credentials=CREDENTIALS)
+
+    async def close_instead_of_sleeping(seconds: float) -> None:
+        await client.close()
+
+    client._sleep = close_instead_of_sleeping
+
+    with pytest.raises(ClientClosedError):
+        await client.get_alias("my-fn", "live")
+    assert len(fake_lambda.sent) == 1
