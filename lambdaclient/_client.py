@@ -246,7 +246,10 @@ class LambdaClient:
                 raise protocol.parse_error(response.status, response.headers, response.body)
             return response
 
-        return await self._attempts(request, exchange)
+        try:
+            return await self._attempts(request, exchange)
+        finally:
+            _close_body(request)
 
     @asynccontextmanager
     async def _stream(
@@ -273,9 +276,12 @@ class LambdaClient:
                 raise
             return stack, response
 
-        stack, response = await self._attempts(request, exchange)
-        async with stack:
-            yield response
+        try:
+            stack, response = await self._attempts(request, exchange)
+            async with stack:
+                yield response
+        finally:
+            _close_body(request)
 
     async def create_alias(
         self,
@@ -560,10 +566,7 @@ class LambdaClient:
             idempotent=idempotent,
             response_stream=False,
         )
-        try:
-            response = await self._send(request, read_timeout=read_timeout)
-        finally:
-            _close_body(request)
+        response = await self._send(request, read_timeout=read_timeout)
         return protocol.parse_invoke(response.status, response.headers, response.body)
 
     @asynccontextmanager
@@ -602,11 +605,8 @@ class LambdaClient:
             idempotent=idempotent,
             response_stream=False,
         )
-        try:
-            async with self._stream(request, read_timeout=read_timeout) as response:
-                yield StreamingInvokeResponse(response)
-        finally:
-            _close_body(request)
+        async with self._stream(request, read_timeout=read_timeout) as response:
+            yield StreamingInvokeResponse(response)
 
     @asynccontextmanager
     async def invoke_with_response_stream(
@@ -647,13 +647,11 @@ class LambdaClient:
             idempotent=idempotent,
             response_stream=True,
         )
-        try:
-            async with self._stream(request, read_timeout=read_timeout) as response:
-                yield ResponseStream(response)
-        finally:
-            _close_body(request)
+        async with self._stream(request, read_timeout=read_timeout) as response:
+            yield ResponseStream(response)
 
 
 def _close_body(request: protocol.HttpRequest) -> None:
+    # A body spooled from an async iterable is ours to close once the call is over.
     if isinstance(request.body, FileBody):
         request.body.close()

@@ -22,18 +22,10 @@ from lambdaclient import (
     ServiceError,
 )
 from tests import stubs
-from tests.oracle import botocore_accepts
+from tests.oracle import Received, signing_server
 
 CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "tok+/=")
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:my-fn"
-
-
-@attrs.frozen
-class Received:
-    method: str
-    raw_path: str
-    headers: dict[str, str]
-    body: bytes
 
 
 @attrs.define
@@ -54,36 +46,13 @@ def stub_response(operation: str, case: str) -> web.Response:
 async def server() -> AsyncIterator[SigningServer]:
     state = SigningServer(url="")
 
-    async def handle(request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        received = Received(request.method, request.raw_path, dict(request.headers), body)
-        state.received.append(received)
-        if not botocore_accepts(
-            method=request.method,
-            url=f"http://{request.host}{request.raw_path}",
-            headers=request.headers,
-            body=body,
-            credentials=CREDENTIALS,
-            region="us-east-1",
-        ):
-            return web.json_response(
-                {"message": "The request signature we calculated does not match"},
-                status=403,
-                headers={"x-amzn-ErrorType": "InvalidSignatureException"},
-            )
+    async def answer(request: web.Request, received: Received) -> web.StreamResponse:
         assert state.handler is not None
         return await state.handler(received)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    state.url = f"http://127.0.0.1:{port}"
-    yield state
-    await runner.cleanup()
+    async with signing_server(CREDENTIALS, answer, state.received) as url:
+        state.url = url
+        yield state
 
 
 def client_for(server: SigningServer, **settings: Any) -> LambdaClient:

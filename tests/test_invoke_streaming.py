@@ -38,7 +38,7 @@ from lambdaclient._eventstream import (
     invoke_complete_event,
     payload_chunk_event,
 )
-from tests.oracle import botocore_accepts
+from tests.oracle import Received, signing_server
 
 CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "tok+/=")
 STREAM_PATH = "/2021-11-15/functions/my-fn/response-streaming-invocations"
@@ -51,14 +51,6 @@ STREAM_HEADERS = {
 LOG = "START RequestId: req-1\nEND ✓\n"
 CHUNKS = [b"hello, ", b"streamed \x00\xff world"]
 STREAM = b"".join(map(payload_chunk_event, CHUNKS)) + invoke_complete_event(log_result=LOG)
-
-
-@attrs.frozen
-class Received:
-    method: str
-    raw_path: str
-    headers: dict[str, str]
-    body: bytes
 
 
 Handler = Callable[[web.Request, Received], Awaitable[web.StreamResponse]]
@@ -79,37 +71,13 @@ class Server:
 async def server() -> AsyncIterator[Server]:
     state = Server()
 
-    async def handle(request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        received = Received(request.method, request.raw_path, dict(request.headers), body)
-        state.received.append(received)
-        if not botocore_accepts(
-            method=request.method,
-            url=f"http://{request.host}{request.raw_path}",
-            headers=request.headers,
-            body=body,
-            credentials=CREDENTIALS,
-            region="us-east-1",
-        ):
-            return web.json_response(
-                {"message": "The request signature we calculated does not match"},
-                status=403,
-                headers={"x-amzn-ErrorType": "InvalidSignatureException"},
-            )
+    async def answer(request: web.Request, received: Received) -> web.StreamResponse:
         assert state.handler is not None
         return await state.handler(request, received)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    state.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with signing_server(CREDENTIALS, answer, state.received) as url:
+        state.url = url
         yield state
-    finally:
-        await runner.cleanup()
     await asyncio.sleep(0)
     leftovers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
     assert leftovers == []
