@@ -122,6 +122,8 @@ def _hash_file(file: IO[bytes]) -> tuple[int, int, str]:
 
 async def prepare_payload(payload: Payload) -> tuple[Body, str]:
     """The body to send for ``payload`` and its hex SHA-256."""
+    if type(payload) is bytes:  # the common case, ahead of the duck-typing checks
+        return payload, hashlib.sha256(payload).hexdigest() if payload else EMPTY_SHA256
     if _is_binary_file(payload):
         file: IO[bytes] = payload  # type: ignore[assignment]
         # File reads may block on a disk: off the event loop.

@@ -180,6 +180,8 @@ def encode_client_context(value: object, field: str = "client_context") -> str |
 
 def check_enum(value: object, enum_type: type[E], field: str) -> E:
     """A member of ``enum_type`` (or its value)."""
+    if type(value) is enum_type:
+        return value
     try:
         return enum_type(value)
     except ValueError:

@@ -387,8 +387,49 @@ def test_matches_botocore(r: dict[str, Any]) -> None:
     assert list(added) == [name for name, value in expected.items() if value is not None]
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    _request(),
+    st.lists(
+        st.tuples(
+            st.integers(-2_500_000, 2_500_000),  # microseconds from the first request
+            st.binary(max_size=32),
+            st.sampled_from([None, "Tail", "None"]),
+            st.sampled_from([None, "a-token", "another token"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_a_reused_signer_signs_like_a_fresh_one(
+    r: dict[str, Any], follow_ups: list[tuple[int, bytes, str | None, str | None]]
+) -> None:
+    # The signer reuses what it built for earlier requests of the same shape and second;
+    # every signature must still be the one a fresh signer gives.
+    shared = SigV4Signer(service="lambda", region=r["region"])
+    requests = [(0, r["body"], None, r["credentials"].session_token), *follow_ups]
+    for offset, body, log_type, token in requests:
+        headers = dict(r["headers"])
+        if log_type is not None:
+            headers["X-Amz-Log-Type"] = log_type
+        arguments: dict[str, Any] = {
+            "method": r["method"],
+            "host": r["host"],
+            "path": r["path"],
+            "query": r["query"],
+            "headers": headers,
+            "payload_sha256": hashlib.sha256(body).hexdigest(),
+            "credentials": Credentials(
+                r["credentials"].access_key_id, r["credentials"].secret_access_key, token
+            ),
+            "now": r["now"] + timedelta(microseconds=offset),
+        }
+        fresh = SigV4Signer(service="lambda", region=r["region"]).sign(**arguments)
+        assert shared.sign(**arguments) == fresh
+
+
 # --------------------------------------------------------------------------------------------
-# Derived-key cache
+# Caches: derived keys, canonical requests, the date
 # --------------------------------------------------------------------------------------------
 
 LAMBDA_HOST = "lambda.us-east-1.amazonaws.com"
@@ -448,6 +489,39 @@ def test_signing_key_cache_is_bounded() -> None:
     for day in range(40):
         _sign(signer, now=NOW + timedelta(days=day))
     assert 0 < len(signer._keys) <= 16
+
+
+def test_x_amz_date_is_right_on_both_sides_of_a_second() -> None:
+    signer = SigV4Signer(service="lambda", region="us-east-1")
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    dates = [
+        _sign(signer, now=epoch + timedelta(microseconds=offset))["X-Amz-Date"]
+        for offset in (-500_000, 500_000, -1, 0, 999_999, 1_000_000)
+    ]
+    assert dates == [
+        "19691231T235959Z",
+        "19700101T000000Z",
+        "19691231T235959Z",
+        "19700101T000000Z",
+        "19700101T000000Z",
+        "19700101T000001Z",
+    ]
+
+
+def test_canonical_request_cache_is_bounded() -> None:
+    signer = SigV4Signer(service="lambda", region="us-east-1")
+    for n in range(600):
+        signer.sign(
+            method="GET",
+            host=LAMBDA_HOST,
+            path=f"/2015-03-31/functions/fn-{n}/aliases/live",
+            query="",
+            headers={},
+            payload_sha256=EMPTY_SHA256,
+            credentials=CREDS,
+            now=NOW,
+        )
+    assert 0 < len(signer._shapes) <= 256
 
 
 # --------------------------------------------------------------------------------------------
