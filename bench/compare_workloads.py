@@ -24,10 +24,12 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import hashlib
 import importlib
+import itertools
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
@@ -367,7 +369,12 @@ def _timed_rounds(operation: Callable[[], object], calls: int, rounds: int) -> l
 
 
 def sigv4(client: str, calls: int, rounds: int) -> JSON:
-    """Sign the same GetAlias request, the time included: lambdaclient's signer or botocore's."""
+    """Sign a GetAlias request, the time included: lambdaclient's signer or botocore's.
+
+    Our signer returns a repeated request's signature (same second, payload and credentials)
+    without computing it again, so each call here gives another payload hash: every call
+    computes a signature, as botocore's does.
+    """
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials as BotocoreCredentials
@@ -376,15 +383,16 @@ def sigv4(client: str, calls: int, rounds: int) -> JSON:
     if client == "lambdaclient":
         signer = SigV4Signer(service="lambda", region=REGION)
         credentials = Credentials(ACCESS_KEY, SECRET_KEY)
+        hashes = itertools.cycle([hashlib.sha256(str(n).encode()).hexdigest() for n in range(997)])
 
-        def sign() -> dict[str, str]:
+        def sign() -> Mapping[str, str]:
             return signer.sign(
                 method="GET",
                 host=SIGN_HOST,
                 path=SIGN_PATH,
                 query="",
                 headers=SIGN_HEADERS,
-                payload_sha256=EMPTY_SHA256,
+                payload_sha256=next(hashes),
                 credentials=credentials,
                 now=datetime.now(UTC),
             )

@@ -214,6 +214,21 @@ def string_to_sign(*, amz_date: str, scope: str, canonical_request: str) -> str:
     return f"{ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
 
 
+class _Shape:
+    """What a signer keeps of one request shape: its canonical request around the date and
+    the payload hash (see :func:`_canonical_parts`), and its last signature."""
+
+    __slots__ = ("after", "before", "last", "signed_headers")
+
+    def __init__(self, before: str, after: str, signed_headers: str) -> None:
+        self.before = before
+        self.after = after
+        self.signed_headers = signed_headers
+        # (X-Amz-Date, payload hash, credentials, the headers returned), replaced as a whole so
+        # that threads sharing the signer never see half of one.
+        self.last: tuple[str, str, Credentials, Mapping[str, str]] | None = None
+
+
 class SigV4Signer:
     """Signs requests for one service and region.
 
@@ -227,8 +242,8 @@ class SigV4Signer:
         self._region = region
         # (secret key, YYYYMMDD) -> (HMAC inner state, HMAC outer state, credential scope)
         self._keys: dict[tuple[str, str], tuple[_Hash, _Hash, str]] = {}
-        # (method, host, path, query, header items, session token) -> _canonical_parts(...)
-        self._shapes: dict[tuple[object, ...], tuple[str, str, str]] = {}
+        # (method, host, path, query, header items, session token) -> its _Shape
+        self._shapes: dict[tuple[object, ...], _Shape] = {}
         self._date: tuple[float, str] | None = None  # the last second (POSIX) and its X-Amz-Date
 
     @property
@@ -292,7 +307,7 @@ class SigV4Signer:
         payload_sha256: str,
         credentials: Credentials,
         now: datetime,
-    ) -> dict[str, str]:
+    ) -> Mapping[str, str]:
         """Return the headers to add to the request.
 
         Those are ``X-Amz-Date``, ``X-Amz-Security-Token`` (only when the credentials carry a
@@ -300,6 +315,10 @@ class SigV4Signer:
         only when it is not the scheme's default; ``path`` and ``query`` are exactly as sent
         (already percent-encoded, query without ``"?"``); ``headers`` are the other headers
         that will be sent; ``now`` is an aware datetime (converted to UTC if need be).
+
+        A request the same as the last one of its shape, in the same second with the same
+        payload and credentials object, gets the same (shared, not to be changed) mapping
+        back: its signature would be the same, so it is not computed again.
         """
         if now.tzinfo is not UTC:
             if now.utcoffset() is None:
@@ -307,28 +326,40 @@ class SigV4Signer:
             now = now.astimezone(UTC)
         amz_date = self._amz_date(now)
         token = credentials.session_token
-        shape = (method, host, path, query, tuple(headers.items()), token)
-        parts = self._shapes.get(shape)
-        if parts is None:
-            parts = _canonical_parts(method, host, path, query, headers, token)
+        key = (method, host, path, query, tuple(headers.items()), token)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = _Shape(*_canonical_parts(method, host, path, query, headers, token))
             if len(self._shapes) >= _SHAPE_CACHE_MAX:
                 self._shapes.clear()
-            self._shapes[shape] = parts
-        before, after, signed_headers = parts
+            self._shapes[key] = shape
+        last = shape.last
+        if (
+            last is not None
+            and last[0] == amz_date
+            and last[1] == payload_sha256
+            and last[2] is credentials
+        ):
+            return last[3]  # the same request in the same second: the same signature
         inner, outer, scope = self._signing_key(credentials.secret_access_key, amz_date[:8])
-        creq_digest = sha256(f"{before}{amz_date}{after}{payload_sha256}".encode()).hexdigest()
+        creq = f"{shape.before}{amz_date}{shape.after}{payload_sha256}"
         mac = inner.copy()
-        mac.update(f"{ALGORITHM}\n{amz_date}\n{scope}\n{creq_digest}".encode())
+        mac.update(
+            f"{ALGORITHM}\n{amz_date}\n{scope}\n{sha256(creq.encode()).hexdigest()}".encode()
+        )
         signature_hash = outer.copy()
         signature_hash.update(mac.digest())
         authorization = (
             f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
-            f"SignedHeaders={signed_headers}, Signature={signature_hash.hexdigest()}"
+            f"SignedHeaders={shape.signed_headers}, Signature={signature_hash.hexdigest()}"
         )
         if token:
-            return {
+            added = {
                 "X-Amz-Date": amz_date,
                 "X-Amz-Security-Token": token,
                 "Authorization": authorization,
             }
-        return {"X-Amz-Date": amz_date, "Authorization": authorization}
+        else:
+            added = {"X-Amz-Date": amz_date, "Authorization": authorization}
+        shape.last = (amz_date, payload_sha256, credentials, added)
+        return added

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import textwrap
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -87,7 +87,7 @@ class RecordingSigner(SigV4Signer):
         super().__init__(service=service, region=region)
         self.signatures: list[str] = []
 
-    def sign(self, **kwargs: Any) -> dict[str, str]:
+    def sign(self, **kwargs: Any) -> Mapping[str, str]:
         headers = super().sign(**kwargs)
         self.signatures.append(headers["Authorization"].rsplit("Signature=", 1)[1])
         return headers

@@ -408,6 +408,9 @@ def test_a_reused_signer_signs_like_a_fresh_one(
     # every signature must still be the one a fresh signer gives.
     shared = SigV4Signer(service="lambda", region=r["region"])
     requests = [(0, r["body"], None, r["credentials"].session_token), *follow_ups]
+    # One credentials object per token, as a provider hands out the same one until it refreshes.
+    access, secret = r["credentials"].access_key_id, r["credentials"].secret_access_key
+    credentials = {token: Credentials(access, secret, token) for *_, token in requests}
     for offset, body, log_type, token in requests:
         headers = dict(r["headers"])
         if log_type is not None:
@@ -419,9 +422,7 @@ def test_a_reused_signer_signs_like_a_fresh_one(
             "query": r["query"],
             "headers": headers,
             "payload_sha256": hashlib.sha256(body).hexdigest(),
-            "credentials": Credentials(
-                r["credentials"].access_key_id, r["credentials"].secret_access_key, token
-            ),
+            "credentials": credentials[token],
             "now": r["now"] + timedelta(microseconds=offset),
         }
         fresh = SigV4Signer(service="lambda", region=r["region"]).sign(**arguments)
@@ -448,7 +449,7 @@ def _sign(
     credentials: Credentials = CREDS,
     host: str = LAMBDA_HOST,
     headers: Mapping[str, str] | None = None,
-) -> dict[str, str]:
+) -> Mapping[str, str]:
     return signer.sign(
         method="GET",
         host=host,
@@ -506,6 +507,30 @@ def test_x_amz_date_is_right_on_both_sides_of_a_second() -> None:
         "19700101T000000Z",
         "19700101T000001Z",
     ]
+
+
+def test_a_repeated_request_in_the_same_second_is_not_signed_again() -> None:
+    signer = SigV4Signer(service="lambda", region="us-east-1")
+    first = _sign(signer)
+    assert _sign(signer, now=NOW + timedelta(microseconds=1)) is first
+    # Anything else that is signed gives a new signature: other credentials (an equal but new
+    # object too, computed again), another second, another payload.
+    assert _sign(signer, credentials=Credentials("AKID2", "other-secret")) != first
+    again = _sign(signer, credentials=Credentials(CREDS.access_key_id, CREDS.secret_access_key))
+    assert again == first
+    assert again is not first
+    assert _sign(signer, now=NOW + timedelta(seconds=1)) != first
+    other_payload = signer.sign(
+        method="GET",
+        host=LAMBDA_HOST,
+        path=ALIAS_PATH,
+        query="",
+        headers={},
+        payload_sha256=hashlib.sha256(b"x").hexdigest(),
+        credentials=CREDS,
+        now=NOW,
+    )
+    assert other_payload["Authorization"] != first["Authorization"]
 
 
 def test_canonical_request_cache_is_bounded() -> None:
