@@ -154,6 +154,18 @@ SPECS = (
         targets=CPU_TARGETS,
     ),
     Spec(
+        "invoke_1k_varied",
+        "invoke, 1 KB, another payload each call",
+        "us CPU/call",
+        1e6,
+        1,
+        "workload",
+        (700, 3, 5),
+        (300, 2, 1),
+        note="the rows above repeat one request; here no two payloads are the same, so no"
+        " signature is reused",
+    ),
+    Spec(
         "invoke_1m",
         "invoke, 1 MB out + 1 MB back",
         "us CPU/call",
@@ -494,6 +506,16 @@ def notes(results: Results, specs: Sequence[Spec]) -> list[str]:
                 if c in medians and "lambdaclient" in medians
             ]
             lines.append(f"{key}, median process ({spec.unit}): {shown}; {', '.join(ratios)}")
+    if "invoke_1m" in keys:
+        best = results.best(SPEC_BY_KEY["invoke_1m"])
+        hashing = [run["sha256_s"] for run in results.runs["invoke_1m"].get("lambdaclient", [])]
+        if hashing and best.get("floor") and best.get("aiobotocore"):
+            hashing_us = min(hashing) * 1e6
+            lines.append(
+                f"invoke_1m: SHA-256 of the 1 MiB body, which SigV4 signs, costs {hashing_us:,.0f}"
+                f" us; floor + that = {best['floor'] + hashing_us:,.0f} us is the least a signing"
+                f" client can cost; 1/2 of aiobotocore's is {best['aiobotocore'] / 2:,.0f} us"
+            )
     if "concurrent" in keys:
         runs = results.runs.get("concurrent", {})
         parts = []

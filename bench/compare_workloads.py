@@ -10,7 +10,11 @@ connection and code paths, each round's figure is this process's CPU time
 since interference from the rest of the machine only ever adds time. Exceptions:
 
 * ``concurrent``: the wall time of ``N`` concurrent ``get_alias`` calls (calls per second);
-* ``sigv4``: no server, no I/O: signing the same GetAlias request, CPU per signature;
+* ``invoke_1k_varied``: as ``invoke_1k``, but each call sends another payload (1,009 of them,
+  cycled), so no request repeats one before it; ``invoke_1m`` also reports the CPU time of
+  SHA-256 over its payload (``sha256_s``), the least that signing the body costs;
+* ``sigv4``: no server, no I/O: signing a GetAlias request (another payload hash each time),
+  CPU per signature;
 * ``stream``: the peak RSS growth while reading a ``N``-byte invoke response in chunks
   (RSS after a warm-up stream is the baseline; growth is ``ru_maxrss`` minus it).
 
@@ -29,6 +33,7 @@ import importlib
 import itertools
 import json
 import time
+import timeit
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
@@ -50,6 +55,7 @@ WORKLOADS = (
     "update_alias",
     "list_aliases",
     "invoke_1k",
+    "invoke_1k_varied",
     "invoke_1m",
     "concurrent",
     "sigv4",
@@ -62,6 +68,7 @@ KIB = 1 << 10
 MIB = 1 << 20
 INVOKE_SIZES = {"invoke_1k": KIB, "invoke_1m": MIB}
 WARMUP_CALLS = {"get_alias": 200, "update_alias": 200, "invoke_1k": 200, "invoke_1m": 10}
+VARIED_PAYLOADS = 1009  # distinct 1 KB payloads, cycled (a prime: no round repeats a phase)
 WARMUP_STREAM = 256 * KIB
 STREAM_CHUNK = MIB  # what aiobotocore's StreamingBody.iter_chunks is asked for
 ROUTING = {"AdditionalVersionWeights": {"3": 0.1}}
@@ -325,6 +332,27 @@ async def measure(
                 return await driver.invoke(payload)
 
             figures = await cpu_rounds(invoke, calls, rounds, WARMUP_CALLS[workload], profiler)
+            result.update(value=min(figures), rounds=figures)
+            if workload == "invoke_1m":  # what signing the payload costs at least
+                result["sha256_s"] = (
+                    min(
+                        timeit.repeat(
+                            lambda: hashlib.sha256(payload).hexdigest(), number=20, repeat=5
+                        )
+                    )
+                    / 20
+                )
+        elif workload == "invoke_1k_varied":
+            payloads = itertools.cycle(
+                [b'{"data":"%06d' % n + b"p" * (KIB - 17) + b'"}' for n in range(VARIED_PAYLOADS)]
+            )
+
+            async def invoke_varied() -> int:
+                return await driver.invoke(next(payloads))
+
+            figures = await cpu_rounds(
+                invoke_varied, calls, rounds, WARMUP_CALLS["invoke_1k"], profiler
+            )
             result.update(value=min(figures), rounds=figures)
         elif workload == "concurrent":
             throughput, cpu = await concurrent_rounds(driver.get_alias, calls, rounds)
