@@ -344,9 +344,7 @@ class SigV4Signer:
         inner, outer, scope = self._signing_key(credentials.secret_access_key, amz_date[:8])
         creq = f"{shape.before}{amz_date}{shape.after}{payload_sha256}"
         mac = inner.copy()
-        mac.update(
-            f"{ALGORITHM}\n{amz_date}\n{scope}\n{sha256(creq.encode()).hexdigest()}".encode()
-        )
+        mac.update(string_to_sign(amz_date=amz_date, scope=scope, canonical_request=creq).encode())
         signature_hash = outer.copy()
         signature_hash.update(mac.digest())
         authorization = (

@@ -27,10 +27,6 @@ from ._payload import Body, FileBody
 __all__ = ["HttpResponse", "StreamedResponse", "Transport"]
 
 _NO_AUTO_CONTENT_TYPE = ("Content-Type",)
-# A client sends to a few URLs over and over. A URL object caches what aiohttp derives from
-# it (host, port, path, ...), so reusing one saves that work on every request; bounded so a
-# stream of distinct URLs cannot grow it without limit.
-_URL_CACHE_MAX = 256
 
 
 @attrs.frozen(slots=True)
@@ -112,7 +108,6 @@ class Transport:
             _no_automatic_resend(session)
         self._connect_timeout = connect_timeout
         self._timeout = self._timeout_for(read_timeout)
-        self._urls: dict[str, URL] = {}
 
     def _timeout_for(self, read_timeout: float) -> aiohttp.ClientTimeout:
         # sock_connect rather than connect: time spent waiting for a free pooled connection
@@ -161,17 +156,10 @@ class Transport:
             # aiohttp would label a bytes body application/octet-stream; Lambda's invoke
             # bodies go without one, as botocore sends them. JSON requests set their own.
             options["skip_auto_headers"] = _NO_AUTO_CONTENT_TYPE
-        target = self._urls.get(url)
-        if target is None:
-            # Already percent-encoded: re-quoting would change the path that was signed.
-            target = URL(url, encoded=True)
-            if len(self._urls) >= _URL_CACHE_MAX:
-                self._urls.clear()
-            self._urls[url] = target
         try:
             return await session.request(
                 method,
-                target,
+                URL(url, encoded=True),  # already percent-encoded; re-quoting would break signing
                 headers=headers,
                 data=data,
                 allow_redirects=False,
