@@ -448,15 +448,17 @@ def _sign(
     now: datetime = NOW,
     credentials: Credentials = CREDS,
     host: str = LAMBDA_HOST,
+    path: str = ALIAS_PATH,
     headers: Mapping[str, str] | None = None,
+    payload_sha256: str = EMPTY_SHA256,
 ) -> Mapping[str, str]:
     return signer.sign(
         method="GET",
         host=host,
-        path=ALIAS_PATH,
+        path=path,
         query="",
         headers=headers or {},
-        payload_sha256=EMPTY_SHA256,
+        payload_sha256=payload_sha256,
         credentials=credentials,
         now=now,
     )
@@ -520,32 +522,14 @@ def test_a_repeated_request_in_the_same_second_is_not_signed_again() -> None:
     assert again == first
     assert again is not first
     assert _sign(signer, now=NOW + timedelta(seconds=1)) != first
-    other_payload = signer.sign(
-        method="GET",
-        host=LAMBDA_HOST,
-        path=ALIAS_PATH,
-        query="",
-        headers={},
-        payload_sha256=hashlib.sha256(b"x").hexdigest(),
-        credentials=CREDS,
-        now=NOW,
-    )
+    other_payload = _sign(signer, payload_sha256=hashlib.sha256(b"x").hexdigest())
     assert other_payload["Authorization"] != first["Authorization"]
 
 
 def test_canonical_request_cache_is_bounded() -> None:
     signer = SigV4Signer(service="lambda", region="us-east-1")
     for n in range(600):
-        signer.sign(
-            method="GET",
-            host=LAMBDA_HOST,
-            path=f"/2015-03-31/functions/fn-{n}/aliases/live",
-            query="",
-            headers={},
-            payload_sha256=EMPTY_SHA256,
-            credentials=CREDS,
-            now=NOW,
-        )
+        _sign(signer, path=f"/2015-03-31/functions/fn-{n}/aliases/live")
     assert 0 < len(signer._shapes) <= 256
 
 
