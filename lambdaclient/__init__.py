@@ -49,6 +49,7 @@ from .errors import (
     TooManyRequestsError,
     TransportError,
     ValidationError,
+    WaiterError,
 )
 
 __all__ = [
@@ -90,5 +91,6 @@ __all__ = [
     "ValidationError",
     "VersionPage",
     "VersionPaginator",
+    "WaiterError",
     "__version__",
 ]

@@ -34,6 +34,13 @@ from ._sigv4 import SigV4Signer
 from ._streams import ResponseStream, StreamingInvokeResponse
 from ._transport import HttpResponse, StreamedResponse, Transport
 from ._version import __version__
+from ._waiters import (
+    Progress,
+    check_wait_arguments,
+    function_updated_progress,
+    version_active_progress,
+    waiter_error,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -483,6 +490,125 @@ class LambdaClient:
         return protocol.parse_function_configuration(
             response.status, response.headers, response.body
         )
+
+    async def wait_for_version_active(
+        self,
+        function_name: str,
+        version: str,
+        *,
+        delay: float = 5.0,
+        timeout: float = 300.0,  # noqa: ASYNC109 (a budget of sleeps, not a deadline)
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> FunctionConfiguration:
+        """Wait until ``version`` of a function can take traffic, and return its configuration.
+
+        A published version may be ``Pending`` for a while (invoking it then answers 409
+        :class:`ResourceConflictError`). This reads the configuration every ``delay`` seconds
+        until ``State`` is ``Active`` and ``LastUpdateStatus`` is not ``InProgress``; other
+        states (``Pending``, ``Inactive``) are waited out, as botocore's
+        ``published_version_active`` waiter does. ``version`` may also be an alias (its
+        primary version) or ``$LATEST``.
+
+        Raises :class:`WaiterError` if ``State`` is ``Failed`` (with its ``state_reason`` and
+        ``state_reason_code``) or when ``timeout`` runs out (with the last state seen). An
+        error from a read (:class:`ResourceNotFoundError` for a version that does not exist)
+        is raised as it is, after the client's usual retries.
+
+        ``timeout`` counts the seconds slept between reads, as botocore counts attempts
+        times delay, not the time the reads take: the wait reads at once, then after each
+        ``delay`` (the last one shortened to end at ``timeout``), so ``timeout=0`` reads once.
+        ``sleep`` (default ``asyncio.sleep``) is how it pauses; tests pass one that does not
+        really wait. The wait can be cancelled at any point.
+
+        Example::
+
+            version = await client.publish_version("my-fn")
+            await client.wait_for_version_active("my-fn", version.version)
+        """
+        if version is None:
+            raise ValidationError("version is required", field="version")
+        return await self._wait(
+            function_name,
+            check.check_qualifier(version, "version"),
+            progress=version_active_progress,
+            awaited="State Active",
+            delay=delay,
+            timeout=timeout,
+            sleep=sleep,
+        )
+
+    async def wait_for_function_updated(
+        self,
+        function_name: str,
+        *,
+        qualifier: str | None = None,
+        delay: float = 5.0,
+        timeout: float = 300.0,  # noqa: ASYNC109 (a budget of sleeps, not a deadline)
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> FunctionConfiguration:
+        """Wait until the last update of a function (``$LATEST``, or ``qualifier``) is done,
+        and return its configuration.
+
+        Reads the configuration every ``delay`` seconds until ``LastUpdateStatus`` is
+        ``Successful``, as botocore's ``function_updated`` waiters do. Raises
+        :class:`WaiterError` if it is ``Failed`` (with ``last_update_status_reason`` and
+        ``last_update_status_reason_code``) or when ``timeout`` runs out. ``delay``,
+        ``timeout``, ``sleep``, errors and cancellation behave as in
+        :meth:`wait_for_version_active`.
+
+        Example::
+
+            await client.wait_for_function_updated("my-fn", timeout=600)
+        """
+        return await self._wait(
+            function_name,
+            check.check_qualifier(qualifier),
+            progress=function_updated_progress,
+            awaited="LastUpdateStatus Successful",
+            delay=delay,
+            timeout=timeout,
+            sleep=sleep,
+        )
+
+    async def _wait(
+        self,
+        function_name: str,
+        qualifier: str | None,
+        *,
+        progress: Callable[[FunctionConfiguration], Progress],
+        awaited: str,
+        delay: float,
+        timeout: float,  # noqa: ASYNC109 (a budget of sleeps, not a deadline)
+        sleep: Callable[[float], Awaitable[None]] | None,
+    ) -> FunctionConfiguration:
+        """Read the configuration until ``progress`` says it is done or failed, or the
+        delays slept add up to ``timeout``."""
+        function_name = check.check_function_name(function_name, namespaced=True)
+        delay, timeout = check_wait_arguments(delay, timeout)
+        if sleep is not None and not callable(sleep):
+            raise ValidationError("sleep must be an async function of seconds", field="sleep")
+        pause_for = asyncio.sleep if sleep is None else sleep
+        waited = 0.0
+        while True:
+            configuration = await self.get_function_configuration(
+                function_name, qualifier=qualifier
+            )
+            outcome = progress(configuration)
+            if outcome is Progress.DONE:
+                return configuration
+            # A float sum of delays may fall a hair short of the timeout: no sliver of a sleep.
+            if outcome is Progress.FAILED or waited > timeout - 1e-9:
+                raise waiter_error(
+                    configuration,
+                    function_name=function_name,
+                    qualifier=qualifier,
+                    awaited=awaited,
+                    waited=waited,
+                    timed_out=outcome is Progress.WAITING,
+                )
+            pause = min(delay, timeout - waited)
+            await pause_for(pause)
+            waited = min(waited + pause, timeout)
 
     async def _invoke_request(
         self,

@@ -25,6 +25,7 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "ShiftRefusedError",
+    "WaiterError",
     "service_error_class",
 ]
 
@@ -69,6 +70,44 @@ class ShiftRefusedError(LambdaError):
     """A traffic shift was refused before it changed anything: the target version does not
     exist or is not published, is already the primary, differs from it in execution role or
     dead-letter configuration, or the alias is mid-shift to another version."""
+
+
+class WaiterError(LambdaError):
+    """A wait for a version or an update ended without the state it waited for.
+
+    Either Lambda reported ``Failed`` (``timed_out`` is False) or ``timeout`` ran out
+    (``timed_out`` is True). ``function_name`` and ``qualifier`` say what was waited for,
+    ``waited`` how many seconds were slept; ``state``, ``state_reason``,
+    ``state_reason_code``, ``last_update_status``, ``last_update_status_reason`` and
+    ``last_update_status_reason_code`` are what the last read reported (None when absent).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        function_name: str,
+        qualifier: str | None,
+        timed_out: bool,
+        waited: float,
+        state: str | None = None,
+        state_reason: str | None = None,
+        state_reason_code: str | None = None,
+        last_update_status: str | None = None,
+        last_update_status_reason: str | None = None,
+        last_update_status_reason_code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.function_name = function_name
+        self.qualifier = qualifier
+        self.timed_out = timed_out
+        self.waited = waited
+        self.state = state
+        self.state_reason = state_reason
+        self.state_reason_code = state_reason_code
+        self.last_update_status = last_update_status
+        self.last_update_status_reason = last_update_status_reason
+        self.last_update_status_reason_code = last_update_status_reason_code
 
 
 class PaginationError(LambdaError):

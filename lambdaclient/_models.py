@@ -188,6 +188,9 @@ class FunctionConfiguration:
 
     Every field is optional because AWS omits what does not apply; fields AWS adds later are
     ignored rather than rejected. ``version`` is ``"$LATEST"`` or a published number.
+    ``state`` (``Pending``, ``Active``, ``Inactive``, ``Failed``...) says whether the version
+    can be invoked, ``last_update_status`` (``InProgress``, ``Successful``, ``Failed``) how
+    its last update went; each ``*_reason`` and ``*_reason_code`` says why.
     """
 
     function_name: str | None = None
@@ -199,7 +202,11 @@ class FunctionConfiguration:
     role: str | None = None
     dead_letter_config: DeadLetterConfig | None = None
     state: str | None = None
+    state_reason: str | None = None
+    state_reason_code: str | None = None
     last_update_status: str | None = None
+    last_update_status_reason: str | None = None
+    last_update_status_reason_code: str | None = None
     last_modified: str | None = None
     runtime: str | None = None
     handler: str | None = None

@@ -9,6 +9,7 @@
     ├── PaginationError                 a server repeated a pagination marker
     ├── ConcurrentModificationError     someone else changed the alias during a traffic shift
     ├── ShiftRefusedError               a traffic shift's pre-flight checks refused it
+    ├── WaiterError                     a waited-for version or update Failed, or time ran out
     ├── ResponseParseError              a response that is not what AWS sends
     ├── FunctionError                   the function ran and failed (raise_for_function_error)
     ├── EventStreamError                a response stream broke: bad frame, or an error event
@@ -49,6 +50,7 @@ from ._errors import (
     TooManyRequestsError,
     TransportError,
     ValidationError,
+    WaiterError,
 )
 
 __all__ = [
@@ -74,4 +76,5 @@ __all__ = [
     "TooManyRequestsError",
     "TransportError",
     "ValidationError",
+    "WaiterError",
 ]
