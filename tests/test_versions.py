@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from typing import Any
 from urllib.parse import unquote
 
+import attrs
 import botocore.awsrequest
 import botocore.parsers
 import botocore.serialize
@@ -983,7 +984,8 @@ async def test_publish_list_and_get_versions(lam: LocalLambda, local: LambdaClie
 
     listed = [v async for v in local.list_versions_by_function("app")]
     assert [v.version for v in listed] == ["$LATEST", "1", "2"]
-    assert listed[1:] == [one, two]
+    # AWS lists versions without State and LastUpdateStatus; all else is as published.
+    assert listed[1:] == [attrs.evolve(v, state=None, last_update_status=None) for v in (one, two)]
     pages = [page async for page in local.list_versions_by_function("app", page_size=2).pages()]
     assert [[v.version for v in page.versions] for page in pages] == [["$LATEST", "1"], ["2"]]
     assert pages[0].next_marker is not None

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import binascii
 import json
+import math
 import random
 import time
 import uuid
@@ -22,7 +23,16 @@ from .._credentials import Credentials
 from .._eventstream import invoke_complete_event, payload_chunk_event
 from . import _runtime as runtime
 from ._signature import check_signature
-from ._state import Alias, Function, LambdaFault, LambdaState, Version, code_sha256, invalid
+from ._state import (
+    SETTABLE_STATES,
+    Alias,
+    Function,
+    LambdaFault,
+    LambdaState,
+    Version,
+    code_sha256,
+    invalid,
+)
 
 __all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Throttle"]
 
@@ -151,6 +161,12 @@ class LocalLambda:
     Handlers are ``(event, context) -> JSON-able``, sync or async, or async generators of
     bytes/str for response streaming. Sync handlers run on the server's event loop, so keep
     them quick. ``seed`` makes weighted routing repeatable.
+
+    ``version_activation_delay`` (seconds, default 0) keeps each newly published version
+    ``Pending`` that long before it turns ``Active``, as Lambda does while it readies a version:
+    invoking a Pending version, directly or through an alias that routes to it, answers 409
+    ``ResourceConflictException``. :meth:`set_version_state` makes a version ``Failed`` or
+    ``Inactive``.
     """
 
     def __init__(
@@ -162,7 +178,20 @@ class LocalLambda:
         region: str = "us-east-1",
         account_id: str = "123456789012",
         seed: int | None = None,
+        version_activation_delay: float = 0.0,
     ) -> None:
+        delay: object = version_activation_delay  # checked: callers are not all type-checked
+        if (
+            not isinstance(delay, int | float)
+            or isinstance(delay, bool)
+            or not math.isfinite(delay)
+            or delay < 0
+        ):
+            raise ValueError(
+                "version_activation_delay must be a finite number of seconds, 0 or more;"
+                f" got {delay!r}"
+            )
+        self.version_activation_delay = float(delay)
         self.host = host
         self.port = port
         self.credentials = credentials or DEFAULT_CREDENTIALS
@@ -249,6 +278,40 @@ class LocalLambda:
                 code_sha256(handler),
             ),
         )
+
+    def set_version_state(
+        self,
+        function_name: str,
+        version: str,
+        state: str,
+        *,
+        reason: str | None = None,
+        reason_code: str | None = None,
+    ) -> None:
+        """Put ``version`` (``"$LATEST"`` or a published number) of a function in ``state``:
+        ``"Failed"`` or ``"Inactive"``, with the ``StateReason`` and ``StateReasonCode`` to
+        report (e.g. ``"InsufficientRolePermissions"``), or back to ``"Active"`` (no reason).
+
+        Invoking a Failed or Inactive version answers 409 ``ResourceConflictException``; an
+        Inactive one then turns Pending for ``version_activation_delay``, and Active after.
+        Raises ``ValueError`` for a function or version that does not exist, a state not
+        named above, or a reason given with ``"Active"``; ``TypeError`` for a reason that is
+        not a string.
+        """
+        function = self._state.functions.get(function_name)
+        if function is None:
+            raise ValueError(f"no function named {function_name!r}")
+        target = function.latest if version == "$LATEST" else function.versions.get(version)
+        if target is None:
+            raise ValueError(f"function {function_name!r} has no version {version!r}")
+        if state not in SETTABLE_STATES:
+            raise ValueError(f"state must be one of {', '.join(SETTABLE_STATES)}; got {state!r}")
+        for name, value in (("reason", reason), ("reason_code", reason_code)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} must be a string or None; got {type(value).__name__}")
+        if state == "Active" and (reason is not None or reason_code is not None):
+            raise ValueError("an Active version has no reason or reason_code")
+        target.put_state(state, reason, reason_code)
 
     def executions(self, function_name: str, version: str) -> int:
         """How many times ``version`` (``"$LATEST"`` or a number) of a function has run."""
@@ -436,7 +499,12 @@ class LocalLambda:
 
     # --- versions --------------------------------------------------------------------------
 
-    def _configuration(self, function: Function, version: Version) -> dict[str, Any]:
+    def _configuration(
+        self, function: Function, version: Version, *, with_state: bool = True
+    ) -> dict[str, Any]:
+        """A version as GetFunctionConfiguration and PublishVersion answer it; without
+        ``with_state`` as ListVersionsByFunction lists it (AWS leaves out State and
+        LastUpdateStatus there)."""
         qualifier = None if version.number == "$LATEST" else version.number
         data: dict[str, Any] = {
             "FunctionName": function.name,
@@ -453,8 +521,6 @@ class LocalLambda:
             "Version": version.number,
             "TracingConfig": {"Mode": "PassThrough"},
             "RevisionId": version.revision_id,
-            "State": "Active",
-            "LastUpdateStatus": "Successful",
             "PackageType": "Zip",
             "Architectures": ["x86_64"],
             "EphemeralStorage": {"Size": 512},
@@ -463,7 +529,22 @@ class LocalLambda:
             data["Environment"] = {"Variables": version.environment}
         if version.dead_letter_target_arn is not None:
             data["DeadLetterConfig"] = {"TargetArn": version.dead_letter_target_arn}
+        if with_state:
+            data.update(self._state_fields(version.settle(time.monotonic())))
         return data
+
+    @staticmethod
+    def _state_fields(version: Version) -> dict[str, str]:
+        # As AWS reports a version being created: State Pending with its reason, and no
+        # LastUpdateStatus until the creation completes.
+        fields = {"State": version.state}
+        if version.state_reason is not None:
+            fields["StateReason"] = version.state_reason
+        if version.state_reason_code is not None:
+            fields["StateReasonCode"] = version.state_reason_code
+        if version.state != "Pending":
+            fields["LastUpdateStatus"] = "Successful"
+        return fields
 
     async def _publish_version(self, request: web.Request) -> web.StreamResponse:
         function = self._function(request)
@@ -473,6 +554,8 @@ class LocalLambda:
             description=_optional_str(data, "Description"),
             code_sha256=_optional_str(data, "CodeSha256"),
             revision_id=_optional_str(data, "RevisionId"),
+            now=time.monotonic(),
+            activation_delay=self.version_activation_delay,
         )
         return _json(self._configuration(function, version), 201)
 
@@ -482,7 +565,9 @@ class LocalLambda:
         page, next_marker = _page(
             versions, request.query.get("Marker"), request.query.get("MaxItems")
         )
-        data: dict[str, Any] = {"Versions": [self._configuration(function, v) for v in page]}
+        data: dict[str, Any] = {
+            "Versions": [self._configuration(function, v, with_state=False) for v in page]
+        }
         if next_marker is not None:
             data["NextMarker"] = next_marker
         return _json(data)
@@ -517,6 +602,9 @@ class LocalLambda:
     ) -> tuple[Function, Version, runtime.LambdaContext, Any]:
         function, name_qualifier = self._state.resolve(request.match_info["function"])
         version, arn = self._pick_version(function, self._qualifier(request, name_qualifier))
+        self._state.check_invocable(
+            version, now=time.monotonic(), activation_delay=self.version_activation_delay
+        )
         try:
             event = json.loads(body) if body else {}
         except ValueError as exc:

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "SETTABLE_STATES",
     "Alias",
     "Function",
     "LambdaFault",
@@ -27,6 +28,11 @@ __all__ = [
 ]
 
 Handler = Callable[..., Any]
+
+SETTABLE_STATES = ("Active", "Failed", "Inactive")
+# What AWS reports for a version being created (LocalStack's AWS-validated snapshots of
+# CreateFunction and UpdateFunctionCode with Publish=True).
+_CREATING = ("The function is being created.", "Creating")
 
 _ALIAS_NAME = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
 _VERSION = re.compile(r"(\$LATEST(\.PUBLISHED)?|[0-9]+)")
@@ -103,6 +109,29 @@ class Version:
     code_sha256: str
     revision_id: str = attrs.Factory(_revision)
     last_modified: str = attrs.Factory(_now)
+    # Lambda's State of the version, and when (a monotonic time) a Pending one turns Active.
+    state: str = "Active"
+    state_reason: str | None = None
+    state_reason_code: str | None = None
+    active_at: float | None = None
+
+    def put_state(
+        self,
+        state: str,
+        reason: str | None = None,
+        reason_code: str | None = None,
+        active_at: float | None = None,
+    ) -> None:
+        self.state = state
+        self.state_reason = reason
+        self.state_reason_code = reason_code
+        self.active_at = active_at
+
+    def settle(self, now: float) -> Version:
+        """The version, Active if it was Pending and its time has come."""
+        if self.state == "Pending" and self.active_at is not None and now >= self.active_at:
+            self.put_state("Active")
+        return self
 
     def same_code_and_config(self, other: Version) -> bool:
         return (
@@ -206,7 +235,11 @@ class LambdaState:
         description: str | None,
         code_sha256: str | None,
         revision_id: str | None,
+        now: float = 0.0,
+        activation_delay: float = 0.0,
     ) -> Version:
+        """Publish ``$LATEST`` as a new version, ``Pending`` for ``activation_delay`` seconds
+        after ``now`` (a monotonic time), then ``Active``."""
         latest = function.latest
         if revision_id is not None and revision_id != latest.revision_id:
             raise LambdaFault(
@@ -235,8 +268,32 @@ class LambdaState:
             revision_id=_revision(),
             last_modified=_now(),
         )
+        version.put_state("Active")
+        if activation_delay > 0:
+            version.put_state("Pending", *_CREATING, active_at=now + activation_delay)
         function.versions[number] = version
         return version
+
+    def check_invocable(self, version: Version, *, now: float, activation_delay: float) -> None:
+        """Raise the 409 AWS answers when ``version`` is not Active. Invoking an Inactive
+        version starts its restoration: it is Pending for ``activation_delay``, as Lambda
+        "sets the function to pending state until the function resources are recreated"."""
+        state = version.settle(now).state
+        if state == "Active":
+            return
+        if state == "Inactive":
+            version.put_state(
+                "Pending",
+                "The function is being restored.",
+                "Restoring",
+                active_at=now + activation_delay,
+            )
+        raise LambdaFault(
+            "ResourceConflictException",
+            409,
+            "The operation cannot be performed at this time. The function is currently in the"
+            f" following state: {state}",
+        )
 
     # --- aliases ------------------------------------------------------------------------------
 
