@@ -13,6 +13,8 @@ Usage examples::
     lambdaclient alias delete my-fn live
     lambdaclient versions my-fn
     lambdaclient publish my-fn --description "release 42"
+    lambdaclient wait version-active my-fn 7 --timeout 10m
+    lambdaclient wait function-updated my-fn --qualifier live
     lambdaclient invoke my-fn --qualifier live --payload '{"order": 42}'
     echo '{"order": 42}' | lambdaclient invoke my-fn --payload-file -
     lambdaclient shift my-fn live --to 7 --linear 10%/1m \\
@@ -512,6 +514,31 @@ async def _publish(client: LambdaClient, args: argparse.Namespace, out: _Output)
         revision_id=args.revision_id,
     )
     out.result(converter.unstructure(version), lambda: _version_text(version))
+    return EXIT_OK
+
+
+async def _wait(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+    """``wait version-active`` and ``wait function-updated``: wait, then print what was
+    reached. A Failed version or update, or the timeout, is a WaiterError (exit code 1)."""
+    if args.waiter == "version-active":
+        configuration = await client.wait_for_version_active(
+            args.function_name, args.version, delay=args.delay, timeout=args.timeout
+        )
+    else:
+        configuration = await client.wait_for_function_updated(
+            args.function_name, qualifier=args.qualifier, delay=args.delay, timeout=args.timeout
+        )
+    out.result(
+        converter.unstructure(configuration),
+        lambda: _fields(
+            [
+                ("FunctionName", configuration.function_name),
+                ("Version", configuration.version),
+                ("State", configuration.state),
+                ("LastUpdateStatus", configuration.last_update_status),
+            ]
+        ),
+    )
     return EXIT_OK
 
 
@@ -1029,6 +1056,42 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--description", metavar="D")
     sub.add_argument("--code-sha256", help="publish only if $LATEST has this code")
     sub.add_argument("--revision-id", metavar="R", help="publish only if $LATEST has this revision")
+
+    wait = commands.add_parser(
+        "wait",
+        help="wait until a version can take traffic, or an update is done",
+        description="wait until a version can take traffic, or an update is done",
+    )
+    wait_commands = wait.add_subparsers(
+        title="commands", metavar="COMMAND", required=True, dest="waiter"
+    )
+    sub = command(
+        wait_commands,
+        "version-active",
+        _wait,
+        "wait until a version is Active (exit 1 if it is Failed or the timeout runs out)",
+    )
+    sub.add_argument("function_name", metavar="FN")
+    sub.add_argument("version", metavar="VERSION")
+    sub = command(
+        wait_commands,
+        "function-updated",
+        _wait,
+        "wait until the last update is Successful (exit 1 if it Failed or the timeout runs out)",
+    )
+    sub.add_argument("function_name", metavar="FN")
+    sub.add_argument("--qualifier", metavar="Q", help="a version or an alias (default $LATEST)")
+    for sub in wait_commands.choices.values():
+        sub.add_argument(
+            "--delay", type=SECONDS, default=5.0, metavar="S", help="between reads (default 5)"
+        )
+        sub.add_argument(
+            "--timeout",
+            type=SECONDS,
+            default=300.0,
+            metavar="S",
+            help="the longest wait, in delays slept (default 300)",
+        )
 
     sub = command(
         commands, "invoke", _invoke, "invoke a function; print the executed version and payload"

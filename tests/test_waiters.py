@@ -32,6 +32,7 @@ from lambdaclient._waiters import (
     version_active_progress,
     waiter_error,
 )
+from lambdaclient.cli import run
 from lambdaclient.testing import LocalLambda, ServerError
 from tests.test_client import CREDENTIALS, ENDPOINT, FakeLambda
 from tests.test_faults import acquired
@@ -600,3 +601,118 @@ async def test_a_failed_update_raises_with_its_reason(fake_lambda: FakeLambda) -
     assert error.last_update_status_reason == "The subnet has no free addresses."
     assert error.last_update_status_reason_code == "SubnetOutOfIPAddresses"
     assert "SubnetOutOfIPAddresses" in str(error)
+
+
+# --------------------------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------------------------
+
+
+async def cli(lam: LocalLambda, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", lam.credentials.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", lam.credentials.secret_access_key)
+    return await run(["--endpoint-url", lam.endpoint_url, "--region", lam.region, *argv])
+
+
+async def test_cli_wait_version_active(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with LocalLambda(version_activation_delay=0.2) as lam, client_for(lam) as client:
+        lam.add_function("fn", echo)
+        assert (await client.publish_version("fn")).state == "Pending"
+
+        code = await cli(lam, monkeypatch, "wait", "version-active", "fn", "1", "--delay", "0.05")
+
+        out = capsys.readouterr().out
+        assert code == 0
+        assert "State             Active" in out
+        assert "LastUpdateStatus  Successful" in out
+
+        code = await cli(lam, monkeypatch, "--output", "json", "wait", "version-active", "fn", "1")
+        document = json.loads(capsys.readouterr().out)
+        assert code == 0
+        assert (document["Version"], document["State"]) == ("1", "Active")
+
+
+async def test_cli_wait_for_a_failed_version_exits_1(
+    lam: LocalLambda,
+    client: LambdaClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await client.publish_version("fn")
+    lam.set_version_state("fn", "1", "Failed", reason="Bad image.", reason_code="InvalidImage")
+
+    code = await cli(lam, monkeypatch, "wait", "version-active", "fn", "1")
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert "WaiterError" in err
+    assert "InvalidImage" in err
+    assert "Bad image." in err
+
+
+async def test_cli_wait_that_times_out_exits_1(
+    lam: LocalLambda,
+    client: LambdaClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await client.publish_version("fn")
+
+    code = await cli(
+        lam, monkeypatch, "wait", "version-active", "fn", "1", "--delay", "0.05", "--timeout", "0.1"
+    )
+
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "did not reach State Active within 0.1s" in err
+    assert "State Pending" in err
+
+
+async def test_cli_wait_function_updated(
+    lam: LocalLambda,
+    client: LambdaClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await client.publish_version("fn")
+    await client.create_alias("fn", "live", function_version="1")
+    lam.set_version_state("fn", "1", "Active")
+
+    code = await cli(
+        lam,
+        monkeypatch,
+        "--output",
+        "json",
+        "wait",
+        "function-updated",
+        "fn",
+        "--qualifier",
+        "live",
+    )
+
+    assert code == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["Version"], document["LastUpdateStatus"]) == ("1", "Successful")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["wait", "version-active", "fn"],
+        ["wait", "version-active", "fn", "1", "--delay", "0"],
+        ["wait", "version-active", "fn", "1", "--timeout", "soon"],
+        ["wait", "function-updated", "fn", "--qualifier", "not a qualifier"],
+        ["wait", "nothing", "fn"],
+    ],
+)
+async def test_cli_wait_usage_errors_exit_2(
+    lam: LocalLambda,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    assert await cli(lam, monkeypatch, *argv) == 2
+    assert capsys.readouterr().err
