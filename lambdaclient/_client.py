@@ -522,8 +522,9 @@ class LambdaClient:
 
         Example::
 
-            version = await client.publish_version("my-fn")
-            await client.wait_for_version_active("my-fn", version.version)
+            version = (await client.publish_version("my-fn")).version
+            assert version is not None
+            await client.wait_for_version_active("my-fn", version, timeout=600)
         """
         if version is None:
             raise ValidationError("version is required", field="version")
