@@ -268,6 +268,7 @@ class LambdaState:
             revision_id=_revision(),
             last_modified=_now(),
         )
+        # A new version is readied afresh, whatever state $LATEST was put in.
         version.put_state("Active")
         if activation_delay > 0:
             version.put_state("Pending", *_CREATING, active_at=now + activation_delay)
