@@ -16,7 +16,7 @@ from . import _protocol as protocol
 from . import _validate as check
 from ._credentials import Credentials, credential_provider, region_from_profile
 from ._endpoints import is_loopback, resolve_endpoint, resolve_region
-from ._errors import ClientClosedError, LambdaError, ValidationError
+from ._errors import ClientClosedError, EventLoopError, LambdaError, ValidationError
 from ._models import (
     AliasConfiguration,
     AliasPage,
@@ -137,6 +137,7 @@ class LambdaClient:
         self._in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in environ
         self._quota = RetryQuota()
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # set on first use
         # Seams for tests: how the client waits, draws jitter and reads the time.
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._random: Callable[[], float] = random.random
@@ -171,6 +172,17 @@ class LambdaClient:
         self._closed = True
         await self._transport.close()
 
+    def _check_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Bind the client to ``loop`` on first use; after that, another loop is an error
+        (aiohttp's own would be a bare RuntimeError about futures)."""
+        if self._loop is not None:
+            raise EventLoopError(
+                "this LambdaClient is being used from another event loop than the one it was"
+                " first used on; a client belongs to that loop (its connections do): create"
+                " one client per event loop, e.g. one per asyncio.run()"
+            )
+        self._loop = loop
+
     async def _attempts(
         self,
         request: protocol.HttpRequest,
@@ -178,6 +190,9 @@ class LambdaClient:
     ) -> T:
         """Run ``exchange(url, signed_headers)`` until it returns, retrying the failures that
         are safe to retry for this request; raise the typed error of the last attempt."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._check_loop(loop)
         endpoint = self._endpoint
         url = f"{endpoint.url}{request.path}"
         if request.query:
