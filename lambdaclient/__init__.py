@@ -10,7 +10,7 @@ Example::
                                   revision_id=alias.revision_id)
 """
 
-from ._client import AliasPaginator, LambdaClient, VersionPaginator
+from ._client import LambdaClient
 from ._credentials import Credentials
 from ._models import (
     AliasConfiguration,
@@ -51,6 +51,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
+from .pagination import AliasPaginator, VersionPaginator
 
 __all__ = [
     "AliasConfiguration",

@@ -27,28 +27,22 @@ from ._models import (
     RoutingConfig,
     VersionPage,
 )
-from ._paginator import Paginator
 from ._payload import FileBody, Payload, prepare_payload
 from ._retry import RetryQuota, is_retryable, retry_delay
 from ._sigv4 import SigV4Signer
 from ._streams import ResponseStream, StreamingInvokeResponse
 from ._transport import HttpResponse, StreamedResponse, Transport
 from ._version import __version__
+from .pagination import AliasPaginator, VersionPaginator
 
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AliasPaginator", "LambdaClient", "VersionPaginator"]
+__all__ = ["LambdaClient"]
 
 logger = logging.getLogger("lambdaclient")
 
 T = TypeVar("T")
-
-AliasPaginator = Paginator[AliasPage, AliasConfiguration]
-"""What :meth:`LambdaClient.list_aliases` returns: aliases as an async iterator, and .pages()."""
-
-VersionPaginator = Paginator[VersionPage, FunctionConfiguration]
-"""What :meth:`LambdaClient.list_versions_by_function` returns: versions, and .pages()."""
 
 _USER_AGENT = f"lambdaclient/{__version__}"
 
@@ -415,7 +409,7 @@ class LambdaClient:
             response = await self._send(request)
             return protocol.parse_alias_page(response.status, response.headers, response.body)
 
-        return Paginator(
+        return AliasPaginator(
             fetch,
             lambda page: page.aliases,
             lambda page: page.next_marker,
@@ -478,7 +472,7 @@ class LambdaClient:
             response = await self._send(request)
             return protocol.parse_version_page(response.status, response.headers, response.body)
 
-        return Paginator(
+        return VersionPaginator(
             fetch,
             lambda page: page.versions,
             lambda page: page.next_marker,

@@ -11,11 +11,12 @@ import base64
 import hashlib
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import attrs
+
+from ._runtime import Handler
 
 __all__ = [
     "Alias",
@@ -25,8 +26,6 @@ __all__ = [
     "Version",
     "not_found",
 ]
-
-Handler = Callable[..., Any]
 
 _ALIAS_NAME = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
 _VERSION = re.compile(r"(\$LATEST(\.PUBLISHED)?|[0-9]+)")
