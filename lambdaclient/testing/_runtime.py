@@ -194,9 +194,7 @@ async def run_handler(handler: Handler, event: Any, context: LambdaContext) -> A
     return result
 
 
-def stream_handler(
-    handler: Handler, event: Any, context: LambdaContext
-) -> AsyncIterator[bytes]:
+def stream_handler(handler: Handler, event: Any, context: LambdaContext) -> AsyncIterator[bytes]:
     """A streaming handler's chunks as bytes; a plain handler's result as one chunk."""
 
     async def chunks() -> AsyncIterator[bytes]:
