@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
@@ -16,7 +17,14 @@ from . import _protocol as protocol
 from . import _validate as check
 from ._credentials import Credentials, credential_provider, region_from_profile
 from ._endpoints import is_loopback, resolve_endpoint, resolve_region
-from ._errors import ClientClosedError, EventLoopError, LambdaError, ValidationError
+from ._errors import (
+    ClientClosedError,
+    EventLoopError,
+    LambdaError,
+    ResponseParseError,
+    ServiceError,
+    ValidationError,
+)
 from ._models import (
     AliasConfiguration,
     AliasPage,
@@ -181,12 +189,17 @@ class LambdaClient:
         self,
         request: protocol.HttpRequest,
         exchange: Callable[[str, dict[str, str]], Awaitable[T]],
+        response_of: Callable[[T], HttpResponse | StreamedResponse],
     ) -> T:
         """Run ``exchange(url, signed_headers)`` until it returns, retrying the failures that
-        are safe to retry for this request; raise the typed error of the last attempt."""
+        are safe to retry for this request; raise the typed error of the last attempt.
+
+        Each attempt is logged at DEBUG (``response_of`` finds the response in a result)."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._check_loop(loop)
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = 0.0
         endpoint = self._endpoint
         url = f"{endpoint.url}{request.path}"
         if request.query:
@@ -218,9 +231,13 @@ class LambdaClient:
                     now=self._now(),
                 )
             )
+            if debug:
+                started = time.perf_counter()
             try:
                 result = await exchange(url, headers)
             except LambdaError as error:
+                if debug:
+                    _log_attempt(request.operation, attempt, started, error)
                 if attempt >= self._max_attempts or not is_retryable(error, request.idempotency):
                     raise
                 cost = self._quota.acquire(error)
@@ -229,14 +246,10 @@ class LambdaClient:
                     raise
                 retry_cost = cost
                 delay = retry_delay(error, attempt, self._random)
-                logger.debug(
-                    "%s attempt %d failed (%s); retrying in %.3fs",
-                    request.operation,
-                    attempt,
-                    type(error).__name__,
-                    delay,
-                )
+                logger.debug("%s: retrying in %.3fs", request.operation, delay)
             else:
+                if debug:
+                    _log_attempt(request.operation, attempt, started, response_of(result))
                 self._quota.release(retry_cost)
                 return result
             await self._sleep(delay)
@@ -256,7 +269,7 @@ class LambdaClient:
             return response
 
         try:
-            return await self._attempts(request, exchange)
+            return await self._attempts(request, exchange, lambda response: response)
         finally:
             _close_body(request)
 
@@ -286,7 +299,7 @@ class LambdaClient:
             return stack, response
 
         try:
-            stack, response = await self._attempts(request, exchange)
+            stack, response = await self._attempts(request, exchange, lambda opened: opened[1])
             async with stack:
                 yield response
         finally:
@@ -658,6 +671,26 @@ class LambdaClient:
         )
         async with self._stream(request, read_timeout=read_timeout) as response:
             yield ResponseStream(response)
+
+
+def _log_attempt(
+    operation: str,
+    attempt: int,
+    started: float,
+    outcome: HttpResponse | StreamedResponse | LambdaError,
+) -> None:
+    """One attempt's DEBUG line: operation, attempt number, HTTP status, request id and how
+    long it took. Never headers, queries or bodies: they carry signatures and payloads."""
+    if isinstance(outcome, ServiceError):
+        answer = f"HTTP {outcome.status} {outcome.code}, request id {outcome.request_id}"
+    elif isinstance(outcome, ResponseParseError):
+        answer = f"HTTP {outcome.status} unparseable, request id {outcome.request_id}"
+    elif isinstance(outcome, LambdaError):
+        answer = f"no response ({type(outcome).__name__})"
+    else:
+        answer = f"HTTP {outcome.status}, request id {protocol.request_id(outcome.headers)}"
+    elapsed = 1000 * (time.perf_counter() - started)
+    logger.debug("%s attempt %d: %s, %.1f ms", operation, attempt, answer, elapsed)
 
 
 def _close_body(request: protocol.HttpRequest) -> None:

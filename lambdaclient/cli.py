@@ -377,19 +377,6 @@ class _Output:
         self.note(f"{PROG}: error: {text}")
 
 
-def _describe(exc: BaseException) -> str:
-    """An error as a line or few: AWS's code and message, and any notes."""
-    if isinstance(exc, ServiceError):
-        text = f"{exc.code}: {exc.message}" if exc.message else exc.code
-        text += f" (HTTP {exc.status}"
-        text += f", request id {exc.request_id})" if exc.request_id else ")"
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    for note in getattr(exc, "__notes__", ()):
-        text += f"\n  {note}"
-    return text
-
-
 # What the user typed for each argument the library names in a ValidationError's ``field``.
 _FLAGS = {
     "region": "--region",
@@ -424,10 +411,16 @@ def _flags(args: argparse.Namespace) -> dict[str, str]:
             name="ALIAS",
             function_version="--to",
             qualifier="--to",
+            to_version="--to",
             payload="--probe-payload",
             strategy=strategy,
         )
     return flags
+
+
+def _in_flags(text: str, flags: Mapping[str, str]) -> str:
+    """``text`` with the library's parameter names (``function_version``) as the options."""
+    return _IDENTIFIER.sub(lambda match: flags.get(match[0], match[0]), text)
 
 
 def _usage_message(exc: ValidationError, args: argparse.Namespace) -> str:
@@ -439,9 +432,23 @@ def _usage_message(exc: ValidationError, args: argparse.Namespace) -> str:
         field = re.escape(exc.field)
         # The library's messages start with the argument's name, or say "pass <name>=".
         text = re.sub(rf"^{field}\b|\b{field}=", flags[exc.field], text)
-    text = _IDENTIFIER.sub(lambda match: flags.get(match[0], match[0]), text)
+    text = _in_flags(text, flags)
     if exc.field in flags and flags[exc.field] not in text:
         text = f"{flags[exc.field]}: {text}"
+    return text
+
+
+def _describe(exc: BaseException, args: argparse.Namespace) -> str:
+    """An error as a line or few: AWS's code and message, or lambdaclient's message in the
+    command line's terms; and any notes."""
+    if isinstance(exc, ServiceError):
+        text = f"{exc.code}: {exc.message}" if exc.message else exc.code
+        text += f" (HTTP {exc.status}"
+        text += f", request id {exc.request_id})" if exc.request_id else ")"
+    else:
+        text = f"{type(exc).__name__}: {_in_flags(str(exc), _flags(args))}"
+    for note in getattr(exc, "__notes__", ()):
+        text += f"\n  {note}"
     return text
 
 
@@ -921,7 +928,7 @@ async def _shift(client: LambdaClient, args: argparse.Namespace, out: _Output) -
                 on_progress=progress.event,
             )
     except (ShiftRefusedError, ConcurrentModificationError) as exc:
-        out.error(_describe(exc))
+        out.error(_describe(exc, args))
         return EXIT_REFUSED
     except asyncio.CancelledError:
         out.error(
@@ -935,7 +942,7 @@ async def _shift(client: LambdaClient, args: argparse.Namespace, out: _Output) -
     except LambdaError as exc:
         if not progress.rolled_back:
             raise
-        out.error(_describe(exc))
+        out.error(_describe(exc, args))
         return EXIT_ROLLED_BACK
     if out.json:
         out.document(_shift_document(result))
@@ -1195,7 +1202,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
             out.error(_usage_message(exc, args))
             return EXIT_USAGE
         except LambdaError as exc:
-            out.error(_describe(exc))
+            out.error(_describe(exc, args))
             return EXIT_FAILED
         except OSError as exc:  # a payload file that could not be read
             out.error(f"{type(exc).__name__}: {exc}")
