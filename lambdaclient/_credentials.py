@@ -429,18 +429,12 @@ def _no_credentials_message(session: Any, profile: str | None) -> str:
     else:
         env = f"the environment ({_ENV_ACCESS_KEY}, {_ENV_SECRET_KEY})"
     if chosen:
-        from_env = "" if profile is not None else " (chosen by the environment)"
-        found_for, section, remedy = (
-            f" for profile {chosen!r}{from_env}",
-            "that profile",
-            "configure the profile",
-        )
+        by_environment = "" if profile is not None else " (chosen by the environment)"
+        found_for = f" for profile {chosen!r}{by_environment}"
+        section, remedy = "that profile", "configure the profile"
     else:
-        found_for, section, remedy = (
-            "",
-            "the default profile",
-            "configure a default profile, or name a profile",
-        )
+        found_for = ""
+        section, remedy = "the default profile", "configure a default profile, or name a profile"
     return (
         f"No AWS credentials found{found_for}. Looked in {env}, {section} in the shared "
         f"credentials file {credentials_file} and the config file {config_file} (keys, "

@@ -60,8 +60,8 @@ class EventLoopError(LambdaError, RuntimeError):
     """A client was used from an event loop other than the one it was first used on.
 
     A client's connections belong to the loop that opened them, so a client serves one
-    event loop: create one client per loop (per ``asyncio.run()``). A RuntimeError too, as
-    the error aiohttp would otherwise raise is.
+    event loop: create one client per loop (per ``asyncio.run()``). It is a RuntimeError
+    too, so code that caught aiohttp's own error for this still catches it.
     """
 
 
