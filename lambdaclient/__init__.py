@@ -10,7 +10,7 @@ Example::
                                   revision_id=alias.revision_id)
 """
 
-from ._client import AliasPaginator, LambdaClient, VersionPaginator
+from ._client import LambdaClient
 from ._credentials import Credentials
 from ._models import (
     AliasConfiguration,
@@ -32,6 +32,7 @@ from .errors import (
     ConnectError,
     ConnectTimeoutError,
     CredentialsError,
+    EventLoopError,
     EventStreamError,
     FunctionError,
     IncompleteStreamError,
@@ -51,6 +52,7 @@ from .errors import (
     ValidationError,
     WaiterError,
 )
+from .pagination import AliasPaginator, VersionPaginator
 
 __all__ = [
     "AliasConfiguration",
@@ -63,6 +65,7 @@ __all__ = [
     "Credentials",
     "CredentialsError",
     "DeadLetterConfig",
+    "EventLoopError",
     "EventStreamError",
     "FunctionConfiguration",
     "FunctionError",

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
@@ -16,7 +17,14 @@ from . import _protocol as protocol
 from . import _validate as check
 from ._credentials import Credentials, credential_provider, region_from_profile
 from ._endpoints import is_loopback, resolve_endpoint, resolve_region
-from ._errors import ClientClosedError, LambdaError, ValidationError
+from ._errors import (
+    ClientClosedError,
+    EventLoopError,
+    LambdaError,
+    ResponseParseError,
+    ServiceError,
+    ValidationError,
+)
 from ._models import (
     AliasConfiguration,
     AliasPage,
@@ -27,7 +35,6 @@ from ._models import (
     RoutingConfig,
     VersionPage,
 )
-from ._paginator import Paginator
 from ._payload import FileBody, Payload, prepare_payload
 from ._retry import RetryQuota, is_retryable, retry_delay
 from ._sigv4 import SigV4Signer
@@ -41,21 +48,16 @@ from ._waiters import (
     version_active_progress,
     waiter_error,
 )
+from .pagination import AliasPaginator, VersionPaginator
 
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AliasPaginator", "LambdaClient", "VersionPaginator"]
+__all__ = ["LambdaClient"]
 
 logger = logging.getLogger("lambdaclient")
 
 T = TypeVar("T")
-
-AliasPaginator = Paginator[AliasPage, AliasConfiguration]
-"""What :meth:`LambdaClient.list_aliases` returns: aliases as an async iterator, and .pages()."""
-
-VersionPaginator = Paginator[VersionPage, FunctionConfiguration]
-"""What :meth:`LambdaClient.list_versions_by_function` returns: versions, and .pages()."""
 
 _USER_AGENT = f"lambdaclient/{__version__}"
 
@@ -144,6 +146,7 @@ class LambdaClient:
         self._in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in environ
         self._quota = RetryQuota()
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # set on first use
         # Seams for tests: how the client waits, draws jitter and reads the time.
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._random: Callable[[], float] = random.random
@@ -178,13 +181,32 @@ class LambdaClient:
         self._closed = True
         await self._transport.close()
 
+    def _check_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Bind the client to ``loop`` on first use; after that, another loop is an error
+        (aiohttp's own would be a bare RuntimeError about futures)."""
+        if self._loop is not None:
+            raise EventLoopError(
+                "this LambdaClient is being used from another event loop than the one it was"
+                " first used on; a client belongs to that loop (its connections do): create"
+                " one client per event loop, e.g. one per asyncio.run()"
+            )
+        self._loop = loop
+
     async def _attempts(
         self,
         request: protocol.HttpRequest,
         exchange: Callable[[str, dict[str, str]], Awaitable[T]],
+        response_of: Callable[[T], HttpResponse | StreamedResponse],
     ) -> T:
         """Run ``exchange(url, signed_headers)`` until it returns, retrying the failures that
-        are safe to retry for this request; raise the typed error of the last attempt."""
+        are safe to retry for this request; raise the typed error of the last attempt.
+
+        Each attempt is logged at DEBUG (``response_of`` finds the response in a result)."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._check_loop(loop)
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = 0.0
         endpoint = self._endpoint
         url = f"{endpoint.url}{request.path}"
         if request.query:
@@ -216,9 +238,13 @@ class LambdaClient:
                     now=self._now(),
                 )
             )
+            if debug:
+                started = time.perf_counter()
             try:
                 result = await exchange(url, headers)
             except LambdaError as error:
+                if debug:
+                    _log_attempt(request.operation, attempt, started, error)
                 if attempt >= self._max_attempts or not is_retryable(error, request.idempotency):
                     raise
                 cost = self._quota.acquire(error)
@@ -227,14 +253,10 @@ class LambdaClient:
                     raise
                 retry_cost = cost
                 delay = retry_delay(error, attempt, self._random)
-                logger.debug(
-                    "%s attempt %d failed (%s); retrying in %.3fs",
-                    request.operation,
-                    attempt,
-                    type(error).__name__,
-                    delay,
-                )
+                logger.debug("%s: retrying in %.3fs", request.operation, delay)
             else:
+                if debug:
+                    _log_attempt(request.operation, attempt, started, response_of(result))
                 self._quota.release(retry_cost)
                 return result
             await self._sleep(delay)
@@ -254,7 +276,7 @@ class LambdaClient:
             return response
 
         try:
-            return await self._attempts(request, exchange)
+            return await self._attempts(request, exchange, lambda response: response)
         finally:
             _close_body(request)
 
@@ -284,7 +306,7 @@ class LambdaClient:
             return stack, response
 
         try:
-            stack, response = await self._attempts(request, exchange)
+            stack, response = await self._attempts(request, exchange, lambda opened: opened[1])
             async with stack:
                 yield response
         finally:
@@ -407,7 +429,7 @@ class LambdaClient:
             response = await self._send(request)
             return protocol.parse_alias_page(response.status, response.headers, response.body)
 
-        return Paginator(
+        return AliasPaginator(
             fetch,
             lambda page: page.aliases,
             lambda page: page.next_marker,
@@ -470,7 +492,7 @@ class LambdaClient:
             response = await self._send(request)
             return protocol.parse_version_page(response.status, response.headers, response.body)
 
-        return Paginator(
+        return VersionPaginator(
             fetch,
             lambda page: page.versions,
             lambda page: page.next_marker,
@@ -776,6 +798,26 @@ class LambdaClient:
         )
         async with self._stream(request, read_timeout=read_timeout) as response:
             yield ResponseStream(response)
+
+
+def _log_attempt(
+    operation: str,
+    attempt: int,
+    started: float,
+    outcome: HttpResponse | StreamedResponse | LambdaError,
+) -> None:
+    """One attempt's DEBUG line: operation, attempt number, HTTP status, request id and how
+    long it took. Never headers, queries or bodies: they carry signatures and payloads."""
+    if isinstance(outcome, ServiceError):
+        answer = f"HTTP {outcome.status} {outcome.code}, request id {outcome.request_id}"
+    elif isinstance(outcome, ResponseParseError):
+        answer = f"HTTP {outcome.status} unparseable, request id {outcome.request_id}"
+    elif isinstance(outcome, LambdaError):
+        answer = f"no response ({type(outcome).__name__})"
+    else:
+        answer = f"HTTP {outcome.status}, request id {protocol.request_id(outcome.headers)}"
+    elapsed = 1000 * (time.perf_counter() - started)
+    logger.debug("%s attempt %d: %s, %.1f ms", operation, attempt, answer, elapsed)
 
 
 def _close_body(request: protocol.HttpRequest) -> None:

@@ -418,18 +418,27 @@ def _load_from_botocore(profile: str | None, redact: tuple[str, ...]) -> Credent
 
 
 def _no_credentials_message(session: Any, profile: str | None) -> str:
-    name: object = session.profile or "default"
+    """What was looked for, where. A profile is named only when one was chosen, by the caller
+    or by ``AWS_PROFILE``/``AWS_DEFAULT_PROFILE``; with none, botocore reads the files'
+    ``default`` profile, and the message says so rather than name a profile nobody gave."""
     credentials_file: object = session.get_config_variable("credentials_file")
     config_file: object = session.get_config_variable("config_file")
-    env = (
-        "not the environment (skipped because a profile was given)"
-        if profile is not None
-        else f"the environment ({_ENV_ACCESS_KEY}, {_ENV_SECRET_KEY})"
-    )
+    chosen: object = profile if profile is not None else session.profile
+    if profile is not None:
+        env = "not the environment (skipped because a profile was given)"
+    else:
+        env = f"the environment ({_ENV_ACCESS_KEY}, {_ENV_SECRET_KEY})"
+    if chosen:
+        by_environment = "" if profile is not None else " (chosen by the environment)"
+        found_for = f" for profile {chosen!r}{by_environment}"
+        section, remedy = "that profile", "configure the profile"
+    else:
+        found_for = ""
+        section, remedy = "the default profile", "configure a default profile, or name a profile"
     return (
-        f"No AWS credentials found for profile {name!r}. Looked in {env}, the shared "
-        f"credentials file {credentials_file}, the config file {config_file} (keys, "
+        f"No AWS credentials found{found_for}. Looked in {env}, {section} in the shared "
+        f"credentials file {credentials_file} and the config file {config_file} (keys, "
         "credential_process, SSO, assume-role, web identity), the container credentials "
         "endpoint (if AWS_CONTAINER_CREDENTIALS_* is set) and EC2 instance metadata. Pass "
-        "credentials, set the environment variables, or configure the profile."
+        f"credentials, set the environment variables, or {remedy}."
     )

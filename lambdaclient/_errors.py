@@ -8,6 +8,7 @@ __all__ = [
     "ConnectError",
     "ConnectTimeoutError",
     "CredentialsError",
+    "EventLoopError",
     "EventStreamError",
     "FunctionError",
     "IncompleteStreamError",
@@ -54,6 +55,15 @@ class CredentialsError(LambdaError):
 
 class ClientClosedError(LambdaError):
     """A call was made on a :class:`~lambdaclient.LambdaClient` after it was closed."""
+
+
+class EventLoopError(LambdaError, RuntimeError):
+    """A client was used from an event loop other than the one it was first used on.
+
+    A client's connections belong to the loop that opened them, so a client serves one
+    event loop: create one client per loop (per ``asyncio.run()``). It is a RuntimeError
+    too, so code that caught aiohttp's own error for this still catches it.
+    """
 
 
 class ConcurrentModificationError(LambdaError):

@@ -23,7 +23,12 @@ Usage examples::
 
 Global options are named as the AWS CLI names them (``--region``, ``--profile``,
 ``--endpoint-url``, ``--output {text,json}``, ``--cli-read-timeout``,
-``--cli-connect-timeout``, ``--debug``) and may come before or after the command.
+``--cli-connect-timeout``, ``--debug``) and may come before or after the command; each
+command's ``--help`` lists them with the command's own options, which belong to it alone.
+``--debug`` logs every request attempt on stderr: operation, HTTP status, request id, attempt
+number and duration (never credentials, signatures or payloads). ``--version`` prints the
+version. Error messages name the options as typed (``--weight``, not the library's
+``routing_config``).
 Credentials come from the usual places (environment, profile, botocore's chain).
 Results go to stdout (``--output json``: one JSON document, with AWS's field names);
 progress and diagnostics go to stderr.
@@ -75,6 +80,7 @@ from ._models import (
     RoutingConfig,
 )
 from ._payload import Payload
+from ._version import __version__
 from ._wire import converter
 from .shifting import (
     AllAtOnce,
@@ -119,8 +125,8 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES = """\
 exit codes:
   0    done
-  1    the operation failed: AWS error, transport or credentials error, or (invoke) the
-       function itself failed; the error is printed on stderr
+  1    the operation failed: AWS error, transport or credentials error, (invoke) the
+       function itself failed, or (wait) Failed or out of time; the error is on stderr
   2    usage error: bad arguments, or arguments rejected before anything was sent
   3    shift: the alias was rolled back (failed health gate, or an error mid-shift)
   4    shift: refused before changing anything, or stopped because someone else changed
@@ -373,14 +379,79 @@ class _Output:
         self.note(f"{PROG}: error: {text}")
 
 
-def _describe(exc: BaseException) -> str:
-    """An error as a line or few: AWS's code and message, and any notes."""
+# What the user typed for each argument the library names in a ValidationError's ``field``.
+_FLAGS = {
+    "region": "--region",
+    "endpoint_url": "--endpoint-url",
+    "connect_timeout": "--cli-connect-timeout",
+    "read_timeout": "--cli-read-timeout",
+    "function_name": "FN",
+    "name": "NAME",
+    "function_version": "--function-version",
+    "description": "--description",
+    "revision_id": "--revision-id",
+    "code_sha256": "--code-sha256",
+    "qualifier": "--qualifier",
+    "invocation_type": "--invocation-type",
+    "log_type": "--log-type",
+    "version": "VERSION",
+    "delay": "--delay",
+    "timeout": "--timeout",
+}
+_IDENTIFIER = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def _flags(args: argparse.Namespace) -> dict[str, str]:
+    """The library's argument names and the options (or positionals) this command line gave
+    them through: where two options feed one argument, the one that was used."""
+    given = vars(args)
+    flags = dict(_FLAGS)
+    flags["routing_config"] = "--weight" if given.get("weights") else "--routing-config"
+    flags["payload"] = "--payload-file" if given.get("payload_file") else "--payload"
+    if args.command is _shift:
+        strategy = next(
+            (f"--{name}" for name in ("linear", "canary") if given.get(name)), "--all-at-once"
+        )
+        flags.update(
+            name="ALIAS",
+            function_version="--to",
+            qualifier="--to",
+            to_version="--to",
+            payload="--probe-payload",
+            strategy=strategy,
+        )
+    return flags
+
+
+def _in_flags(text: str, flags: Mapping[str, str]) -> str:
+    """``text`` with the library's parameter names (``function_version``) as the options."""
+    return _IDENTIFIER.sub(lambda match: flags.get(match[0], match[0]), text)
+
+
+def _usage_message(exc: ValidationError, args: argparse.Namespace) -> str:
+    """A rejected argument's message in the command line's terms: the options the user typed
+    where the library names its parameters (``region=``, ``routing_config``, ...)."""
+    flags = _flags(args)
+    text = str(exc)
+    if exc.field in flags:
+        field = re.escape(exc.field)
+        # The library's messages start with the argument's name, or say "pass <name>=".
+        text = re.sub(rf"^{field}\b|\b{field}=", flags[exc.field], text)
+    text = _in_flags(text, flags)
+    if exc.field in flags and flags[exc.field] not in text:
+        text = f"{flags[exc.field]}: {text}"
+    return text
+
+
+def _describe(exc: BaseException, args: argparse.Namespace) -> str:
+    """An error as a line or few: AWS's code and message, or lambdaclient's message in the
+    command line's terms; and any notes."""
     if isinstance(exc, ServiceError):
         text = f"{exc.code}: {exc.message}" if exc.message else exc.code
         text += f" (HTTP {exc.status}"
         text += f", request id {exc.request_id})" if exc.request_id else ")"
     else:
-        text = f"{type(exc).__name__}: {exc}"
+        text = f"{type(exc).__name__}: {_in_flags(str(exc), _flags(args))}"
     for note in getattr(exc, "__notes__", ()):
         text += f"\n  {note}"
     return text
@@ -887,7 +958,7 @@ async def _shift(client: LambdaClient, args: argparse.Namespace, out: _Output) -
                 on_progress=progress.event,
             )
     except (ShiftRefusedError, ConcurrentModificationError) as exc:
-        out.error(_describe(exc))
+        out.error(_describe(exc, args))
         return EXIT_REFUSED
     except asyncio.CancelledError:
         out.error(
@@ -901,7 +972,7 @@ async def _shift(client: LambdaClient, args: argparse.Namespace, out: _Output) -
     except LambdaError as exc:
         if not progress.rolled_back:
             raise
-        out.error(_describe(exc))
+        out.error(_describe(exc, args))
         return EXIT_ROLLED_BACK
     if out.json:
         out.document(_shift_document(result))
@@ -937,12 +1008,6 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="text for people (default), json for scripts",
     )
     group.add_argument(
-        "--no-progress",
-        action="store_true",
-        default=default(False),
-        help="shift: no progress display",
-    )
-    group.add_argument(
         "--cli-read-timeout",
         type=SECONDS,
         default=default(60.0),
@@ -960,7 +1025,7 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         "--debug",
         action="store_true",
         default=default(False),
-        help="log what lambdaclient does on stderr",
+        help="log each request attempt (operation, status, request id, duration) on stderr",
     )
 
 
@@ -990,6 +1055,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _global_options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
@@ -1127,6 +1193,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("function_name", metavar="FN")
     sub.add_argument("alias_name", metavar="ALIAS")
     sub.add_argument("--to", dest="to_version", required=True, metavar="V", help="the new version")
+    sub.add_argument("--no-progress", action="store_true", help="no progress display")
     strategy = sub.add_mutually_exclusive_group(required=True)
     strategy.add_argument(
         "--linear", type=STEP, metavar="PERCENT/DURATION", help="e.g. 10%%/1m: 10%% more a minute"
@@ -1198,11 +1265,10 @@ async def run(argv: Sequence[str] | None = None) -> int:
             ) as client:
                 return await command(client, args, out)
         except ValidationError as exc:
-            field = f" ({exc.field})" if exc.field else ""
-            out.error(f"{exc}{field}")
+            out.error(_usage_message(exc, args))
             return EXIT_USAGE
         except LambdaError as exc:
-            out.error(_describe(exc))
+            out.error(_describe(exc, args))
             return EXIT_FAILED
         except OSError as exc:  # a payload file that could not be read
             out.error(f"{type(exc).__name__}: {exc}")

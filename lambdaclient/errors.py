@@ -6,6 +6,7 @@
     ├── ValidationError (ValueError)    an argument was rejected before any request was sent
     ├── CredentialsError                no credentials could be found, or refreshing them failed
     ├── ClientClosedError               a call was made after the client was closed
+    ├── EventLoopError (RuntimeError)   a client was used from another event loop than its first
     ├── PaginationError                 a server repeated a pagination marker
     ├── ConcurrentModificationError     someone else changed the alias during a traffic shift
     ├── ShiftRefusedError               a traffic shift's pre-flight checks refused it
@@ -33,6 +34,7 @@ from ._errors import (
     ConnectError,
     ConnectTimeoutError,
     CredentialsError,
+    EventLoopError,
     EventStreamError,
     FunctionError,
     IncompleteStreamError,
@@ -59,6 +61,7 @@ __all__ = [
     "ConnectError",
     "ConnectTimeoutError",
     "CredentialsError",
+    "EventLoopError",
     "EventStreamError",
     "FunctionError",
     "IncompleteStreamError",

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+import lambdaclient
 from lambdaclient import LambdaClient, RoutingConfig
 from lambdaclient.cli import main, parse_duration, parse_fraction, run
 from lambdaclient.testing import DropConnection, LocalLambda, ServerError
@@ -344,7 +345,7 @@ async def test_shift_to_a_failing_version_rolls_back(
     assert (alias.function_version, alias.routing_config) == ("1", None)
 
     assert (
-        await cli(lam, "--output", "json", "--no-progress", *argv, "--max-error-rate", "10%") == 3
+        await cli(lam, "--output", "json", *argv, "--no-progress", "--max-error-rate", "10%") == 3
     )
     out, err = outputs(capsys)
     assert err == ""
@@ -550,10 +551,72 @@ async def test_a_validation_error_exits_2(
     assert "Traceback" not in err
 
 
-async def test_no_region_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+async def test_no_region_exits_2_and_names_the_option(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))  # a profile has no region
     assert await run(["aliases", "fn"]) == 2
     _, err = outputs(capsys)
-    assert "no region" in err
+    assert "no region: pass --region," in err
+    assert "region=" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["alias", "create", "fn", "a", "--function-version", "1", "--weight", "1=10%"],
+            "error: --weight: the additional version '1' is the alias's primary version\n",
+        ),
+        (
+            [
+                "alias",
+                "create",
+                "fn",
+                "a",
+                "--function-version",
+                "1",
+                "--routing-config",
+                '{"1": 1}',
+            ],
+            "error: --routing-config: the additional version '1' is the alias's primary version\n",
+        ),
+        (
+            ["alias", "update", "fn", "a", "--function-version", "$LATEST", "--weight", "2=5%"],
+            "error: --weight: an alias whose --function-version is $LATEST cannot have weights",
+        ),
+        (
+            ["alias", "update", "fn", "a", "--function-version", "v2"],
+            "error: --function-version 'v2' is not a version number",
+        ),
+        (["alias", "get", "fn", "123"], "error: NAME '123' is not an alias name"),
+        (["aliases", "fn!"], "error: FN 'fn!' is not a function name"),
+        (["invoke", "fn", "--qualifier", "a:b"], "error: --qualifier 'a:b' is not a version"),
+        (["publish", "fn", "--description", "d" * 300], "error: --description is 300 characters"),
+        (["alias", "update", "fn", "a", "--revision-id", ""], "error: --revision-id must not be"),
+        (["--endpoint-url", "ftp://x", "aliases", "fn"], "error: --endpoint-url 'ftp://x'"),
+        (["--cli-read-timeout", "1e10", "aliases", "fn"], "error: --cli-read-timeout must be"),
+    ],
+)
+async def test_rejected_arguments_are_named_by_the_options_typed(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert await cli(lam, *argv) == 2
+    out, err = outputs(capsys)
+    assert out == ""
+    assert message in err
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", err), "a Python parameter name in " + err
+
+
+async def test_a_refused_shift_names_the_options_typed(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await cli(lam, "shift", "fn", "live", "--to", "v2", "--all-at-once") == 4
+    _, err = outputs(capsys)
+    assert "--to must be a published version number, not 'v2'" in err
+    assert "to_version" not in err
 
 
 @pytest.mark.parametrize(
@@ -640,6 +703,95 @@ async def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> 
     assert await run(["shift", "--help"]) == 0
     out, _ = outputs(capsys)
     assert "rolled back" in out
+
+
+GLOBAL_OPTIONS = {
+    "--region",
+    "--profile",
+    "--endpoint-url",
+    "--output",
+    "--cli-read-timeout",
+    "--cli-connect-timeout",
+    "--debug",
+}
+ROUTING_OPTIONS = {"--routing-config", "--weight"}
+
+
+@pytest.mark.parametrize(
+    ("command", "own"),
+    [
+        ((), {"--version"}),
+        (("aliases",), {"--function-version"}),
+        (("alias", "get"), set()),
+        (
+            ("alias", "create"),
+            {"--function-version", "--description", "--routing-config", "--weight"},
+        ),
+        (
+            ("alias", "update"),
+            {
+                "--function-version",
+                "--description",
+                "--routing-config",
+                "--weight",
+                "--revision-id",
+            },
+        ),
+        (("alias", "delete"), set()),
+        (("versions",), set()),
+        (("publish",), {"--description", "--code-sha256", "--revision-id"}),
+        (
+            ("invoke",),
+            {"--qualifier", "--payload", "--payload-file", "--invocation-type", "--log-type"},
+        ),
+        (
+            ("shift",),
+            {"--to", "--no-progress", "--linear", "--canary", "--all-at-once"}
+            | {"--probe-payload", "--probe-invocations", "--max-error-rate", "--max-latency"},
+        ),
+    ],
+)
+async def test_each_help_lists_the_global_options_and_only_the_commands_own(
+    capsys: pytest.CaptureFixture[str], command: tuple[str, ...], own: set[str]
+) -> None:
+    assert await run([*command, "--help"]) == 0
+    out, _ = outputs(capsys)
+    listed = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", out)) - {"--help"}
+    assert listed == GLOBAL_OPTIONS | own
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"lambdaclient {lambdaclient.__version__}\n"
+
+
+async def test_debug_logs_each_attempt_and_nothing_secret(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lam.inject("GetAlias", ServerError(500))  # a read: retried
+    assert await cli(lam, "--debug", "alias", "get", "fn", "live") == 0
+    marker = "payload-that-must-not-be-logged"
+    payload = json.dumps({"secret": marker})
+    assert await cli(lam, "invoke", "fn", "--payload", payload, "--qualifier", "1", "--debug") == 0
+    out, err = outputs(capsys)
+    assert marker in out  # the result, on stdout
+    request_id = r"request id [0-9a-f-]{36}, [0-9.]+ ms$"
+    attempts = [
+        rf"GetAlias attempt 1: HTTP 500 ServiceException, {request_id}",
+        rf"GetAlias attempt 2: HTTP 200, {request_id}",
+        rf"Invoke attempt 1: HTTP 200, {request_id}",
+    ]
+    for attempt in attempts:
+        assert re.search(attempt, err, re.MULTILINE), attempt
+    for secret in (
+        lam.credentials.secret_access_key,
+        marker,
+        "Signature",
+        "Authorization",
+        "Credential=",
+        "X-Amz-",
+    ):
+        assert secret not in err
 
 
 def test_main_returns_the_exit_code(capsys: pytest.CaptureFixture[str]) -> None:

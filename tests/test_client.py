@@ -6,6 +6,7 @@ signatures) is checked over a real socket in ``test_end_to_end.py``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from lambdaclient import (
     ClientClosedError,
     ConnectError,
     Credentials,
+    EventLoopError,
     InvalidParameterValueError,
     LambdaClient,
     PaginationError,
@@ -37,6 +39,7 @@ from lambdaclient import (
     TransportError,
     ValidationError,
 )
+from lambdaclient.testing import LocalLambda
 from tests import stubs
 from tests.conftest import CompatClientResponse
 
@@ -600,6 +603,28 @@ async def test_a_session_the_caller_owns_is_used_and_never_closed(fake_lambda: F
         async with LambdaClient("us-east-1", credentials=CREDENTIALS, session=session) as client:
             await client.get_alias("my-fn", "live")
         assert not session.closed
+
+
+def test_a_client_used_from_a_second_event_loop_says_to_create_one_per_loop() -> None:
+    async def first_run() -> LambdaClient:
+        # The caller's session is closed with this loop, so nothing is left open for the
+        # second; the client itself stays bound to this loop.
+        async with LocalLambda() as lam, aiohttp.ClientSession() as session:
+            lam.add_function("fn", lambda event, context: event)
+            client = LambdaClient(
+                lam.region,
+                endpoint_url=lam.endpoint_url,
+                credentials=lam.credentials,
+                session=session,
+            )
+            assert (await client.invoke("fn", payload={"n": 1})).payload == b'{"n": 1}'
+            return client
+
+    client = asyncio.run(first_run())
+    with pytest.raises(EventLoopError, match="one client per event loop") as info:
+        asyncio.run(client.invoke("fn", payload={"n": 2}))
+    assert "first used on" in str(info.value)
+    assert isinstance(info.value, RuntimeError)  # what code catching aiohttp's error expects
 
 
 async def test_close_is_idempotent() -> None:

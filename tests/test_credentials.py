@@ -317,6 +317,24 @@ async def test_no_credentials_anywhere(aws_home: Path) -> None:
     assert (await provider.get()).access_key_id == "AKIDLATE"
 
 
+async def test_no_credentials_names_a_profile_only_when_one_was_chosen(
+    aws_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (aws_home / "config").write_text("[profile dev]\nregion = eu-west-1\n")
+    with pytest.raises(CredentialsError) as info:
+        await credential_provider().get()
+    assert "for profile" not in str(info.value)
+    assert "the default profile" in str(info.value)
+
+    with pytest.raises(CredentialsError, match=r"found for profile 'dev'\. ") as info:
+        await credential_provider(profile="dev").get()
+    assert "default" not in str(info.value)
+
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    with pytest.raises(CredentialsError, match="for profile 'dev' \\(chosen by the environment"):
+        await credential_provider().get()
+
+
 async def test_unknown_profile_is_a_credentials_error(aws_home: Path) -> None:
     with pytest.raises(CredentialsError, match="'nope'"):
         await credential_provider(profile="nope").get()

@@ -50,7 +50,14 @@ from lambdaclient import (
     TransportError,
     ValidationError,
 )
-from lambdaclient.testing import Delay, DropConnection, LocalLambda, ServerError, Throttle
+from lambdaclient.testing import (
+    Delay,
+    DropConnection,
+    LambdaContext,
+    LocalLambda,
+    ServerError,
+    Throttle,
+)
 
 SEED = 20261125
 ACCOUNT = "123456789012"
@@ -512,10 +519,14 @@ async def test_list_aliases_filtered_by_function_version(
     assert await names("3") == []
 
 
+def numbered(number: int, event: Any, context: LambdaContext) -> int:
+    return number
+
+
 async def test_list_versions_by_function_pages_of_at_most_50(lam: LocalLambda, boto: Boto) -> None:
     for number in range(1, 61):
         # A new handler object each time is a code change, so each publish is a new version.
-        lam.add_function("fn", lambda event, context, n=number: n)
+        lam.add_function("fn", functools.partial(numbered, number))
         assert await boto.publish("fn") == str(number)
 
     first = await boto("list_versions_by_function", FunctionName="fn", MaxItems=100)

@@ -7,29 +7,61 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import lambdaclient
 import lambdaclient.errors
-from lambdaclient import LambdaClient
+import lambdaclient.pagination
+import lambdaclient.testing
+from lambdaclient import Credentials, LambdaClient
+from lambdaclient.testing import LambdaContext, LocalLambda
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_all_is_sorted_and_complete() -> None:
-    for module in (lambdaclient, lambdaclient.errors):
+    modules = (lambdaclient, lambdaclient.errors, lambdaclient.pagination, lambdaclient.testing)
+    for module in modules:
         assert module.__all__ == sorted(module.__all__)
         for name in module.__all__:
             assert hasattr(module, name), name
 
 
 def test_every_public_name_has_a_docstring() -> None:
-    for name in lambdaclient.__all__:
-        obj = getattr(lambdaclient, name)
-        if inspect.isclass(obj) or inspect.isfunction(obj):
-            assert inspect.getdoc(obj), name
+    for module in (lambdaclient, lambdaclient.pagination, lambdaclient.testing):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                assert inspect.getdoc(obj), name
     for name, method in inspect.getmembers(LambdaClient, inspect.isfunction):
         if not name.startswith("_"):
             assert inspect.getdoc(method), name
+
+
+async def test_list_operations_return_types_named_by_a_public_module() -> None:
+    client = LambdaClient("us-east-1", credentials=Credentials("AKID", "secret"))
+    paginators: list[tuple[type, object]] = [
+        (lambdaclient.AliasPaginator, client.list_aliases("my-fn")),
+        (lambdaclient.VersionPaginator, client.list_versions_by_function("my-fn")),
+    ]
+    for paginator, returned in paginators:
+        assert type(returned) is paginator
+        assert paginator.__module__ == "lambdaclient.pagination"
+        assert getattr(lambdaclient.pagination, paginator.__name__) is paginator
+    await client.close()
+
+
+async def test_a_handler_receives_the_exported_context_type() -> None:
+    def handler(event: Any, context: LambdaContext) -> Any:
+        return [type(context) is LambdaContext, context.function_name, event]
+
+    async with LocalLambda() as lam:
+        lam.add_function("fn", handler)
+        async with LambdaClient(
+            lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
+        ) as client:
+            result = await client.invoke("fn", payload={"n": 1})
+    assert result.payload == b'[true, "fn", {"n": 1}]'
 
 
 def test_every_error_is_in_the_documented_tree() -> None:

@@ -21,6 +21,7 @@ import attrs
 
 __all__ = [
     "ClientContext",
+    "Handler",
     "Invocation",
     "LambdaContext",
     "capture_output",
@@ -99,6 +100,7 @@ class ClientContext:
 
     @classmethod
     def from_json(cls, data: Any) -> ClientContext:
+        """From the decoded ``X-Amz-Client-Context`` JSON; empty unless it is an object."""
         if not isinstance(data, dict):
             return cls()
         return cls(data.get("client"), data.get("custom"), data.get("env"))
@@ -106,7 +108,8 @@ class ClientContext:
 
 @attrs.define
 class LambdaContext:
-    """The ``context`` a handler receives, with the attributes of Lambda's Python runtime."""
+    """The ``context`` a handler receives, with the attributes of Lambda's Python runtime
+    (``deadline`` is LocalLambda's own: the ``time.monotonic()`` the invocation times out)."""
 
     function_name: str
     function_version: str
@@ -120,7 +123,20 @@ class LambdaContext:
     deadline: float = 0.0
 
     def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the invocation times out."""
         return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+Handler = Callable[[Any, LambdaContext], Any]
+"""A function's handler, called as ``handler(event, context)`` like Lambda's Python runtime.
+
+It may be sync (returning a JSON-able value, or bytes sent as they are), async (an awaitable
+of one), or an async generator of bytes or str chunks (a response-streaming function). One
+callable type covers all three, as they differ only in what they return, and the runtime
+tells them apart when it calls them; the parameters are what a type checker infers a
+lambda's from: ``lambda event, context: ...`` gets ``event: Any`` and a
+:class:`LambdaContext`.
+"""
 
 
 @attrs.define
@@ -162,11 +178,11 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
-def is_streaming(handler: Callable[..., Any]) -> bool:
+def is_streaming(handler: Handler) -> bool:
     return inspect.isasyncgenfunction(handler)
 
 
-async def run_handler(handler: Callable[..., Any], event: Any, context: LambdaContext) -> Any:
+async def run_handler(handler: Handler, event: Any, context: LambdaContext) -> Any:
     """Call a sync or async handler (an async generator's chunks are joined, as Lambda
     buffers a streaming function's response for a plain Invoke)."""
     if is_streaming(handler):
@@ -178,9 +194,7 @@ async def run_handler(handler: Callable[..., Any], event: Any, context: LambdaCo
     return result
 
 
-def stream_handler(
-    handler: Callable[..., Any], event: Any, context: LambdaContext
-) -> AsyncIterator[bytes]:
+def stream_handler(handler: Handler, event: Any, context: LambdaContext) -> AsyncIterator[bytes]:
     """A streaming handler's chunks as bytes; a plain handler's result as one chunk."""
 
     async def chunks() -> AsyncIterator[bytes]:

@@ -248,7 +248,7 @@ class LocalLambda:
     def add_function(
         self,
         name: str,
-        handler: Callable[..., Any],
+        handler: runtime.Handler,
         *,
         role: str = DEFAULT_ROLE,
         description: str = "",

@@ -11,11 +11,12 @@ import base64
 import hashlib
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import attrs
+
+from ._runtime import Handler
 
 __all__ = [
     "SETTABLE_STATES",
@@ -26,8 +27,6 @@ __all__ = [
     "Version",
     "not_found",
 ]
-
-Handler = Callable[..., Any]
 
 SETTABLE_STATES = ("Active", "Failed", "Inactive")
 # What AWS reports for a version being created (LocalStack's AWS-validated snapshots of

@@ -1,11 +1,13 @@
-"""What users get, pinned for the type checker: mypy --strict checks this file; it never runs."""
+"""What users get, pinned for the type checkers: mypy --strict and pyright in strict mode
+check this file; it never runs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
-from typing import assert_type
+from typing import Any, assert_type
 
+import lambdaclient
 from lambdaclient import (
     AliasConfiguration,
     AliasPage,
@@ -20,8 +22,10 @@ from lambdaclient import (
     ServiceError,
     StreamingInvokeResponse,
     TooManyRequestsError,
+    VersionPage,
 )
 from lambdaclient.errors import LambdaError, PreconditionFailedError, ValidationError
+from lambdaclient.pagination import AliasPaginator, Paginator, VersionPaginator
 from lambdaclient.shifting import (
     InvokeProbe,
     Linear,
@@ -31,6 +35,7 @@ from lambdaclient.shifting import (
     VersionStats,
     shift_traffic,
 )
+from lambdaclient.testing import ClientContext, Handler, LambdaContext, LocalLambda
 
 
 async def aliases(client: LambdaClient) -> None:
@@ -57,6 +62,50 @@ async def aliases(client: LambdaClient) -> None:
         assert_type(page, AliasPage)
         assert_type(page.aliases, tuple[AliasConfiguration, ...])
         assert_type(page.next_marker, str | None)
+
+
+async def paginators(client: LambdaClient) -> None:
+    # Named by the public module, as reveal_type shows them, and exported from the package.
+    aliases = client.list_aliases("my-fn")
+    assert_type(aliases, AliasPaginator)
+    assert_type(aliases, lambdaclient.AliasPaginator)
+    versions = client.list_versions_by_function("my-fn")
+    assert_type(versions, VersionPaginator)
+    async for version in versions:
+        assert_type(version.version, str | None)
+    async for page in versions.pages():
+        assert_type(page, VersionPage)
+    _: Paginator[AliasPage, AliasConfiguration] = aliases
+    assert_type(aiter(aliases), AliasPaginator)
+
+
+def echo(event: Any, context: LambdaContext) -> dict[str, Any]:
+    return {"echo": event, "version": context.function_version}
+
+
+async def request_id(event: Any, context: LambdaContext) -> str:
+    assert_type(context.client_context, ClientContext | None)
+    return context.aws_request_id
+
+
+async def streaming(event: Any, context: LambdaContext) -> AsyncIterator[bytes]:
+    assert_type(context.get_remaining_time_in_millis(), int)
+    yield b"chunk"
+
+
+async def local_lambda() -> None:
+    async with LocalLambda() as lam:
+        lam.add_function("sync", echo)
+        lam.add_function("async", request_id)
+        lam.add_function("streaming", streaming)
+        # A lambda takes its parameter types from Handler: event Any, context LambdaContext.
+        handlers: list[Handler] = [
+            lambda event, context: {"echo": event, "left": context.get_remaining_time_in_millis()}
+        ]
+        lam.add_function("lambda", handlers[0])
+        lam.add_function(
+            "inline", lambda event, context: {"echo": event, "name": context.function_name}
+        )
 
 
 async def invoking(client: LambdaClient) -> None:

@@ -1,13 +1,19 @@
-"""Async pagination: iterate items across pages, or the pages themselves."""
+"""Async pagination: iterate items across pages, or the pages themselves.
+
+What :meth:`~lambdaclient.LambdaClient.list_aliases` and
+:meth:`~lambdaclient.LambdaClient.list_versions_by_function` return, named here so that type
+checkers and annotations show a public name (also exported from :mod:`lambdaclient`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar
 
 from ._errors import PaginationError
+from ._models import AliasConfiguration, AliasPage, FunctionConfiguration, VersionPage
 
-__all__ = ["Paginator"]
+__all__ = ["AliasPaginator", "Paginator", "VersionPaginator"]
 
 ItemT = TypeVar("ItemT")
 PageT = TypeVar("PageT")
@@ -61,10 +67,22 @@ class Paginator(AsyncIterator[ItemT], Generic[PageT, ItemT]):
             for item in self._items(page):
                 yield item
 
-    def __aiter__(self) -> Paginator[PageT, ItemT]:
+    def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> ItemT:
         if self._iterator is None:
             self._iterator = self._all_items()
         return await anext(self._iterator)
+
+
+class AliasPaginator(Paginator[AliasPage, AliasConfiguration]):
+    """What :meth:`~lambdaclient.LambdaClient.list_aliases` returns: every
+    :class:`~lambdaclient.AliasConfiguration`, and each :class:`~lambdaclient.AliasPage`
+    from :meth:`pages`."""
+
+
+class VersionPaginator(Paginator[VersionPage, FunctionConfiguration]):
+    """What :meth:`~lambdaclient.LambdaClient.list_versions_by_function` returns: every
+    :class:`~lambdaclient.FunctionConfiguration`, and each :class:`~lambdaclient.VersionPage`
+    from :meth:`pages`."""
