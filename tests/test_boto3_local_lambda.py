@@ -86,24 +86,42 @@ class Boto3Lambda:
         return result
 
 
-def _client(lam: LocalLambda, *, access_key: str | None = None, secret: str | None = None) -> Any:
+def _client(
+    lam: LocalLambda,
+    *,
+    access_key: str | None = None,
+    secret: str | None = None,
+    parameter_validation: bool = True,
+) -> Any:
     return boto3.client(
         "lambda",
         region_name=lam.region,
         endpoint_url=lam.endpoint_url,
         aws_access_key_id=access_key or lam.credentials.access_key_id,
         aws_secret_access_key=secret or lam.credentials.secret_access_key,
-        config=botocore.config.Config(retries={"total_max_attempts": 1}),
+        config=botocore.config.Config(
+            retries={"total_max_attempts": 1}, parameter_validation=parameter_validation
+        ),
     )
 
 
 @contextlib.asynccontextmanager
 async def boto3_lambda(
-    lam: LocalLambda, *, access_key: str | None = None, secret: str | None = None
+    lam: LocalLambda,
+    *,
+    access_key: str | None = None,
+    secret: str | None = None,
+    parameter_validation: bool = True,
 ) -> AsyncIterator[Boto3Lambda]:
     # Built in a thread (loading the service model takes a while) and closed at the end, so
     # no keep-alive socket outlives the test as a ResourceWarning.
-    client = await asyncio.to_thread(_client, lam, access_key=access_key, secret=secret)
+    client = await asyncio.to_thread(
+        _client,
+        lam,
+        access_key=access_key,
+        secret=secret,
+        parameter_validation=parameter_validation,
+    )
     try:
         yield Boto3Lambda(client)
     finally:
@@ -231,11 +249,8 @@ async def test_alias_lifecycle(lam: LocalLambda, aws: Boto3Lambda) -> None:
 
     gone = await aws.error("get_alias", FunctionName="fn", Name="live")
     assert_error(gone, "ResourceNotFoundException", 404)
-    assert_error(
-        await aws.error("delete_alias", FunctionName="fn", Name="live"),
-        "ResourceNotFoundException",
-        404,
-    )
+    # DeleteAlias is idempotent on AWS: a second delete answers 204 as well.
+    assert status(await aws("delete_alias", FunctionName="fn", Name="live")) == 204
 
 
 async def test_list_aliases_pages_with_max_items_and_next_marker(
@@ -291,6 +306,8 @@ async def test_list_aliases_pages_with_max_items_and_next_marker(
 async def test_list_versions_by_function_paginator(lam: LocalLambda, aws: Boto3Lambda) -> None:
     lam.add_function("fn", version_one, role=ROLE, description="first")
     for description in ("one", "two", "three"):
+        # A Description alone publishes nothing new (as on AWS); a change to $LATEST does.
+        lam.add_function("fn", version_one, role=ROLE, description=f"latest {description}")
         await aws("publish_version", FunctionName="fn", Description=description)
 
     pages = await aws.pages(
@@ -299,7 +316,7 @@ async def test_list_versions_by_function_paginator(lam: LocalLambda, aws: Boto3L
     assert [len(page["Versions"]) for page in pages] == [3, 1]
     versions = [v for page in pages for v in page["Versions"]]
     assert [v["Version"] for v in versions] == ["$LATEST", "1", "2", "3"]
-    assert [v["Description"] for v in versions] == ["first", "one", "two", "three"]
+    assert [v["Description"] for v in versions] == ["latest three", "one", "two", "three"]
     assert {v["Role"] for v in versions} == {ROLE}
     assert all(v["FunctionName"] == "fn" for v in versions)
     # As AWS lists versions: State and LastUpdateStatus only come with a single version.
@@ -543,7 +560,8 @@ async def test_invoke_with_response_stream_through_a_weighted_alias(
             "InvalidRequestContentException",
             400,
         ),
-        # botocore checks only a weight's minimum, so 1.5 reaches the server, which refuses it.
+        # botocore checks only a weight's minimum, so 1.5 reaches the server, which refuses it
+        # as AWS does: a ValidationException (test_notfound_and_invalid_routingconfigs).
         (
             "create_alias",
             {
@@ -552,7 +570,7 @@ async def test_invoke_with_response_stream_through_a_weighted_alias(
                 "FunctionVersion": "1",
                 "RoutingConfig": {"AdditionalVersionWeights": {"2": 1.5}},
             },
-            "InvalidParameterValueException",
+            "ValidationException",
             400,
         ),
         (
@@ -569,7 +587,7 @@ async def test_invoke_with_response_stream_through_a_weighted_alias(
         (
             "create_alias",
             {"FunctionName": "fn", "Name": "1234", "FunctionVersion": "1"},
-            "InvalidParameterValueException",
+            "ValidationException",
             400,
         ),
         (
@@ -601,7 +619,7 @@ async def test_error_shapes_parse_in_botocore(
     ],
 )
 async def test_bad_credentials_are_refused_with_403(
-    lam: LocalLambda, credentials: dict[str, str], code: str
+    lam: LocalLambda, credentials: dict[str, Any], code: str
 ) -> None:
     lam.add_function("fn", version_one)
     async with boto3_lambda(lam, **credentials) as stranger:
@@ -670,9 +688,267 @@ async def test_max_items_above_10000_is_refused(
 ) -> None:
     lam.add_function("fn", version_one)
 
-    # botocore checks only MaxItems' minimum, so 10001 reaches the server (lambda-wire.md §1).
-    assert_error(
-        await aws.error(operation, FunctionName="fn", MaxItems=10001),
+    # botocore checks only MaxItems' minimum, so 10001 reaches the server (lambda-wire.md §1),
+    # which refuses it as the model's constraint: a ValidationException.
+    refused = await aws.error(operation, FunctionName="fn", MaxItems=10001)
+    assert_error(refused, "ValidationException", 400)
+    assert refused["Error"]["Message"] == (
+        "1 validation error detected: Value '10001' at 'maxItems' failed to satisfy constraint:"
+        " Member must have value less than or equal to 10000"
+    )
+
+
+# --- AWS's recorded answers ------------------------------------------------------------------
+# Requests replayed from LocalStack's AWS-validated snapshot tests (tests/aws/services/lambda_/
+# test_lambda_api.py and test_lambda.py, recorded against real AWS), with the error code,
+# status and message AWS answered. botocore's own parameter validation is off, as in those
+# tests, so that what it would refuse locally (a negative weight) reaches the server.
+
+FN = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+WEIGHT_CONSTRAINT = (
+    "Map value must satisfy constraint: [Member must have value less than or equal to 1.0,"
+    " Member must have value greater than or equal to 0.0, Member must not be null]"
+)
+NAMESPACED_PATTERN = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+    r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+)
+
+
+def _alias(version: str, weights: dict[str, float] | None = None, **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"FunctionName": "fn", "Name": "custom", "FunctionVersion": version}
+    if weights is not None:
+        params["RoutingConfig"] = {"AdditionalVersionWeights": weights}
+    return {**params, **extra}
+
+
+RECORDED_ERRORS: list[tuple[str, str, dict[str, Any], str, int, str]] = [
+    (
+        "routing_config_exc_toomany",
+        "create_alias",
+        _alias("1", {"1": 0.8, "2": 0.2}),
         "InvalidParameterValueException",
         400,
+        "Number of items in AdditionalVersionWeights cannot be greater than 1",
+    ),
+    (
+        "routing_config_exc_toohigh",
+        "create_alias",
+        _alias("1", {"2": 2}),
+        "ValidationException",
+        400,
+        "1 validation error detected: Value '{2=2.0}' at 'routingConfig.additionalVersionWeights'"
+        f" failed to satisfy constraint: {WEIGHT_CONSTRAINT}",
+    ),
+    (
+        "routing_config_exc_subzero",
+        "create_alias",
+        _alias("1", {"2": -1}),
+        "ValidationException",
+        400,
+        "1 validation error detected: Value '{2=-1.0}' at"
+        " 'routingConfig.additionalVersionWeights' failed to satisfy constraint:"
+        f" {WEIGHT_CONSTRAINT}",
+    ),
+    (
+        "routing_config_exc_sameversion",
+        "create_alias",
+        _alias("1", {"1": 0.5}),
+        "InvalidParameterValueException",
+        400,
+        "Invalid function version 1. Function version 1 is already included in routing"
+        " configuration.",
+    ),
+    (
+        "target_version_doesnotexist",
+        "create_alias",
+        _alias("10", {"2": 0.5}),
+        "ResourceNotFoundException",
+        404,
+        f"Function not found: {FN}:10",
+    ),
+    (
+        "routing_config_exc_version_doesnotexist",
+        "create_alias",
+        _alias("1", {"10": 0.5}),
+        "ResourceNotFoundException",
+        404,
+        f"Function not found: {FN}:10",
+    ),
+    (
+        "target_version_exc_version_latest",
+        "create_alias",
+        _alias("$LATEST", {"1": 0.5}),
+        "InvalidParameterValueException",
+        400,
+        "$LATEST is not supported for an alias pointing to more than 1 version",
+    ),
+    (
+        "routing_config_exc_version_latest",
+        "create_alias",
+        _alias("1", {"$LATEST": 0.5}),
+        "ValidationException",
+        400,
+        "1 validation error detected: Value '{$LATEST=0.5}' at"
+        " 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must"
+        " satisfy constraint: [Member must have length less than or equal to 1024, Member must"
+        " have length greater than or equal to 1, Member must satisfy regular expression"
+        " pattern: [0-9]+]",
+    ),
+    (
+        "routing_config_exc_fn_doesnotexist",
+        "create_alias",
+        _alias("1", {"2": 0.5}, FunctionName="fn-unknown"),
+        "ResourceNotFoundException",
+        404,
+        f"Function not found: {FN}-unknown:1",
+    ),
+    (
+        "create_alias_number_exception",
+        "create_alias",
+        _alias("1", Name="2024"),
+        "ValidationException",
+        400,
+        "1 validation error detected: Value '2024' at 'name' failed to satisfy constraint:"
+        " Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)",
+    ),
+    (
+        "alias_does_not_exist_esc",
+        "get_alias",
+        {"FunctionName": "fn", "Name": "non-existent"},
+        "ResourceNotFoundException",
+        404,
+        f"Cannot find alias arn: {FN}:non-existent",
+    ),
+    (
+        "test_non_existent_alias_update",
+        "update_alias",
+        {"FunctionName": "fn", "Name": "non-existent", "Description": "x"},
+        "ResourceNotFoundException",
+        404,
+        f"Alias not found: {FN}:non-existent",
+    ),
+    (
+        "invoke_function_doesnotexist",
+        "invoke",
+        {"FunctionName": "doesnotexist"},
+        "ResourceNotFoundException",
+        404,
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:doesnotexist:$LATEST",
+    ),
+    (
+        "invalid_characters_in_function_name-invoke",
+        "invoke",
+        {"FunctionName": "my-function!"},
+        "ValidationException",
+        400,
+        "1 validation error detected: Value 'my-function!' at 'functionName' failed to satisfy"
+        f" constraint: Member must satisfy regular expression pattern: {NAMESPACED_PATTERN}",
+    ),
+    (
+        "invalid_characters_in_qualifier-invoke",
+        "invoke",
+        {"FunctionName": "fn", "Qualifier": "invalid!"},
+        "ValidationException",
+        400,
+        "1 validation error detected: Value 'invalid!' at 'qualifier' failed to satisfy"
+        r" constraint: Member must satisfy regular expression pattern:"
+        r" \$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+",
+    ),
+    (
+        "qualifier_too_long-invoke",
+        "invoke",
+        {"FunctionName": "fn", "Qualifier": "a" * 129},
+        "ValidationException",
+        400,
+        f"1 validation error detected: Value '{'a' * 129}' at 'qualifier' failed to satisfy"
+        " constraint: Member must have length less than or equal to 128",
+    ),
+    (
+        "latest_version_with_additional_qualifier-invoke",
+        "invoke",
+        {"FunctionName": f"{FN}:$LATEST", "Qualifier": "1"},
+        "InvalidParameterValueException",
+        400,
+        "The derived qualifier from the function name does not match the specified qualifier.",
+    ),
+    (
+        "lowercase_latest_qualifier-invoke",
+        "invoke",
+        {"FunctionName": FN, "Qualifier": "$latest"},
+        "ResourceNotFoundException",
+        404,
+        f"Function not found: {FN}:$latest",
+    ),
+    (
+        "function_arn_other_region_exc",
+        "get_function_configuration",
+        {"FunctionName": "arn:aws:lambda:ap-southeast-1:123456789012:function:fn"},
+        "ResourceNotFoundException",
+        404,
+        "Functions from 'ap-southeast-1' are not reachable in this region ('us-east-1')",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "code", "http_status", "message"),
+    [case[1:] for case in RECORDED_ERRORS],
+    ids=[case[0] for case in RECORDED_ERRORS],
+)
+async def test_errors_are_answered_as_aws_recorded_them(
+    lam: LocalLambda,
+    operation: str,
+    params: dict[str, Any],
+    code: str,
+    http_status: int,
+    message: str,
+) -> None:
+    async with boto3_lambda(lam, parameter_validation=False) as aws:
+        await two_versions(lam, aws)
+        response = await aws.error(operation, **params)
+        aliases = await aws("list_aliases", FunctionName="fn")
+    assert_error(response, code, http_status)
+    assert response["Error"]["Message"] == message
+    assert aliases["Aliases"] == []  # nothing was created
+    assert lam.executions("fn", "$LATEST") == lam.executions("fn", "1") == 0
+
+
+async def test_the_validation_error_comes_before_the_lookup(
+    lam: LocalLambda,
+) -> None:
+    # A bad alias name on a function that does not exist: AWS checks the model's constraints
+    # before it looks the function up.
+    async with boto3_lambda(lam, parameter_validation=False) as aws:
+        response = await aws.error(
+            "create_alias", FunctionName="nope", Name="2024", FunctionVersion="1"
+        )
+    assert_error(response, "ValidationException", 400)
+    # The front end's ValidationException carries no "Type", unlike Lambda's own errors.
+    assert "Type" not in response
+
+
+async def test_version_lifecycle_as_aws_recorded_it(lam: LocalLambda, aws: Boto3Lambda) -> None:
+    # test_version_lifecycle: a publish with only a new Description returns the last version.
+    lam.add_function("fn", version_one, description="No version :(")
+    lam.add_function("fn", version_one, description="First version :)")
+    first = await aws(
+        "publish_version", FunctionName="fn", Description="First version description :)"
     )
+    assert (first["Version"], first["Description"]) == ("1", "First version description :)")
+    lam.add_function("fn", version_one, description="Second version :))")
+    second = await aws("publish_version", FunctionName="fn")
+    assert (second["Version"], second["Description"]) == ("2", "Second version :))")
+    third = await aws(
+        "publish_version", FunctionName="fn", Description="Third version description :)))"
+    )
+    assert (third["Version"], third["Description"]) == ("2", "Second version :))")
+    assert third["RevisionId"] == second["RevisionId"]
+    assert third["FunctionArn"] == f"{FN}:2"
+
+    listed = await aws("list_versions_by_function", FunctionName="fn")
+    assert [(v["Version"], v["FunctionArn"], v["Description"]) for v in listed["Versions"]] == [
+        ("$LATEST", f"{FN}:$LATEST", "Second version :))"),
+        ("1", f"{FN}:1", "First version description :)"),
+        ("2", f"{FN}:2", "Second version :))"),
+    ]

@@ -54,7 +54,8 @@ from lambdaclient.testing import Delay, DropConnection, LocalLambda, ServerError
 
 SEED = 20261125
 ACCOUNT = "123456789012"
-FN_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:fn"
+ARN_PREFIX = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
+FN_ARN = f"{ARN_PREFIX}fn"
 OTHER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/other-role"
 QUEUE = f"arn:aws:sqs:us-east-1:{ACCOUNT}:dead-letters"
 
@@ -273,8 +274,8 @@ async def test_alias_lifecycle(lam: LocalLambda, boto: Boto, client: LambdaClien
         await client.get_alias("fn", "live")
     assert (missing.value.code, missing.value.status) == ("ResourceNotFoundException", 404)
     assert missing.value.request_id
-    with pytest.raises(ResourceNotFoundError):
-        await client.delete_alias("fn", "live")
+    # DeleteAlias is idempotent: deleting it again succeeds, as on AWS.
+    await client.delete_alias("fn", "live")
 
 
 async def test_alias_status_codes_and_error_format_on_the_wire(
@@ -318,7 +319,6 @@ async def test_unknown_function_alias_or_version_is_not_found(
         client.create_alias("fn", "other", function_version="9"),
         client.update_alias("fn", "nope", description="x"),
         client.update_alias("fn", "live", function_version="9"),
-        client.delete_alias("fn", "nope"),
         client.invoke("nope"),
         client.invoke("fn", qualifier="9"),
         client.invoke("fn", qualifier="nope"),
@@ -333,6 +333,33 @@ async def test_unknown_function_alias_or_version_is_not_found(
         async with client.invoke_with_response_stream("fn", qualifier="9"):
             pytest.fail("no stream for a missing version")
     assert lam.executions("fn", "1") == lam.executions("fn", "$LATEST") == 0
+
+
+async def test_not_found_messages_name_what_aws_names(client: LambdaClient) -> None:
+    # AWS's recorded words (LocalStack snapshots: test_invoke_exceptions,
+    # test_notfound_and_invalid_routingconfigs, test_non_existent_alias_update).
+    await client.create_alias("fn", "live", function_version="$LATEST")
+    cases = [
+        (client.invoke("nope"), f"Function not found: {ARN_PREFIX}nope:$LATEST"),
+        (client.invoke("nope", qualifier="live"), f"Function not found: {ARN_PREFIX}nope:live"),
+        (client.invoke("fn", qualifier="gone"), f"Function not found: {FN_ARN}:gone"),
+        (
+            client.create_alias("nope", "live", function_version="1"),
+            f"Function not found: {ARN_PREFIX}nope:1",
+        ),
+        (client.get_alias("fn", "gone"), f"Cannot find alias arn: {FN_ARN}:gone"),
+        (client.update_alias("fn", "gone", description="x"), f"Alias not found: {FN_ARN}:gone"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ResourceNotFoundError) as caught:
+            await call
+        assert caught.value.message == message
+
+
+async def test_deleting_an_alias_that_does_not_exist_answers_204(boto: Boto) -> None:
+    # test_non_existent_alias_deletion: DeleteAlias is idempotent on AWS.
+    response = await boto("delete_alias", FunctionName="fn", Name="never-created")
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 204
 
 
 async def test_function_given_as_full_or_partial_arn(boto: Boto, client: LambdaClient) -> None:
@@ -405,45 +432,56 @@ async def test_an_additional_version_that_does_not_exist_is_not_found(
         await client.get_alias("fn", "live")  # nothing was created
 
 
-# Rules the client checks before sending: (create_alias arguments, the same raw request).
-CLIENT_CHECKED_RULES: list[tuple[dict[str, Any], dict[str, Any]]] = [
+# Rules the client checks before sending: (create_alias arguments, the same raw request, the
+# error code AWS answers: ValidationException for the model's constraints, checked first, and
+# InvalidParameterValueException for Lambda's own rules; test_notfound_and_invalid_routingconfigs).
+VALIDATION = "ValidationException"
+INVALID = "InvalidParameterValueException"
+CLIENT_CHECKED_RULES: list[tuple[dict[str, Any], dict[str, Any], str]] = [
     (  # at most one additional version
         {"function_version": "1", "routing_config": RoutingConfig({"2": 0.1, "3": 0.1})},
         {
             "FunctionVersion": "1",
             "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.1, "3": 0.1}},
         },
+        INVALID,
     ),
     (  # a weight above 1 (botocore checks only the minimum)
         {"function_version": "1", "routing_config": RoutingConfig({"2": 1.5})},
         {"FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"2": 1.5}}},
+        VALIDATION,
     ),
     (  # the primary cannot also be the additional version
         {"function_version": "1", "routing_config": RoutingConfig({"1": 0.1})},
         {"FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"1": 0.1}}},
+        INVALID,
     ),
     (  # no weights while the primary is $LATEST
         {"function_version": "$LATEST", "routing_config": RoutingConfig({"1": 0.1})},
         {"FunctionVersion": "$LATEST", "RoutingConfig": {"AdditionalVersionWeights": {"1": 0.1}}},
+        INVALID,
     ),
     (  # the additional version must be a number
         {"function_version": "1", "routing_config": RoutingConfig({"$LATEST": 0.1})},
         {"FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"$LATEST": 0.1}}},
+        VALIDATION,
     ),
     (  # the primary must be a version, not an alias
         {"function_version": "live"},
         {"FunctionVersion": "live"},
+        VALIDATION,
     ),
 ]
 
 
-@pytest.mark.parametrize(("arguments", "raw"), CLIENT_CHECKED_RULES)
+@pytest.mark.parametrize(("arguments", "raw", "expected"), CLIENT_CHECKED_RULES)
 async def test_rules_the_client_checks_are_also_enforced_by_the_server(
     lam: LocalLambda,
     boto: Boto,
     client: LambdaClient,
     arguments: dict[str, Any],
     raw: dict[str, Any],
+    expected: str,
 ) -> None:
     await two_versions(lam, boto)
     lam.add_function("fn", echo)
@@ -451,7 +489,7 @@ async def test_rules_the_client_checks_are_also_enforced_by_the_server(
     with pytest.raises(ValidationError):
         await client.create_alias("fn", "new", **arguments)
     code, status, _ = await boto.error("create_alias", FunctionName="fn", Name="new", **raw)
-    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert (code, status) == (expected, 400)
     with pytest.raises(ResourceNotFoundError):
         await client.get_alias("fn", "new")
 
@@ -461,10 +499,16 @@ async def test_an_all_digit_alias_name_is_refused_by_client_and_server(
 ) -> None:
     with pytest.raises(ValidationError):
         await client.create_alias("fn", "123", function_version="$LATEST")
-    code, status, _ = await boto.error(
+    code, status, response = await boto.error(
         "create_alias", FunctionName="fn", Name="123", FunctionVersion="$LATEST"
     )
-    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert (code, status) == ("ValidationException", 400)
+    # As AWS words it (test_alias_naming), and without Lambda's "Type" field.
+    assert response["Error"]["Message"] == (
+        "1 validation error detected: Value '123' at 'name' failed to satisfy constraint:"
+        " Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)"
+    )
+    assert "Type" not in response
 
 
 # --- pagination ----------------------------------------------------------------------------
@@ -521,7 +565,8 @@ async def test_list_versions_by_function_pages_of_at_most_50(lam: LocalLambda, b
     first = await boto("list_versions_by_function", FunctionName="fn", MaxItems=100)
     versions = [v["Version"] for v in first["Versions"]]
     assert versions == ["$LATEST"] + [str(n) for n in range(1, 50)]
-    assert first["Versions"][0]["FunctionArn"] == FN_ARN
+    # $LATEST is listed with a qualified ARN, as AWS lists it (test_publish_version_on_create).
+    assert first["Versions"][0]["FunctionArn"] == f"{FN_ARN}:$LATEST"
     assert first["Versions"][1]["FunctionArn"] == f"{FN_ARN}:1"
     second = await boto("list_versions_by_function", FunctionName="fn", Marker=first["NextMarker"])
     assert [v["Version"] for v in second["Versions"]] == [str(n) for n in range(50, 61)]
@@ -558,12 +603,16 @@ async def test_get_function_configuration_by_qualifier(
     )
     assert by_version["FunctionArn"] == f"{FN_ARN}:1"
     assert by_version["State"] == "Active"
+    # FunctionArn carries the qualifier asked for, as AWS answers it (test_alias_lifecycle,
+    # test_publish_version_on_create): the alias, $LATEST, or none.
     by_alias = await configuration(Qualifier="live")
     assert (by_alias["Version"], by_alias["MemorySize"]) == ("1", 256)
+    assert by_alias["FunctionArn"] == f"{FN_ARN}:live"
     latest = await configuration(Qualifier="$LATEST")
     assert (latest["Version"], latest["MemorySize"], latest["Role"]) == ("$LATEST", 512, OTHER_ROLE)
-    assert latest["FunctionArn"] == FN_ARN
-    assert (await configuration())["Version"] == "$LATEST"
+    assert latest["FunctionArn"] == f"{FN_ARN}:$LATEST"
+    unqualified = await configuration()
+    assert (unqualified["Version"], unqualified["FunctionArn"]) == ("$LATEST", FN_ARN)
     assert (await boto("get_function_configuration", FunctionName=f"{FN_ARN}:1"))["Version"] == "1"
     for qualifier in ("9", "nope"):
         code, status, _ = await boto.error(

@@ -30,8 +30,15 @@ from ._state import (
     LambdaFault,
     LambdaState,
     Version,
+    alias_problems,
+    check,
     code_sha256,
+    description_problems,
+    function_name_problems,
     invalid,
+    problem,
+    qualifier_problems,
+    validation,
 )
 
 __all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Throttle"]
@@ -126,6 +133,10 @@ def _weights(data: Mapping[str, Any]) -> dict[str, float] | None:
     return {str(k): float(v) for k, v in weights.items()}
 
 
+def _bad_enum(value: str, field: str, allowed: str) -> LambdaFault:
+    return validation([problem(value, field, f"Member must satisfy enum value set: [{allowed}]")])
+
+
 def _page(
     items: list[Any], marker: str | None, max_items: str | None
 ) -> tuple[list[Any], str | None]:
@@ -134,8 +145,11 @@ def _page(
         asked = int(max_items) if max_items is not None else _PAGE_SIZE
     except (ValueError, binascii.Error) as exc:
         raise invalid("Invalid Marker or MaxItems") from exc
-    if not 1 <= asked <= 10_000 or start < 0:
-        raise invalid("MaxItems must be between 1 and 10000")
+    if start < 0:
+        raise invalid("Invalid Marker")
+    if not 1 <= asked <= 10_000:
+        bound = "greater than or equal to 1" if asked < 1 else "less than or equal to 10000"
+        raise validation([problem(asked, "maxItems", f"Member must have value {bound}")])
     end = start + min(asked, _PAGE_SIZE)
     next_marker = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
     return items[start:end], next_marker
@@ -383,7 +397,9 @@ class LocalLambda:
         except LambdaFault as exc:
             # AWS's own casing differs by error (lambda-wire.md §4); clients must read both.
             key = "Message" if exc.code in _CAPITALISED_MESSAGE else "message"
-            error = {"Type": "User" if exc.status < 500 else "Service", key: exc.message}
+            error: dict[str, str] = {key: exc.message}
+            if exc.typed:
+                error["Type"] = "User" if exc.status < 500 else "Service"
             response = _json(
                 {**error, **exc.fields}, exc.status, {"x-amzn-ErrorType": exc.code, **exc.headers}
             )
@@ -428,8 +444,20 @@ class LocalLambda:
 
     # --- aliases ------------------------------------------------------------------------------
 
-    def _function(self, request: web.Request) -> Function:
-        function, qualifier = self._state.resolve(request.match_info["function"])
+    def _function(
+        self,
+        request: web.Request,
+        problems: list[str] | None = None,
+        missing_qualifier: str | None = None,
+    ) -> Function:
+        """The function an alias operation or PublishVersion names (a FunctionName: no dots,
+        no qualifier). The model's constraints on the name and on ``problems`` found in the
+        rest of the request are checked first, as AWS checks them before it looks anything up."""
+        ref = request.match_info["function"]
+        check([*function_name_problems(ref, namespaced=False), *(problems or [])])
+        function, qualifier = self._state.resolve(
+            ref, namespaced=False, missing_qualifier=missing_qualifier
+        )
         if qualifier is not None:
             raise invalid("The function name of an alias operation cannot carry a qualifier")
         return function
@@ -447,43 +475,54 @@ class LocalLambda:
         return data
 
     async def _create_alias(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
         data = _json_body(await request.read())
         name, version = _optional_str(data, "Name"), _optional_str(data, "FunctionVersion")
         if name is None or version is None:
             raise invalid("Name and FunctionVersion are required")
-        alias = self._state.create_alias(
-            function, name, version, _optional_str(data, "Description") or "", _weights(data) or {}
+        description = _optional_str(data, "Description") or ""
+        weights = _weights(data) or {}
+        problems = alias_problems(
+            name=name, function_version=version, description=description, weights=weights
         )
+        # A function that does not exist is named with the alias's version on its ARN.
+        function = self._function(request, problems, missing_qualifier=version)
+        alias = self._state.create_alias(function, name, version, description, weights)
         return _json(self._alias_json(function, alias), 201)
 
     async def _get_alias(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
-        return _json(
-            self._alias_json(function, self._state.alias(function, request.match_info["name"]))
-        )
+        name = request.match_info["name"]
+        function = self._function(request, alias_problems(name=name))
+        return _json(self._alias_json(function, self._state.alias(function, name)))
 
     async def _update_alias(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
         data = _json_body(await request.read())
+        name = request.match_info["name"]
+        version = _optional_str(data, "FunctionVersion")
+        description = _optional_str(data, "Description")
+        weights = _weights(data)
+        problems = alias_problems(
+            name=name, function_version=version, description=description, weights=weights
+        )
+        function = self._function(request, problems)
         alias = self._state.update_alias(
             function,
-            request.match_info["name"],
-            function_version=_optional_str(data, "FunctionVersion"),
-            description=_optional_str(data, "Description"),
-            weights=_weights(data),
+            name,
+            function_version=version,
+            description=description,
+            weights=weights,
             revision_id=_optional_str(data, "RevisionId"),
         )
         return _json(self._alias_json(function, alias))
 
     async def _delete_alias(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
-        self._state.delete_alias(function, request.match_info["name"])
+        name = request.match_info["name"]
+        function = self._function(request, alias_problems(name=name))
+        self._state.delete_alias(function, name)
         return web.Response(status=204)
 
     async def _list_aliases(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
         version = request.query.get("FunctionVersion")
+        function = self._function(request, alias_problems(function_version=version))
         aliases = [
             alias
             for alias in function.aliases.values()
@@ -500,12 +539,18 @@ class LocalLambda:
     # --- versions --------------------------------------------------------------------------
 
     def _configuration(
-        self, function: Function, version: Version, *, with_state: bool = True
+        self,
+        function: Function,
+        version: Version,
+        qualifier: str | None,
+        *,
+        with_state: bool = True,
     ) -> dict[str, Any]:
         """A version as GetFunctionConfiguration and PublishVersion answer it; without
         ``with_state`` as ListVersionsByFunction lists it (AWS leaves out State and
-        LastUpdateStatus there)."""
-        qualifier = None if version.number == "$LATEST" else version.number
+        LastUpdateStatus there). ``FunctionArn`` carries ``qualifier``: AWS qualifies it with
+        what the caller named (a version, an alias, ``$LATEST``), and lists ``$LATEST``
+        qualified too (test_publish_version_on_create, test_alias_lifecycle)."""
         data: dict[str, Any] = {
             "FunctionName": function.name,
             "FunctionArn": self._state.function_arn(function.name, qualifier),
@@ -547,46 +592,61 @@ class LocalLambda:
         return fields
 
     async def _publish_version(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
         data = _json_body(await request.read())
+        description = _optional_str(data, "Description")
+        function = self._function(request, description_problems(description))
         version = self._state.publish(
             function,
-            description=_optional_str(data, "Description"),
+            description=description,
             code_sha256=_optional_str(data, "CodeSha256"),
             revision_id=_optional_str(data, "RevisionId"),
             now=time.monotonic(),
             activation_delay=self.version_activation_delay,
         )
-        return _json(self._configuration(function, version), 201)
+        return _json(self._configuration(function, version, version.number), 201)
 
     async def _list_versions(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
+        ref = request.match_info["function"]
+        function, qualifier = self._state.resolve(ref)
+        if qualifier is not None:
+            raise invalid("The function name of ListVersionsByFunction cannot carry a qualifier")
         versions = [function.latest, *function.versions.values()]
         page, next_marker = _page(
             versions, request.query.get("Marker"), request.query.get("MaxItems")
         )
         data: dict[str, Any] = {
-            "Versions": [self._configuration(function, v, with_state=False) for v in page]
+            "Versions": [self._configuration(function, v, v.number, with_state=False) for v in page]
         }
         if next_marker is not None:
             data["NextMarker"] = next_marker
         return _json(data)
 
     async def _get_configuration(self, request: web.Request) -> web.StreamResponse:
-        function, name_qualifier = self._state.resolve(request.match_info["function"])
-        version, _ = self._state.target(function, self._qualifier(request, name_qualifier))
-        return _json(self._configuration(function, version))
+        function, qualifier = self._resolve_qualified(request, missing_latest=False)
+        version, _ = self._state.target(function, qualifier)
+        return _json(self._configuration(function, version, qualifier))
 
     # --- invoke ------------------------------------------------------------------------------
 
-    def _qualifier(self, request: web.Request, name_qualifier: str | None) -> str | None:
+    def _resolve_qualified(
+        self, request: web.Request, *, missing_latest: bool
+    ) -> tuple[Function, str | None]:
+        """The function and qualifier of Invoke, InvokeWithResponseStream and
+        GetFunctionConfiguration: the qualifier's constraints, then the name's, checked first
+        (test_function_name_and_qualifier_validation). A function that does not exist is
+        reported with the qualifier asked for, or ``$LATEST`` with ``missing_latest`` (as
+        Invoke reports it, test_invoke_exceptions)."""
+        ref = request.match_info["function"]
         query_qualifier = request.query.get("Qualifier")
+        check([*qualifier_problems(query_qualifier), *function_name_problems(ref, namespaced=True)])
+        missing = query_qualifier or ("$LATEST" if missing_latest else None)
+        function, name_qualifier = self._state.resolve(ref, missing_qualifier=missing)
         if name_qualifier is not None and query_qualifier not in (None, name_qualifier):
             raise invalid(
                 "The derived qualifier from the function name does not match the specified"
                 " qualifier."
             )
-        return query_qualifier or name_qualifier
+        return function, query_qualifier or name_qualifier
 
     def _pick_version(self, function: Function, qualifier: str | None) -> tuple[Version, str]:
         version, alias = self._state.target(function, qualifier)
@@ -600,8 +660,8 @@ class LocalLambda:
     def _prepare_invocation(
         self, request: web.Request, body: bytes
     ) -> tuple[Function, Version, runtime.LambdaContext, Any]:
-        function, name_qualifier = self._state.resolve(request.match_info["function"])
-        version, arn = self._pick_version(function, self._qualifier(request, name_qualifier))
+        function, qualifier = self._resolve_qualified(request, missing_latest=True)
+        version, arn = self._pick_version(function, qualifier)
         self._state.check_invocable(
             version, now=time.monotonic(), activation_delay=self.version_activation_delay
         )
@@ -668,7 +728,7 @@ class LocalLambda:
                 self._fail(request, after)
             return web.Response(status=202)
         if invocation_type != "RequestResponse":
-            raise invalid(f"Invalid InvocationType {invocation_type}")
+            raise _bad_enum(invocation_type, "invocationType", "Event, RequestResponse, DryRun")
         invocation = await self._execute(function, version, context, event)
         after = request[_AFTER_EXECUTION]
         if after is not None:
@@ -700,7 +760,7 @@ class LocalLambda:
         if invocation_type == "DryRun":
             return web.Response(status=204)
         if invocation_type != "RequestResponse":
-            raise invalid(f"Invalid InvocationType {invocation_type} for response streaming")
+            raise _bad_enum(invocation_type, "invocationType", "RequestResponse, DryRun")
         self._executions[(function.name, version.number)] += 1
         response = web.StreamResponse(
             status=200,
