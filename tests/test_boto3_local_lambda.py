@@ -23,6 +23,8 @@ import contextlib
 import io
 import json
 import logging
+import math
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -385,8 +387,37 @@ async def test_invoke_function_error_payload(lam: LocalLambda, aws: Boto3Lambda)
     error = json.loads(result["Payload"])
     assert error["errorType"] == "ValueError"
     assert error["errorMessage"] == "bad order 7"
-    assert isinstance(error["stackTrace"], list)
-    assert any("failing" in line for line in error["stackTrace"])
+    # As Lambda's Python runtime answers (test_lambda_handler_error): the invocation's request
+    # id, and only the handler's frames, each "  File ..., in <name>\n    <code>\n".
+    assert error["requestId"] == result["ResponseMetadata"]["RequestId"]
+    assert len(error["stackTrace"]) == 1
+    frame = error["stackTrace"][0]
+    assert frame.startswith('  File "')
+    assert frame.endswith("\n")
+    assert ", in failing\n    raise ValueError(" in frame
+
+
+async def test_invoke_function_error_trace_starts_at_the_handler_and_is_logged(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    def inner(order: int) -> None:
+        raise KeyError(order)
+
+    async def outer(event: Any, context: Any) -> Any:
+        inner(event["order"])
+
+    lam.add_function("fn", outer)
+    result = await aws("invoke", FunctionName="fn", Payload=b'{"order": 3}', LogType="Tail")
+    error = json.loads(result["Payload"])
+    assert [frame.split(", in ")[1].split("\n")[0] for frame in error["stackTrace"]] == [
+        "outer",
+        "inner",
+    ]
+    # The runtime's log entry for the error, indented with no-break spaces as recorded in
+    # CloudWatch (test_invocation_type_event_error).
+    log = base64.b64decode(result["LogResult"]).decode()
+    assert "[ERROR] KeyError: 3\nTraceback (most recent call last):\n\u00a0\u00a0File " in log
+    assert '\u00a0\u00a0\u00a0\u00a0inner(event["order"])\n' in log
 
 
 async def test_invoke_log_tail_returns_the_log(lam: LocalLambda, aws: Boto3Lambda) -> None:
@@ -399,9 +430,20 @@ async def test_invoke_log_tail_returns_the_log(lam: LocalLambda, aws: Boto3Lambd
 
     log = base64.b64decode(result["LogResult"]).decode()
     assert "handled order 5" in log
-    assert log.startswith("START RequestId:")
-    assert "END RequestId:" in log
-    assert "REPORT RequestId:" in log
+    request_id = result["ResponseMetadata"]["RequestId"]
+    assert log.startswith(f"START RequestId: {request_id} Version: $LATEST\n")
+    assert f"END RequestId: {request_id}\n" in log
+    # AWS's REPORT fields, tab-separated with a trailing tab (test_invocation_with_logs).
+    report = log.splitlines()[-1]
+    assert re.fullmatch(
+        rf"REPORT RequestId: {request_id}\tDuration: \d+\.\d\d ms\tBilled Duration: (\d+) ms"
+        r"\tMemory Size: 128 MB\tMax Memory Used: (\d+) MB\t",
+        report,
+    ), report
+    duration = float(report.split("Duration: ")[1].split(" ms")[0])
+    billed = int(report.split("Billed Duration: ")[1].split(" ms")[0])
+    assert billed == max(1, math.ceil(duration))  # whole milliseconds, rounded up
+    assert 0 < int(report.split("Max Memory Used: ")[1].split(" MB")[0]) <= 128
     assert "LogResult" not in await aws("invoke", FunctionName="fn", Payload=b'{"order": 6}')
 
 
@@ -519,6 +561,10 @@ async def test_invoke_with_response_stream_error_mid_stream(
     assert complete["ErrorCode"] == "Unhandled"
     details = json.loads(complete["ErrorDetails"])
     assert (details["errorType"], details["errorMessage"]) == ("RuntimeError", "stream broke")
+    assert details["requestId"] == result["ResponseMetadata"]["RequestId"]
+    assert [frame.split(", in ")[1].split("\n")[0] for frame in details["stackTrace"]] == [
+        "streaming_then_failing"
+    ]
 
 
 async def test_invoke_with_response_stream_through_a_weighted_alias(

@@ -708,9 +708,12 @@ class LocalLambda:
                     await runtime.run_handler(version.handler, event, context)
                 )
             except Exception as exc:  # the function's failure is the response, as in Lambda
-                payload = runtime.error_payload(exc)
+                payload = runtime.error_payload(exc, context.aws_request_id)
+                output.write(runtime.error_log(payload))
                 function_error = "Unhandled"
-        log = runtime.log_text(context.aws_request_id, version.number, output.getvalue(), started)
+        log = runtime.log_text(
+            context.aws_request_id, version.number, output.getvalue(), started, version.memory_size
+        )
         return runtime.Invocation(payload, function_error, log)
 
     async def _invoke(self, request: web.Request) -> web.StreamResponse:
@@ -782,11 +785,15 @@ class LocalLambda:
                 raise  # the client went away: stop the function, as Lambda does
             except Exception as exc:
                 error_code = "Unhandled"
-                error_details = runtime.error_payload(exc).decode()
+                details = runtime.error_payload(exc, context.aws_request_id)
+                output.write(runtime.error_log(details))
+                error_details = details.decode()
         if request[_AFTER_EXECUTION] is not None:
             # The status line has gone out: whatever the fault, the stream is cut short.
             self._fail(request, DropConnection())
-        log = runtime.log_text(context.aws_request_id, version.number, output.getvalue(), started)
+        log = runtime.log_text(
+            context.aws_request_id, version.number, output.getvalue(), started, version.memory_size
+        )
         tail = runtime.log_tail(log) if request.headers.get("X-Amz-Log-Type") == "Tail" else None
         await response.write(invoke_complete_event(error_code, error_details, tail))
         await response.write_eof()
