@@ -1021,6 +1021,37 @@ async def test_a_request_signed_for_another_region_is_refused(lam: LocalLambda) 
         with pytest.raises(ServiceError) as caught:
             await client.get_alias("fn", "live")
     assert (caught.value.code, caught.value.status) == ("InvalidSignatureException", 403)
+    # Named as AWS's JSON services name it, not as a mismatched signature.
+    assert caught.value.message == "Credential should be scoped to a valid region. "
+
+
+async def test_a_request_signed_for_another_service_is_refused(lam: LocalLambda) -> None:
+    lam.add_function("fn", echo)
+    session = botocore.session.get_session()
+    session.set_credentials(lam.credentials.access_key_id, lam.credentials.secret_access_key)
+    client = session.create_client(
+        "lambda",
+        region_name=lam.region,
+        endpoint_url=lam.endpoint_url,
+        config=Config(signature_version="v4", retries={"total_max_attempts": 1}),
+    )
+
+    def sign_for_another_service(request: Any, **_: Any) -> None:
+        request.context["signing"] = {**request.context.get("signing", {}), "signing_name": "s3"}
+
+    client.meta.events.register_first("before-sign.lambda", sign_for_another_service)
+    try:
+        with pytest.raises(ClientError) as caught:
+            await asyncio.to_thread(client.invoke, FunctionName="fn")
+    finally:
+        await asyncio.to_thread(client.close)
+    error = caught.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "InvalidSignatureException",
+        403,
+    )
+    assert error["Error"]["Message"] == "Credential should be scoped to correct service: 'lambda'. "
+    assert lam.executions("fn", "$LATEST") == 0
 
 
 async def test_custom_credentials_are_accepted_and_the_defaults_refused() -> None:
