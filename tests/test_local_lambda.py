@@ -1310,7 +1310,7 @@ async def test_the_command_line_server(tmp_path: Path) -> None:
                 key, _, value = line.removeprefix("export ").strip().partition("=")
                 exported[key] = value
             else:
-                assert line.startswith("LocalLambda listening on http://127.0.0.1:")
+                assert line.startswith("# LocalLambda listening on http://127.0.0.1:")
         endpoint = exported["AWS_ENDPOINT_URL_LAMBDA"]
         credentials = Credentials(exported["AWS_ACCESS_KEY_ID"], exported["AWS_SECRET_ACCESS_KEY"])
         async with LambdaClient(
@@ -1328,6 +1328,67 @@ async def test_the_command_line_server(tmp_path: Path) -> None:
         if process.returncode is None:
             process.kill()
             await process.communicate()
+
+
+async def test_the_printed_lines_alone_are_enough_for_boto3(tmp_path: Path) -> None:
+    # Sourced by a shell into an environment with nothing else (a HOME without ~/.aws), the
+    # printed lines must give boto3 the endpoint, the credentials and the region.
+    (tmp_path / "cli_greeting.py").write_text(
+        "def handler(event, context):\n    return {'hello': event['name']}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "lambdaclient.testing",
+        "--port",
+        "0",
+        "--function",
+        "greet=cli_greeting:handler",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None
+    try:
+        printed: list[str] = []
+        while not printed or not printed[-1].startswith("# AWS CLI:"):
+            line = (await asyncio.wait_for(process.stdout.readline(), timeout=20)).decode()
+            assert line, "the server exited before printing its endpoint"
+            printed.append(line.rstrip("\n"))
+        endpoint = printed[0].removeprefix("# LocalLambda listening on ")
+        assert printed[-1] == f"# AWS CLI: aws lambda <command> --endpoint-url {endpoint}"
+        assert f"export AWS_DEFAULT_REGION={LocalLambda().region}" in printed
+        exports = tmp_path / "exports.sh"
+        exports.write_text("\n".join(printed) + "\n")
+        home = tmp_path / "home"
+        home.mkdir()
+        script = (
+            "import boto3, json\n"
+            "response = boto3.client('lambda').invoke(\n"
+            "    FunctionName='greet', Payload=json.dumps({'name': 'ada'}))\n"
+            "print(response['ExecutedVersion'], response['Payload'].read().decode())\n"
+        )
+        boto3_run = await asyncio.create_subprocess_exec(
+            "/bin/sh",
+            "-c",
+            '. "$1" && shift && exec "$@"',
+            "sh",
+            str(exports),
+            sys.executable,
+            "-c",
+            script,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={"HOME": str(home)},
+        )
+        stdout, stderr = await asyncio.wait_for(boto3_run.communicate(), timeout=60)
+        assert boto3_run.returncode == 0, stderr.decode()
+        version, _, payload = stdout.decode().strip().partition(" ")
+        assert (version, json.loads(payload)) == ("$LATEST", {"hello": "ada"})
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.communicate(), timeout=20)
 
 
 async def test_the_command_line_refuses_a_handler_it_cannot_load(tmp_path: Path) -> None:
