@@ -998,3 +998,54 @@ async def test_version_lifecycle_as_aws_recorded_it(lam: LocalLambda, aws: Boto3
         ("1", f"{FN}:1", "First version description :)"),
         ("2", f"{FN}:2", "Second version :))"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("operation", "header", "value", "allowed"),
+    [
+        ("invoke", "invocationType", "Bogus", "Event, RequestResponse, DryRun"),
+        ("invoke_with_response_stream", "invocationType", "Event", "RequestResponse, DryRun"),
+        ("invoke", "logType", "Verbose", "None, Tail"),
+    ],
+)
+async def test_an_enum_outside_the_model_is_a_validation_error(
+    lam: LocalLambda, operation: str, header: str, value: str, allowed: str
+) -> None:
+    # botocore does not check enums; the service does, before it looks the function up.
+    params = {"InvocationType": value} if header == "invocationType" else {"LogType": value}
+    async with boto3_lambda(lam, parameter_validation=False) as aws:
+        response = await aws.error(operation, FunctionName="no-such-function", **params)
+    assert_error(response, "ValidationException", 400)
+    assert response["Error"]["Message"] == (
+        f"1 validation error detected: Value '{value}' at '{header}' failed to satisfy"
+        f" constraint: Member must satisfy enum value set: [{allowed}]"
+    )
+
+
+async def test_a_payload_that_is_not_json_names_the_payload(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    lam.add_function("fn", version_one)
+    response = await aws.error("invoke", FunctionName="fn", Payload=b"not json")
+    assert_error(response, "InvalidRequestContentException", 400)
+    # AWS's words before its parser's own (test_lambda_invoke_payload_encoding_error).
+    assert response["Error"]["Message"].startswith(
+        "Could not parse request body into json: Could not parse payload into json: "
+    )
+    assert lam.executions("fn", "$LATEST") == 0
+
+
+async def test_configuration_has_the_fields_aws_answers_for_a_plain_function(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    # test_publish_version_on_create: SnapStart off and text logs to /aws/lambda/<name>, in
+    # PublishVersion, GetFunctionConfiguration and ListVersionsByFunction alike.
+    lam.add_function("fn", version_one)
+    answers = [
+        await aws("publish_version", FunctionName="fn"),
+        await aws("get_function_configuration", FunctionName="fn"),
+        *(await aws("list_versions_by_function", FunctionName="fn"))["Versions"],
+    ]
+    for configuration in answers:
+        assert configuration["SnapStart"] == {"ApplyOn": "None", "OptimizationStatus": "Off"}
+        assert configuration["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/fn"}

@@ -12,7 +12,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -133,8 +133,8 @@ def _weights(data: Mapping[str, Any]) -> dict[str, float] | None:
     return {str(k): float(v) for k, v in weights.items()}
 
 
-def _bad_enum(value: str, field: str, allowed: str) -> LambdaFault:
-    return validation([problem(value, field, f"Member must satisfy enum value set: [{allowed}]")])
+def _enum_problem(value: str, field: str, allowed: Sequence[str]) -> str:
+    return problem(value, field, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
 
 
 def _page(
@@ -569,6 +569,9 @@ class LocalLambda:
             "PackageType": "Zip",
             "Architectures": ["x86_64"],
             "EphemeralStorage": {"Size": 512},
+            # As AWS answers for a function created with neither set (its snapshots above).
+            "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+            "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.name}"},
         }
         if version.environment:
             data["Environment"] = {"Variables": version.environment}
@@ -629,7 +632,7 @@ class LocalLambda:
     # --- invoke ------------------------------------------------------------------------------
 
     def _resolve_qualified(
-        self, request: web.Request, *, missing_latest: bool
+        self, request: web.Request, *, missing_latest: bool, problems: Sequence[str] = ()
     ) -> tuple[Function, str | None]:
         """The function and qualifier of Invoke, InvokeWithResponseStream and
         GetFunctionConfiguration: the qualifier's constraints, then the name's, checked first
@@ -638,7 +641,13 @@ class LocalLambda:
         Invoke reports it, test_invoke_exceptions)."""
         ref = request.match_info["function"]
         query_qualifier = request.query.get("Qualifier")
-        check([*qualifier_problems(query_qualifier), *function_name_problems(ref, namespaced=True)])
+        check(
+            [
+                *qualifier_problems(query_qualifier),
+                *function_name_problems(ref, namespaced=True),
+                *problems,
+            ]
+        )
         missing = query_qualifier or ("$LATEST" if missing_latest else None)
         function, name_qualifier = self._state.resolve(ref, missing_qualifier=missing)
         if name_qualifier is not None and query_qualifier not in (None, name_qualifier):
@@ -658,9 +667,20 @@ class LocalLambda:
         return version, arn
 
     def _prepare_invocation(
-        self, request: web.Request, body: bytes
+        self, request: web.Request, body: bytes, invocation_types: Sequence[str]
     ) -> tuple[Function, Version, runtime.LambdaContext, Any]:
-        function, qualifier = self._resolve_qualified(request, missing_latest=True)
+        headers = request.headers
+        problems = [
+            _enum_problem(value, field, allowed)
+            for value, field, allowed in (
+                (headers.get("X-Amz-Invocation-Type"), "invocationType", invocation_types),
+                (headers.get("X-Amz-Log-Type"), "logType", ("None", "Tail")),
+            )
+            if value is not None and value not in allowed
+        ]
+        function, qualifier = self._resolve_qualified(
+            request, missing_latest=True, problems=problems
+        )
         version, arn = self._pick_version(function, qualifier)
         self._state.check_invocable(
             version, now=time.monotonic(), activation_delay=self.version_activation_delay
@@ -668,10 +688,12 @@ class LocalLambda:
         try:
             event = json.loads(body) if body else {}
         except ValueError as exc:
+            # AWS nests its JSON parser's message the same way (test_lambda_invoke_payload_
+            # encoding_error); the parser's own words are Python's here.
             raise LambdaFault(
                 "InvalidRequestContentException",
                 400,
-                f"Could not parse request body into json: {exc}",
+                f"Could not parse request body into json: Could not parse payload into json: {exc}",
             ) from exc
         client_context: runtime.ClientContext | None = None
         raw_context = request.headers.get("X-Amz-Client-Context")
@@ -718,7 +740,9 @@ class LocalLambda:
 
     async def _invoke(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        function, version, context, event = self._prepare_invocation(request, body)
+        function, version, context, event = self._prepare_invocation(
+            request, body, ("Event", "RequestResponse", "DryRun")
+        )
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         if invocation_type == "DryRun":
             return web.Response(status=204)
@@ -730,8 +754,6 @@ class LocalLambda:
             if after is not None:
                 self._fail(request, after)
             return web.Response(status=202)
-        if invocation_type != "RequestResponse":
-            raise _bad_enum(invocation_type, "invocationType", "Event, RequestResponse, DryRun")
         invocation = await self._execute(function, version, context, event)
         after = request[_AFTER_EXECUTION]
         if after is not None:
@@ -758,12 +780,11 @@ class LocalLambda:
 
     async def _invoke_with_response_stream(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        function, version, context, event = self._prepare_invocation(request, body)
-        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
-        if invocation_type == "DryRun":
+        function, version, context, event = self._prepare_invocation(
+            request, body, ("RequestResponse", "DryRun")
+        )
+        if request.headers.get("X-Amz-Invocation-Type") == "DryRun":
             return web.Response(status=204)
-        if invocation_type != "RequestResponse":
-            raise _bad_enum(invocation_type, "invocationType", "RequestResponse, DryRun")
         self._executions[(function.name, version.number)] += 1
         response = web.StreamResponse(
             status=200,
