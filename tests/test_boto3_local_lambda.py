@@ -689,6 +689,7 @@ async def test_injected_throttle_is_too_many_requests_with_retry_after(
     # The modeled members: Retry-After as retryAfterSeconds, Reason from the body.
     assert throttled["retryAfterSeconds"] == "7"
     assert throttled["Reason"] == "CallerRateLimitExceeded"
+    assert throttled["Error"]["Message"] == "Rate Exceeded."  # as AWS words it
     # The fault was for one call only.
     assert (await aws("get_alias", FunctionName="fn", Name="live"))["Name"] == "live"
 

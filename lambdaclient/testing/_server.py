@@ -423,7 +423,7 @@ class LocalLambda:
             raise LambdaFault(
                 "TooManyRequestsException",
                 429,
-                "Rate exceeded",
+                "Rate Exceeded.",  # AWS's words (test_lambda_concurrency_block)
                 fields={"Reason": fault.reason},
                 headers={"Retry-After": str(fault.retry_after)},
             )
