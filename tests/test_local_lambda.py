@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import botocore.session
 import pytest
 from botocore.config import Config
@@ -1023,6 +1024,21 @@ async def test_a_request_signed_for_another_region_is_refused(lam: LocalLambda) 
     assert (caught.value.code, caught.value.status) == ("InvalidSignatureException", 403)
     # Named as AWS's JSON services name it, not as a mismatched signature.
     assert caught.value.message == "Credential should be scoped to a valid region. "
+
+
+async def test_an_unsigned_request_is_missing_its_token(lam: LocalLambda) -> None:
+    lam.add_function("fn", echo)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{lam.endpoint_url}/2015-03-31/functions/fn/invocations", data=b"{}"
+        ) as response,
+    ):
+        body = await response.json()
+        assert response.status == 403
+        assert response.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert body["message"] == "Missing Authentication Token"
+    assert lam.executions("fn", "$LATEST") == 0
 
 
 async def test_a_request_signed_for_another_service_is_refused(lam: LocalLambda) -> None:

@@ -39,7 +39,10 @@ def check_signature(
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    authorization = headers.get("Authorization", "")
+    authorization = headers.get("Authorization")
+    if authorization is None:
+        # As Lambda answers an unsigned request (quoted in brefphp/bref#1250).
+        raise _fault("MissingAuthenticationTokenException", "Missing Authentication Token")
     algorithm, _, fields = authorization.partition(" ")
     parts: dict[str, str] = {}
     for field in fields.split(","):
