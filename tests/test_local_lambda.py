@@ -1299,12 +1299,13 @@ async def test_a_fault_after_execution_applies_to_an_event_invocation(
 # --- the command line ----------------------------------------------------------------------
 
 
-async def test_the_command_line_server(tmp_path: Path) -> None:
+async def serve_greeting(tmp_path: Path) -> asyncio.subprocess.Process:
+    """``python -m lambdaclient.testing`` on a free port, serving a ``greet`` function."""
     (tmp_path / "cli_greeting.py").write_text(
         "def handler(event, context):\n    return {'hello': event['name']}\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "lambdaclient.testing",
@@ -1316,6 +1317,10 @@ async def test_the_command_line_server(tmp_path: Path) -> None:
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
+
+
+async def test_the_command_line_server(tmp_path: Path) -> None:
+    process = await serve_greeting(tmp_path)
     assert process.stdout is not None
     try:
         exported: dict[str, str] = {}
@@ -1349,22 +1354,7 @@ async def test_the_command_line_server(tmp_path: Path) -> None:
 async def test_the_printed_lines_alone_are_enough_for_boto3(tmp_path: Path) -> None:
     # Sourced by a shell into an environment with nothing else (a HOME without ~/.aws), the
     # printed lines must give boto3 the endpoint, the credentials and the region.
-    (tmp_path / "cli_greeting.py").write_text(
-        "def handler(event, context):\n    return {'hello': event['name']}\n"
-    )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "lambdaclient.testing",
-        "--port",
-        "0",
-        "--function",
-        "greet=cli_greeting:handler",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
+    process = await serve_greeting(tmp_path)
     assert process.stdout is not None
     try:
         printed: list[str] = []

@@ -162,7 +162,8 @@ class LocalLambda:
     DeleteAlias, ListAliases, Invoke, InvokeWithResponseStream, PublishVersion,
     ListVersionsByFunction and GetFunctionConfiguration, so lambdaclient, boto3 and the AWS CLI
     can all use it. Every request must be signed with :attr:`credentials` (checked by
-    botocore's signer).
+    botocore's signer). It answers as AWS's recorded responses do: ``lambdaclient/testing/
+    README.md`` lists each behaviour with its source, and the differences that remain.
 
     Example::
 
