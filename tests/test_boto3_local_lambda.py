@@ -1050,3 +1050,23 @@ async def test_configuration_has_the_fields_aws_answers_for_a_plain_function(
     for configuration in answers:
         assert configuration["SnapStart"] == {"ApplyOn": "None", "OptimizationStatus": "Off"}
         assert configuration["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/fn"}
+
+
+async def test_a_missing_required_member_is_a_validation_error(lam: LocalLambda) -> None:
+    # The model's "required", in AWS's words for a null member (test_tag_exceptions:
+    # untag_empty_keys); botocore's own check is off, as another SDK might not make it.
+    async with boto3_lambda(lam, parameter_validation=False) as aws:
+        response = await aws.error("create_alias", FunctionName="fn", Name="live")
+    assert_error(response, "ValidationException", 400)
+    assert response["Error"]["Message"] == (
+        "1 validation error detected: Value null at 'functionVersion' failed to satisfy"
+        " constraint: Member must not be null"
+    )
+
+
+@pytest.mark.parametrize("operation", ["list_aliases", "list_versions_by_function"])
+async def test_max_items_is_checked_before_the_function_is_looked_up(
+    lam: LocalLambda, aws: Boto3Lambda, operation: str
+) -> None:
+    refused = await aws.error(operation, FunctionName="no-such-function", MaxItems=10001)
+    assert_error(refused, "ValidationException", 400)

@@ -38,7 +38,6 @@ from ._state import (
     invalid,
     problem,
     qualifier_problems,
-    validation,
 )
 
 __all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Throttle"]
@@ -137,9 +136,22 @@ def _enum_problem(value: str, field: str, allowed: Sequence[str]) -> str:
     return problem(value, field, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
 
 
+def _max_items_problems(max_items: str | None) -> list[str]:
+    """MaxItems outside the model's 1..10000, a constraint checked before any lookup."""
+    try:
+        asked = int(max_items) if max_items is not None else _PAGE_SIZE
+    except ValueError:
+        return []  # not a number: refused when the page is cut
+    if 1 <= asked <= 10_000:
+        return []
+    bound = "greater than or equal to 1" if asked < 1 else "less than or equal to 10000"
+    return [problem(asked, "maxItems", f"Member must have value {bound}")]
+
+
 def _page(
     items: list[Any], marker: str | None, max_items: str | None
 ) -> tuple[list[Any], str | None]:
+    check(_max_items_problems(max_items))
     try:
         start = int(base64.urlsafe_b64decode(marker.encode()).decode()) if marker else 0
         asked = int(max_items) if max_items is not None else _PAGE_SIZE
@@ -147,12 +159,18 @@ def _page(
         raise invalid("Invalid Marker or MaxItems") from exc
     if start < 0:
         raise invalid("Invalid Marker")
-    if not 1 <= asked <= 10_000:
-        bound = "greater than or equal to 1" if asked < 1 else "less than or equal to 10000"
-        raise validation([problem(asked, "maxItems", f"Member must have value {bound}")])
     end = start + min(asked, _PAGE_SIZE)
     next_marker = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
     return items[start:end], next_marker
+
+
+def _missing(*members: tuple[str, object]) -> list[str]:
+    """Required members that were not given, in the model's words."""
+    return [
+        f"Value null at '{field}' failed to satisfy constraint: Member must not be null"
+        for field, value in members
+        if value is None
+    ]
 
 
 class LocalLambda:
@@ -478,15 +496,18 @@ class LocalLambda:
     async def _create_alias(self, request: web.Request) -> web.StreamResponse:
         data = _json_body(await request.read())
         name, version = _optional_str(data, "Name"), _optional_str(data, "FunctionVersion")
-        if name is None or version is None:
-            raise invalid("Name and FunctionVersion are required")
         description = _optional_str(data, "Description") or ""
         weights = _weights(data) or {}
-        problems = alias_problems(
-            name=name, function_version=version, description=description, weights=weights
-        )
+        problems = [
+            *_missing(("name", name), ("functionVersion", version)),
+            *alias_problems(
+                name=name, function_version=version, description=description, weights=weights
+            ),
+        ]
         # A function that does not exist is named with the alias's version on its ARN.
         function = self._function(request, problems, missing_qualifier=version)
+        assert name is not None  # the check above refused a missing one
+        assert version is not None
         alias = self._state.create_alias(function, name, version, description, weights)
         return _json(self._alias_json(function, alias), 201)
 
@@ -523,7 +544,11 @@ class LocalLambda:
 
     async def _list_aliases(self, request: web.Request) -> web.StreamResponse:
         version = request.query.get("FunctionVersion")
-        function = self._function(request, alias_problems(function_version=version))
+        problems = [
+            *alias_problems(function_version=version),
+            *_max_items_problems(request.query.get("MaxItems")),
+        ]
+        function = self._function(request, problems)
         aliases = [
             alias
             for alias in function.aliases.values()
@@ -611,6 +636,12 @@ class LocalLambda:
 
     async def _list_versions(self, request: web.Request) -> web.StreamResponse:
         ref = request.match_info["function"]
+        check(
+            [
+                *function_name_problems(ref, namespaced=True),
+                *_max_items_problems(request.query.get("MaxItems")),
+            ]
+        )
         function, qualifier = self._state.resolve(ref)
         if qualifier is not None:
             raise invalid("The function name of ListVersionsByFunction cannot carry a qualifier")
