@@ -185,7 +185,7 @@ def _max_memory_used_mb(memory_size: int) -> int:
     # process's peak resident size stands in, capped at the function's memory size.
     try:
         import resource
-    except ImportError:  # not on Windows
+    except ImportError:  # Windows has no resource module
         return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_bytes = peak if sys.platform == "darwin" else peak * 1024
