@@ -23,6 +23,8 @@ import contextlib
 import io
 import json
 import logging
+import math
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -86,24 +88,42 @@ class Boto3Lambda:
         return result
 
 
-def _client(lam: LocalLambda, *, access_key: str | None = None, secret: str | None = None) -> Any:
+def _client(
+    lam: LocalLambda,
+    *,
+    access_key: str | None = None,
+    secret: str | None = None,
+    parameter_validation: bool = True,
+) -> Any:
     return boto3.client(
         "lambda",
         region_name=lam.region,
         endpoint_url=lam.endpoint_url,
         aws_access_key_id=access_key or lam.credentials.access_key_id,
         aws_secret_access_key=secret or lam.credentials.secret_access_key,
-        config=botocore.config.Config(retries={"total_max_attempts": 1}),
+        config=botocore.config.Config(
+            retries={"total_max_attempts": 1}, parameter_validation=parameter_validation
+        ),
     )
 
 
 @contextlib.asynccontextmanager
 async def boto3_lambda(
-    lam: LocalLambda, *, access_key: str | None = None, secret: str | None = None
+    lam: LocalLambda,
+    *,
+    access_key: str | None = None,
+    secret: str | None = None,
+    parameter_validation: bool = True,
 ) -> AsyncIterator[Boto3Lambda]:
     # Built in a thread (loading the service model takes a while) and closed at the end, so
     # no keep-alive socket outlives the test as a ResourceWarning.
-    client = await asyncio.to_thread(_client, lam, access_key=access_key, secret=secret)
+    client = await asyncio.to_thread(
+        _client,
+        lam,
+        access_key=access_key,
+        secret=secret,
+        parameter_validation=parameter_validation,
+    )
     try:
         yield Boto3Lambda(client)
     finally:
@@ -231,11 +251,8 @@ async def test_alias_lifecycle(lam: LocalLambda, aws: Boto3Lambda) -> None:
 
     gone = await aws.error("get_alias", FunctionName="fn", Name="live")
     assert_error(gone, "ResourceNotFoundException", 404)
-    assert_error(
-        await aws.error("delete_alias", FunctionName="fn", Name="live"),
-        "ResourceNotFoundException",
-        404,
-    )
+    # DeleteAlias is idempotent on AWS: a second delete answers 204 as well.
+    assert status(await aws("delete_alias", FunctionName="fn", Name="live")) == 204
 
 
 async def test_list_aliases_pages_with_max_items_and_next_marker(
@@ -291,6 +308,8 @@ async def test_list_aliases_pages_with_max_items_and_next_marker(
 async def test_list_versions_by_function_paginator(lam: LocalLambda, aws: Boto3Lambda) -> None:
     lam.add_function("fn", version_one, role=ROLE, description="first")
     for description in ("one", "two", "three"):
+        # A Description alone publishes nothing new (as on AWS); a change to $LATEST does.
+        lam.add_function("fn", version_one, role=ROLE, description=f"latest {description}")
         await aws("publish_version", FunctionName="fn", Description=description)
 
     pages = await aws.pages(
@@ -299,7 +318,7 @@ async def test_list_versions_by_function_paginator(lam: LocalLambda, aws: Boto3L
     assert [len(page["Versions"]) for page in pages] == [3, 1]
     versions = [v for page in pages for v in page["Versions"]]
     assert [v["Version"] for v in versions] == ["$LATEST", "1", "2", "3"]
-    assert [v["Description"] for v in versions] == ["first", "one", "two", "three"]
+    assert [v["Description"] for v in versions] == ["latest three", "one", "two", "three"]
     assert {v["Role"] for v in versions} == {ROLE}
     assert all(v["FunctionName"] == "fn" for v in versions)
     # As AWS lists versions: State and LastUpdateStatus only come with a single version.
@@ -368,8 +387,37 @@ async def test_invoke_function_error_payload(lam: LocalLambda, aws: Boto3Lambda)
     error = json.loads(result["Payload"])
     assert error["errorType"] == "ValueError"
     assert error["errorMessage"] == "bad order 7"
-    assert isinstance(error["stackTrace"], list)
-    assert any("failing" in line for line in error["stackTrace"])
+    # As Lambda's Python runtime answers (test_lambda_handler_error): the invocation's request
+    # id, and only the handler's frames, each "  File ..., in <name>\n    <code>\n".
+    assert error["requestId"] == result["ResponseMetadata"]["RequestId"]
+    assert len(error["stackTrace"]) == 1
+    frame = error["stackTrace"][0]
+    assert frame.startswith('  File "')
+    assert frame.endswith("\n")
+    assert ", in failing\n    raise ValueError(" in frame
+
+
+async def test_invoke_function_error_trace_starts_at_the_handler_and_is_logged(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    def inner(order: int) -> None:
+        raise KeyError(order)
+
+    async def outer(event: Any, context: Any) -> Any:
+        inner(event["order"])
+
+    lam.add_function("fn", outer)
+    result = await aws("invoke", FunctionName="fn", Payload=b'{"order": 3}', LogType="Tail")
+    error = json.loads(result["Payload"])
+    assert [frame.split(", in ")[1].split("\n")[0] for frame in error["stackTrace"]] == [
+        "outer",
+        "inner",
+    ]
+    # The runtime's log entry for the error, indented with no-break spaces as recorded in
+    # CloudWatch (test_invocation_type_event_error).
+    log = base64.b64decode(result["LogResult"]).decode()
+    assert "[ERROR] KeyError: 3\nTraceback (most recent call last):\n\u00a0\u00a0File " in log
+    assert '\u00a0\u00a0\u00a0\u00a0inner(event["order"])\n' in log
 
 
 async def test_invoke_log_tail_returns_the_log(lam: LocalLambda, aws: Boto3Lambda) -> None:
@@ -382,9 +430,20 @@ async def test_invoke_log_tail_returns_the_log(lam: LocalLambda, aws: Boto3Lambd
 
     log = base64.b64decode(result["LogResult"]).decode()
     assert "handled order 5" in log
-    assert log.startswith("START RequestId:")
-    assert "END RequestId:" in log
-    assert "REPORT RequestId:" in log
+    request_id = result["ResponseMetadata"]["RequestId"]
+    assert log.startswith(f"START RequestId: {request_id} Version: $LATEST\n")
+    assert f"END RequestId: {request_id}\n" in log
+    # AWS's REPORT fields, tab-separated with a trailing tab (test_invocation_with_logs).
+    report = log.splitlines()[-1]
+    assert re.fullmatch(
+        rf"REPORT RequestId: {request_id}\tDuration: \d+\.\d\d ms\tBilled Duration: (\d+) ms"
+        r"\tMemory Size: 128 MB\tMax Memory Used: (\d+) MB\t",
+        report,
+    ), report
+    duration = float(report.split("Duration: ")[1].split(" ms")[0])
+    billed = int(report.split("Billed Duration: ")[1].split(" ms")[0])
+    assert billed == max(1, math.ceil(duration))  # whole milliseconds, rounded up
+    assert 0 < int(report.split("Max Memory Used: ")[1].split(" MB")[0]) <= 128
     assert "LogResult" not in await aws("invoke", FunctionName="fn", Payload=b'{"order": 6}')
 
 
@@ -502,6 +561,10 @@ async def test_invoke_with_response_stream_error_mid_stream(
     assert complete["ErrorCode"] == "Unhandled"
     details = json.loads(complete["ErrorDetails"])
     assert (details["errorType"], details["errorMessage"]) == ("RuntimeError", "stream broke")
+    assert details["requestId"] == result["ResponseMetadata"]["RequestId"]
+    assert [frame.split(", in ")[1].split("\n")[0] for frame in details["stackTrace"]] == [
+        "streaming_then_failing"
+    ]
 
 
 async def test_invoke_with_response_stream_through_a_weighted_alias(
@@ -543,7 +606,8 @@ async def test_invoke_with_response_stream_through_a_weighted_alias(
             "InvalidRequestContentException",
             400,
         ),
-        # botocore checks only a weight's minimum, so 1.5 reaches the server, which refuses it.
+        # botocore checks only a weight's minimum, so 1.5 reaches the server, which refuses it
+        # as AWS does: a ValidationException (test_notfound_and_invalid_routingconfigs).
         (
             "create_alias",
             {
@@ -552,7 +616,7 @@ async def test_invoke_with_response_stream_through_a_weighted_alias(
                 "FunctionVersion": "1",
                 "RoutingConfig": {"AdditionalVersionWeights": {"2": 1.5}},
             },
-            "InvalidParameterValueException",
+            "ValidationException",
             400,
         ),
         (
@@ -569,7 +633,7 @@ async def test_invoke_with_response_stream_through_a_weighted_alias(
         (
             "create_alias",
             {"FunctionName": "fn", "Name": "1234", "FunctionVersion": "1"},
-            "InvalidParameterValueException",
+            "ValidationException",
             400,
         ),
         (
@@ -601,7 +665,7 @@ async def test_error_shapes_parse_in_botocore(
     ],
 )
 async def test_bad_credentials_are_refused_with_403(
-    lam: LocalLambda, credentials: dict[str, str], code: str
+    lam: LocalLambda, credentials: dict[str, Any], code: str
 ) -> None:
     lam.add_function("fn", version_one)
     async with boto3_lambda(lam, **credentials) as stranger:
@@ -625,6 +689,7 @@ async def test_injected_throttle_is_too_many_requests_with_retry_after(
     # The modeled members: Retry-After as retryAfterSeconds, Reason from the body.
     assert throttled["retryAfterSeconds"] == "7"
     assert throttled["Reason"] == "CallerRateLimitExceeded"
+    assert throttled["Error"]["Message"] == "Rate Exceeded."  # as AWS words it
     # The fault was for one call only.
     assert (await aws("get_alias", FunctionName="fn", Name="live"))["Name"] == "live"
 
@@ -670,9 +735,338 @@ async def test_max_items_above_10000_is_refused(
 ) -> None:
     lam.add_function("fn", version_one)
 
-    # botocore checks only MaxItems' minimum, so 10001 reaches the server (lambda-wire.md §1).
-    assert_error(
-        await aws.error(operation, FunctionName="fn", MaxItems=10001),
+    # botocore checks only MaxItems' minimum, so 10001 reaches the server (lambda-wire.md §1),
+    # which refuses it as the model's constraint: a ValidationException.
+    refused = await aws.error(operation, FunctionName="fn", MaxItems=10001)
+    assert_error(refused, "ValidationException", 400)
+    assert refused["Error"]["Message"] == (
+        "1 validation error detected: Value '10001' at 'maxItems' failed to satisfy constraint:"
+        " Member must have value less than or equal to 10000"
+    )
+
+
+# --- AWS's recorded answers ------------------------------------------------------------------
+# Requests replayed from LocalStack's AWS-validated snapshot tests (tests/aws/services/lambda_/
+# test_lambda_api.py and test_lambda.py, recorded against real AWS), with the error code,
+# status and message AWS answered. botocore's own parameter validation is off, as in those
+# tests, so that what it would refuse locally (a negative weight) reaches the server.
+
+FN = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+WEIGHT_CONSTRAINT = (
+    "Map value must satisfy constraint: [Member must have value less than or equal to 1.0,"
+    " Member must have value greater than or equal to 0.0, Member must not be null]"
+)
+NAMESPACED_PATTERN = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+    r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+)
+
+
+def _alias(version: str, weights: dict[str, float] | None = None, **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"FunctionName": "fn", "Name": "custom", "FunctionVersion": version}
+    if weights is not None:
+        params["RoutingConfig"] = {"AdditionalVersionWeights": weights}
+    return {**params, **extra}
+
+
+RECORDED_ERRORS: list[tuple[str, str, dict[str, Any], str, int, str]] = [
+    (
+        "routing_config_exc_toomany",
+        "create_alias",
+        _alias("1", {"1": 0.8, "2": 0.2}),
         "InvalidParameterValueException",
         400,
+        "Number of items in AdditionalVersionWeights cannot be greater than 1",
+    ),
+    (
+        "routing_config_exc_toohigh",
+        "create_alias",
+        _alias("1", {"2": 2}),
+        "ValidationException",
+        400,
+        "1 validation error detected: Value '{2=2.0}' at 'routingConfig.additionalVersionWeights'"
+        f" failed to satisfy constraint: {WEIGHT_CONSTRAINT}",
+    ),
+    (
+        "routing_config_exc_subzero",
+        "create_alias",
+        _alias("1", {"2": -1}),
+        "ValidationException",
+        400,
+        "1 validation error detected: Value '{2=-1.0}' at"
+        " 'routingConfig.additionalVersionWeights' failed to satisfy constraint:"
+        f" {WEIGHT_CONSTRAINT}",
+    ),
+    (
+        "routing_config_exc_sameversion",
+        "create_alias",
+        _alias("1", {"1": 0.5}),
+        "InvalidParameterValueException",
+        400,
+        "Invalid function version 1. Function version 1 is already included in routing"
+        " configuration.",
+    ),
+    (
+        "target_version_doesnotexist",
+        "create_alias",
+        _alias("10", {"2": 0.5}),
+        "ResourceNotFoundException",
+        404,
+        f"Function not found: {FN}:10",
+    ),
+    (
+        "routing_config_exc_version_doesnotexist",
+        "create_alias",
+        _alias("1", {"10": 0.5}),
+        "ResourceNotFoundException",
+        404,
+        f"Function not found: {FN}:10",
+    ),
+    (
+        "target_version_exc_version_latest",
+        "create_alias",
+        _alias("$LATEST", {"1": 0.5}),
+        "InvalidParameterValueException",
+        400,
+        "$LATEST is not supported for an alias pointing to more than 1 version",
+    ),
+    (
+        "routing_config_exc_version_latest",
+        "create_alias",
+        _alias("1", {"$LATEST": 0.5}),
+        "ValidationException",
+        400,
+        "1 validation error detected: Value '{$LATEST=0.5}' at"
+        " 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must"
+        " satisfy constraint: [Member must have length less than or equal to 1024, Member must"
+        " have length greater than or equal to 1, Member must satisfy regular expression"
+        " pattern: [0-9]+]",
+    ),
+    (
+        "routing_config_exc_fn_doesnotexist",
+        "create_alias",
+        _alias("1", {"2": 0.5}, FunctionName="fn-unknown"),
+        "ResourceNotFoundException",
+        404,
+        f"Function not found: {FN}-unknown:1",
+    ),
+    (
+        "create_alias_number_exception",
+        "create_alias",
+        _alias("1", Name="2024"),
+        "ValidationException",
+        400,
+        "1 validation error detected: Value '2024' at 'name' failed to satisfy constraint:"
+        " Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)",
+    ),
+    (
+        "alias_does_not_exist_esc",
+        "get_alias",
+        {"FunctionName": "fn", "Name": "non-existent"},
+        "ResourceNotFoundException",
+        404,
+        f"Cannot find alias arn: {FN}:non-existent",
+    ),
+    (
+        "test_non_existent_alias_update",
+        "update_alias",
+        {"FunctionName": "fn", "Name": "non-existent", "Description": "x"},
+        "ResourceNotFoundException",
+        404,
+        f"Alias not found: {FN}:non-existent",
+    ),
+    (
+        "invoke_function_doesnotexist",
+        "invoke",
+        {"FunctionName": "doesnotexist"},
+        "ResourceNotFoundException",
+        404,
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:doesnotexist:$LATEST",
+    ),
+    (
+        "invalid_characters_in_function_name-invoke",
+        "invoke",
+        {"FunctionName": "my-function!"},
+        "ValidationException",
+        400,
+        "1 validation error detected: Value 'my-function!' at 'functionName' failed to satisfy"
+        f" constraint: Member must satisfy regular expression pattern: {NAMESPACED_PATTERN}",
+    ),
+    (
+        "invalid_characters_in_qualifier-invoke",
+        "invoke",
+        {"FunctionName": "fn", "Qualifier": "invalid!"},
+        "ValidationException",
+        400,
+        "1 validation error detected: Value 'invalid!' at 'qualifier' failed to satisfy"
+        r" constraint: Member must satisfy regular expression pattern:"
+        r" \$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+",
+    ),
+    (
+        "qualifier_too_long-invoke",
+        "invoke",
+        {"FunctionName": "fn", "Qualifier": "a" * 129},
+        "ValidationException",
+        400,
+        f"1 validation error detected: Value '{'a' * 129}' at 'qualifier' failed to satisfy"
+        " constraint: Member must have length less than or equal to 128",
+    ),
+    (
+        "latest_version_with_additional_qualifier-invoke",
+        "invoke",
+        {"FunctionName": f"{FN}:$LATEST", "Qualifier": "1"},
+        "InvalidParameterValueException",
+        400,
+        "The derived qualifier from the function name does not match the specified qualifier.",
+    ),
+    (
+        "lowercase_latest_qualifier-invoke",
+        "invoke",
+        {"FunctionName": FN, "Qualifier": "$latest"},
+        "ResourceNotFoundException",
+        404,
+        f"Function not found: {FN}:$latest",
+    ),
+    (
+        "function_arn_other_region_exc",
+        "get_function_configuration",
+        {"FunctionName": "arn:aws:lambda:ap-southeast-1:123456789012:function:fn"},
+        "ResourceNotFoundException",
+        404,
+        "Functions from 'ap-southeast-1' are not reachable in this region ('us-east-1')",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "code", "http_status", "message"),
+    [case[1:] for case in RECORDED_ERRORS],
+    ids=[case[0] for case in RECORDED_ERRORS],
+)
+async def test_errors_are_answered_as_aws_recorded_them(
+    lam: LocalLambda,
+    operation: str,
+    params: dict[str, Any],
+    code: str,
+    http_status: int,
+    message: str,
+) -> None:
+    async with boto3_lambda(lam, parameter_validation=False) as aws:
+        await two_versions(lam, aws)
+        response = await aws.error(operation, **params)
+        aliases = await aws("list_aliases", FunctionName="fn")
+    assert_error(response, code, http_status)
+    assert response["Error"]["Message"] == message
+    assert aliases["Aliases"] == []  # nothing was created
+    assert lam.executions("fn", "$LATEST") == lam.executions("fn", "1") == 0
+
+
+async def test_the_validation_error_comes_before_the_lookup(
+    lam: LocalLambda,
+) -> None:
+    # A bad alias name on a function that does not exist: AWS checks the model's constraints
+    # before it looks the function up.
+    async with boto3_lambda(lam, parameter_validation=False) as aws:
+        response = await aws.error(
+            "create_alias", FunctionName="nope", Name="2024", FunctionVersion="1"
+        )
+    assert_error(response, "ValidationException", 400)
+    # The front end's ValidationException carries no "Type", unlike Lambda's own errors.
+    assert "Type" not in response
+
+
+async def test_version_lifecycle_as_aws_recorded_it(lam: LocalLambda, aws: Boto3Lambda) -> None:
+    # test_version_lifecycle: a publish with only a new Description returns the last version.
+    lam.add_function("fn", version_one, description="No version :(")
+    lam.add_function("fn", version_one, description="First version :)")
+    first = await aws(
+        "publish_version", FunctionName="fn", Description="First version description :)"
     )
+    assert (first["Version"], first["Description"]) == ("1", "First version description :)")
+    lam.add_function("fn", version_one, description="Second version :))")
+    second = await aws("publish_version", FunctionName="fn")
+    assert (second["Version"], second["Description"]) == ("2", "Second version :))")
+    third = await aws(
+        "publish_version", FunctionName="fn", Description="Third version description :)))"
+    )
+    assert (third["Version"], third["Description"]) == ("2", "Second version :))")
+    assert third["RevisionId"] == second["RevisionId"]
+    assert third["FunctionArn"] == f"{FN}:2"
+
+    listed = await aws("list_versions_by_function", FunctionName="fn")
+    assert [(v["Version"], v["FunctionArn"], v["Description"]) for v in listed["Versions"]] == [
+        ("$LATEST", f"{FN}:$LATEST", "Second version :))"),
+        ("1", f"{FN}:1", "First version description :)"),
+        ("2", f"{FN}:2", "Second version :))"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("operation", "header", "value", "allowed"),
+    [
+        ("invoke", "invocationType", "Bogus", "Event, RequestResponse, DryRun"),
+        ("invoke_with_response_stream", "invocationType", "Event", "RequestResponse, DryRun"),
+        ("invoke", "logType", "Verbose", "None, Tail"),
+    ],
+)
+async def test_an_enum_outside_the_model_is_a_validation_error(
+    lam: LocalLambda, operation: str, header: str, value: str, allowed: str
+) -> None:
+    # botocore does not check enums; the service does, before it looks the function up.
+    params = {"InvocationType": value} if header == "invocationType" else {"LogType": value}
+    async with boto3_lambda(lam, parameter_validation=False) as aws:
+        response = await aws.error(operation, FunctionName="no-such-function", **params)
+    assert_error(response, "ValidationException", 400)
+    assert response["Error"]["Message"] == (
+        f"1 validation error detected: Value '{value}' at '{header}' failed to satisfy"
+        f" constraint: Member must satisfy enum value set: [{allowed}]"
+    )
+
+
+async def test_a_payload_that_is_not_json_names_the_payload(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    lam.add_function("fn", version_one)
+    response = await aws.error("invoke", FunctionName="fn", Payload=b"not json")
+    assert_error(response, "InvalidRequestContentException", 400)
+    # AWS's words before its parser's own (test_lambda_invoke_payload_encoding_error).
+    assert response["Error"]["Message"].startswith(
+        "Could not parse request body into json: Could not parse payload into json: "
+    )
+    assert lam.executions("fn", "$LATEST") == 0
+
+
+async def test_configuration_has_the_fields_aws_answers_for_a_plain_function(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    # test_publish_version_on_create: SnapStart off and text logs to /aws/lambda/<name>, in
+    # PublishVersion, GetFunctionConfiguration and ListVersionsByFunction alike.
+    lam.add_function("fn", version_one)
+    answers = [
+        await aws("publish_version", FunctionName="fn"),
+        await aws("get_function_configuration", FunctionName="fn"),
+        *(await aws("list_versions_by_function", FunctionName="fn"))["Versions"],
+    ]
+    for configuration in answers:
+        assert configuration["SnapStart"] == {"ApplyOn": "None", "OptimizationStatus": "Off"}
+        assert configuration["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/fn"}
+
+
+async def test_a_missing_required_member_is_a_validation_error(lam: LocalLambda) -> None:
+    # The model's "required", in AWS's words for a null member (test_tag_exceptions:
+    # untag_empty_keys); botocore's own check is off, as another SDK might not make it.
+    async with boto3_lambda(lam, parameter_validation=False) as aws:
+        response = await aws.error("create_alias", FunctionName="fn", Name="live")
+    assert_error(response, "ValidationException", 400)
+    assert response["Error"]["Message"] == (
+        "1 validation error detected: Value null at 'functionVersion' failed to satisfy"
+        " constraint: Member must not be null"
+    )
+
+
+@pytest.mark.parametrize("operation", ["list_aliases", "list_versions_by_function"])
+async def test_max_items_is_checked_before_the_function_is_looked_up(
+    lam: LocalLambda, aws: Boto3Lambda, operation: str
+) -> None:
+    refused = await aws.error(operation, FunctionName="no-such-function", MaxItems=10001)
+    assert_error(refused, "ValidationException", 400)

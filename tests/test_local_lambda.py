@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import botocore.session
 import pytest
 from botocore.config import Config
@@ -61,7 +62,8 @@ from lambdaclient.testing import (
 
 SEED = 20261125
 ACCOUNT = "123456789012"
-FN_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:fn"
+ARN_PREFIX = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
+FN_ARN = f"{ARN_PREFIX}fn"
 OTHER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/other-role"
 QUEUE = f"arn:aws:sqs:us-east-1:{ACCOUNT}:dead-letters"
 
@@ -280,8 +282,8 @@ async def test_alias_lifecycle(lam: LocalLambda, boto: Boto, client: LambdaClien
         await client.get_alias("fn", "live")
     assert (missing.value.code, missing.value.status) == ("ResourceNotFoundException", 404)
     assert missing.value.request_id
-    with pytest.raises(ResourceNotFoundError):
-        await client.delete_alias("fn", "live")
+    # DeleteAlias is idempotent: deleting it again succeeds, as on AWS.
+    await client.delete_alias("fn", "live")
 
 
 async def test_alias_status_codes_and_error_format_on_the_wire(
@@ -325,7 +327,6 @@ async def test_unknown_function_alias_or_version_is_not_found(
         client.create_alias("fn", "other", function_version="9"),
         client.update_alias("fn", "nope", description="x"),
         client.update_alias("fn", "live", function_version="9"),
-        client.delete_alias("fn", "nope"),
         client.invoke("nope"),
         client.invoke("fn", qualifier="9"),
         client.invoke("fn", qualifier="nope"),
@@ -340,6 +341,33 @@ async def test_unknown_function_alias_or_version_is_not_found(
         async with client.invoke_with_response_stream("fn", qualifier="9"):
             pytest.fail("no stream for a missing version")
     assert lam.executions("fn", "1") == lam.executions("fn", "$LATEST") == 0
+
+
+async def test_not_found_messages_name_what_aws_names(client: LambdaClient) -> None:
+    # AWS's recorded words (LocalStack snapshots: test_invoke_exceptions,
+    # test_notfound_and_invalid_routingconfigs, test_non_existent_alias_update).
+    await client.create_alias("fn", "live", function_version="$LATEST")
+    cases = [
+        (client.invoke("nope"), f"Function not found: {ARN_PREFIX}nope:$LATEST"),
+        (client.invoke("nope", qualifier="live"), f"Function not found: {ARN_PREFIX}nope:live"),
+        (client.invoke("fn", qualifier="gone"), f"Function not found: {FN_ARN}:gone"),
+        (
+            client.create_alias("nope", "live", function_version="1"),
+            f"Function not found: {ARN_PREFIX}nope:1",
+        ),
+        (client.get_alias("fn", "gone"), f"Cannot find alias arn: {FN_ARN}:gone"),
+        (client.update_alias("fn", "gone", description="x"), f"Alias not found: {FN_ARN}:gone"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ResourceNotFoundError) as caught:
+            await call
+        assert caught.value.message == message
+
+
+async def test_deleting_an_alias_that_does_not_exist_answers_204(boto: Boto) -> None:
+    # test_non_existent_alias_deletion: DeleteAlias is idempotent on AWS.
+    response = await boto("delete_alias", FunctionName="fn", Name="never-created")
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 204
 
 
 async def test_function_given_as_full_or_partial_arn(boto: Boto, client: LambdaClient) -> None:
@@ -412,45 +440,56 @@ async def test_an_additional_version_that_does_not_exist_is_not_found(
         await client.get_alias("fn", "live")  # nothing was created
 
 
-# Rules the client checks before sending: (create_alias arguments, the same raw request).
-CLIENT_CHECKED_RULES: list[tuple[dict[str, Any], dict[str, Any]]] = [
+# Rules the client checks before sending: (create_alias arguments, the same raw request, the
+# error code AWS answers: ValidationException for the model's constraints, checked first, and
+# InvalidParameterValueException for Lambda's own rules; test_notfound_and_invalid_routingconfigs).
+VALIDATION = "ValidationException"
+INVALID = "InvalidParameterValueException"
+CLIENT_CHECKED_RULES: list[tuple[dict[str, Any], dict[str, Any], str]] = [
     (  # at most one additional version
         {"function_version": "1", "routing_config": RoutingConfig({"2": 0.1, "3": 0.1})},
         {
             "FunctionVersion": "1",
             "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.1, "3": 0.1}},
         },
+        INVALID,
     ),
     (  # a weight above 1 (botocore checks only the minimum)
         {"function_version": "1", "routing_config": RoutingConfig({"2": 1.5})},
         {"FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"2": 1.5}}},
+        VALIDATION,
     ),
     (  # the primary cannot also be the additional version
         {"function_version": "1", "routing_config": RoutingConfig({"1": 0.1})},
         {"FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"1": 0.1}}},
+        INVALID,
     ),
     (  # no weights while the primary is $LATEST
         {"function_version": "$LATEST", "routing_config": RoutingConfig({"1": 0.1})},
         {"FunctionVersion": "$LATEST", "RoutingConfig": {"AdditionalVersionWeights": {"1": 0.1}}},
+        INVALID,
     ),
     (  # the additional version must be a number
         {"function_version": "1", "routing_config": RoutingConfig({"$LATEST": 0.1})},
         {"FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"$LATEST": 0.1}}},
+        VALIDATION,
     ),
     (  # the primary must be a version, not an alias
         {"function_version": "live"},
         {"FunctionVersion": "live"},
+        VALIDATION,
     ),
 ]
 
 
-@pytest.mark.parametrize(("arguments", "raw"), CLIENT_CHECKED_RULES)
+@pytest.mark.parametrize(("arguments", "raw", "expected"), CLIENT_CHECKED_RULES)
 async def test_rules_the_client_checks_are_also_enforced_by_the_server(
     lam: LocalLambda,
     boto: Boto,
     client: LambdaClient,
     arguments: dict[str, Any],
     raw: dict[str, Any],
+    expected: str,
 ) -> None:
     await two_versions(lam, boto)
     lam.add_function("fn", echo)
@@ -458,7 +497,7 @@ async def test_rules_the_client_checks_are_also_enforced_by_the_server(
     with pytest.raises(ValidationError):
         await client.create_alias("fn", "new", **arguments)
     code, status, _ = await boto.error("create_alias", FunctionName="fn", Name="new", **raw)
-    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert (code, status) == (expected, 400)
     with pytest.raises(ResourceNotFoundError):
         await client.get_alias("fn", "new")
 
@@ -468,10 +507,16 @@ async def test_an_all_digit_alias_name_is_refused_by_client_and_server(
 ) -> None:
     with pytest.raises(ValidationError):
         await client.create_alias("fn", "123", function_version="$LATEST")
-    code, status, _ = await boto.error(
+    code, status, response = await boto.error(
         "create_alias", FunctionName="fn", Name="123", FunctionVersion="$LATEST"
     )
-    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert (code, status) == ("ValidationException", 400)
+    # As AWS words it (test_alias_naming), and without Lambda's "Type" field.
+    assert response["Error"]["Message"] == (
+        "1 validation error detected: Value '123' at 'name' failed to satisfy constraint:"
+        " Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)"
+    )
+    assert "Type" not in response
 
 
 # --- pagination ----------------------------------------------------------------------------
@@ -532,7 +577,8 @@ async def test_list_versions_by_function_pages_of_at_most_50(lam: LocalLambda, b
     first = await boto("list_versions_by_function", FunctionName="fn", MaxItems=100)
     versions = [v["Version"] for v in first["Versions"]]
     assert versions == ["$LATEST"] + [str(n) for n in range(1, 50)]
-    assert first["Versions"][0]["FunctionArn"] == FN_ARN
+    # $LATEST is listed with a qualified ARN, as AWS lists it (test_publish_version_on_create).
+    assert first["Versions"][0]["FunctionArn"] == f"{FN_ARN}:$LATEST"
     assert first["Versions"][1]["FunctionArn"] == f"{FN_ARN}:1"
     second = await boto("list_versions_by_function", FunctionName="fn", Marker=first["NextMarker"])
     assert [v["Version"] for v in second["Versions"]] == [str(n) for n in range(50, 61)]
@@ -569,12 +615,16 @@ async def test_get_function_configuration_by_qualifier(
     )
     assert by_version["FunctionArn"] == f"{FN_ARN}:1"
     assert by_version["State"] == "Active"
+    # FunctionArn carries the qualifier asked for, as AWS answers it (test_alias_lifecycle,
+    # test_publish_version_on_create): the alias, $LATEST, or none.
     by_alias = await configuration(Qualifier="live")
     assert (by_alias["Version"], by_alias["MemorySize"]) == ("1", 256)
+    assert by_alias["FunctionArn"] == f"{FN_ARN}:live"
     latest = await configuration(Qualifier="$LATEST")
     assert (latest["Version"], latest["MemorySize"], latest["Role"]) == ("$LATEST", 512, OTHER_ROLE)
-    assert latest["FunctionArn"] == FN_ARN
-    assert (await configuration())["Version"] == "$LATEST"
+    assert latest["FunctionArn"] == f"{FN_ARN}:$LATEST"
+    unqualified = await configuration()
+    assert (unqualified["Version"], unqualified["FunctionArn"]) == ("$LATEST", FN_ARN)
     assert (await boto("get_function_configuration", FunctionName=f"{FN_ARN}:1"))["Version"] == "1"
     for qualifier in ("9", "nope"):
         code, status, _ = await boto.error(
@@ -983,6 +1033,52 @@ async def test_a_request_signed_for_another_region_is_refused(lam: LocalLambda) 
         with pytest.raises(ServiceError) as caught:
             await client.get_alias("fn", "live")
     assert (caught.value.code, caught.value.status) == ("InvalidSignatureException", 403)
+    # Named as AWS's JSON services name it, not as a mismatched signature.
+    assert caught.value.message == "Credential should be scoped to a valid region. "
+
+
+async def test_an_unsigned_request_is_missing_its_token(lam: LocalLambda) -> None:
+    lam.add_function("fn", echo)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{lam.endpoint_url}/2015-03-31/functions/fn/invocations", data=b"{}"
+        ) as response,
+    ):
+        body = await response.json()
+        assert response.status == 403
+        assert response.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert body["message"] == "Missing Authentication Token"
+    assert lam.executions("fn", "$LATEST") == 0
+
+
+async def test_a_request_signed_for_another_service_is_refused(lam: LocalLambda) -> None:
+    lam.add_function("fn", echo)
+    session = botocore.session.get_session()
+    session.set_credentials(lam.credentials.access_key_id, lam.credentials.secret_access_key)
+    client = session.create_client(
+        "lambda",
+        region_name=lam.region,
+        endpoint_url=lam.endpoint_url,
+        config=Config(signature_version="v4", retries={"total_max_attempts": 1}),
+    )
+
+    def sign_for_another_service(request: Any, **_: Any) -> None:
+        request.context["signing"] = {**request.context.get("signing", {}), "signing_name": "s3"}
+
+    client.meta.events.register_first("before-sign.lambda", sign_for_another_service)
+    try:
+        with pytest.raises(ClientError) as caught:
+            await asyncio.to_thread(client.invoke, FunctionName="fn")
+    finally:
+        await asyncio.to_thread(client.close)
+    error = caught.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "InvalidSignatureException",
+        403,
+    )
+    assert error["Error"]["Message"] == "Credential should be scoped to correct service: 'lambda'. "
+    assert lam.executions("fn", "$LATEST") == 0
 
 
 async def test_custom_credentials_are_accepted_and_the_defaults_refused() -> None:
@@ -1214,12 +1310,13 @@ async def test_a_fault_after_execution_applies_to_an_event_invocation(
 # --- the command line ----------------------------------------------------------------------
 
 
-async def test_the_command_line_server(tmp_path: Path) -> None:
+async def serve_greeting(tmp_path: Path) -> asyncio.subprocess.Process:
+    """``python -m lambdaclient.testing`` on a free port, serving a ``greet`` function."""
     (tmp_path / "cli_greeting.py").write_text(
         "def handler(event, context):\n    return {'hello': event['name']}\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "lambdaclient.testing",
@@ -1231,6 +1328,10 @@ async def test_the_command_line_server(tmp_path: Path) -> None:
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
+
+
+async def test_the_command_line_server(tmp_path: Path) -> None:
+    process = await serve_greeting(tmp_path)
     assert process.stdout is not None
     try:
         exported: dict[str, str] = {}
@@ -1241,7 +1342,7 @@ async def test_the_command_line_server(tmp_path: Path) -> None:
                 key, _, value = line.removeprefix("export ").strip().partition("=")
                 exported[key] = value
             else:
-                assert line.startswith("LocalLambda listening on http://127.0.0.1:")
+                assert line.startswith("# LocalLambda listening on http://127.0.0.1:")
         endpoint = exported["AWS_ENDPOINT_URL_LAMBDA"]
         credentials = Credentials(exported["AWS_ACCESS_KEY_ID"], exported["AWS_SECRET_ACCESS_KEY"])
         async with LambdaClient(
@@ -1259,6 +1360,52 @@ async def test_the_command_line_server(tmp_path: Path) -> None:
         if process.returncode is None:
             process.kill()
             await process.communicate()
+
+
+async def test_the_printed_lines_alone_are_enough_for_boto3(tmp_path: Path) -> None:
+    # Sourced by a shell into an environment with nothing else (a HOME without ~/.aws), the
+    # printed lines must give boto3 the endpoint, the credentials and the region.
+    process = await serve_greeting(tmp_path)
+    assert process.stdout is not None
+    try:
+        printed: list[str] = []
+        while not printed or not printed[-1].startswith("# AWS CLI:"):
+            line = (await asyncio.wait_for(process.stdout.readline(), timeout=20)).decode()
+            assert line, "the server exited before printing its endpoint"
+            printed.append(line.rstrip("\n"))
+        endpoint = printed[0].removeprefix("# LocalLambda listening on ")
+        assert printed[-1] == f"# AWS CLI: aws lambda <command> --endpoint-url {endpoint}"
+        assert f"export AWS_DEFAULT_REGION={LocalLambda().region}" in printed
+        exports = tmp_path / "exports.sh"
+        exports.write_text("\n".join(printed) + "\n")
+        home = tmp_path / "home"
+        home.mkdir()
+        script = (
+            "import boto3, json\n"
+            "response = boto3.client('lambda').invoke(\n"
+            "    FunctionName='greet', Payload=json.dumps({'name': 'ada'}))\n"
+            "print(response['ExecutedVersion'], response['Payload'].read().decode())\n"
+        )
+        boto3_run = await asyncio.create_subprocess_exec(
+            "/bin/sh",
+            "-c",
+            '. "$1" && shift && exec "$@"',
+            "sh",
+            str(exports),
+            sys.executable,
+            "-c",
+            script,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={"HOME": str(home)},
+        )
+        stdout, stderr = await asyncio.wait_for(boto3_run.communicate(), timeout=60)
+        assert boto3_run.returncode == 0, stderr.decode()
+        version, _, payload = stdout.decode().strip().partition(" ")
+        assert (version, json.loads(payload)) == ("$LATEST", {"hello": "ada"})
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.communicate(), timeout=20)
 
 
 async def test_the_command_line_refuses_a_handler_it_cannot_load(tmp_path: Path) -> None:

@@ -9,19 +9,30 @@ let reach the server.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import botocore.session
 import pytest
 
 from lambdaclient.testing import Delay, DropConnection, ServerError, Throttle
 from lambdaclient.testing._state import (
+    ALIAS_PATTERN,
+    FUNCTION_NAME_PATTERN,
+    NAMESPACED_FUNCTION_NAME_PATTERN,
+    QUALIFIER_PATTERN,
+    VERSION_PATTERN,
     Function,
     LambdaFault,
     LambdaState,
     Version,
+    alias_problems,
+    check,
     code_sha256,
+    function_name_problems,
     not_found,
+    qualifier_problems,
 )
 
 REGION = "us-east-1"
@@ -90,6 +101,7 @@ def assert_fault(fault: LambdaFault, code: str, status: int) -> None:
 
 
 INVALID = ("InvalidParameterValueException", 400)
+VALIDATION = ("ValidationException", 400)  # the model's constraints, checked before the rules
 NOT_FOUND = ("ResourceNotFoundException", 404)
 CONFLICT = ("ResourceConflictException", 409)
 PRECONDITION = ("PreconditionFailedException", 412)
@@ -121,7 +133,7 @@ def test_latest_may_be_a_primary_without_weights(state: LambdaState, fn: Functio
 def test_an_invalid_alias_name_is_rejected(state: LambdaState, fn: Function, name: str) -> None:
     with pytest.raises(LambdaFault) as caught:
         state.create_alias(fn, name, "1", "", {})
-    assert_fault(caught.value, *INVALID)
+    assert_fault(caught.value, *VALIDATION)
 
 
 def test_an_alias_name_of_128_characters_is_accepted(state: LambdaState, fn: Function) -> None:
@@ -138,15 +150,15 @@ def test_a_duplicate_alias_is_a_conflict(state: LambdaState, fn: Function) -> No
 
 # Each case: primary version, weights, the fault expected.
 ALIAS_TARGET_FAULTS: list[tuple[str, dict[str, float], tuple[str, int]]] = [
-    ("live", {}, INVALID),  # the primary must be a version, not an alias
+    ("live", {}, VALIDATION),  # the primary must be a version, not an alias
     ("9", {}, NOT_FOUND),  # the primary must exist
     ("$LATEST.PUBLISHED", {}, NOT_FOUND),  # valid shape, but no such version here
     ("1", {"2": 0.1, "3": 0.1}, INVALID),  # at most one additional version
-    ("1", {"$LATEST": 0.1}, INVALID),  # the additional version must be a number
-    ("1", {"live": 0.1}, INVALID),
-    ("1", {"2": 1.5}, INVALID),  # weights in [0.0, 1.0]
-    ("1", {"2": -0.1}, INVALID),
-    ("1", {"2": math.nan}, INVALID),
+    ("1", {"$LATEST": 0.1}, VALIDATION),  # the additional version must be a number
+    ("1", {"live": 0.1}, VALIDATION),
+    ("1", {"2": 1.5}, VALIDATION),  # weights in [0.0, 1.0]
+    ("1", {"2": -0.1}, VALIDATION),
+    ("1", {"2": math.nan}, VALIDATION),
     ("$LATEST", {"2": 0.1}, INVALID),  # no weights while the primary is $LATEST
     ("1", {"1": 0.1}, INVALID),  # the additional version is not the primary
     ("1", {"9": 0.1}, NOT_FOUND),  # the additional version must exist
@@ -294,15 +306,21 @@ def test_update_alias_enforces_the_routing_rules(
     assert state.alias(fn, "live").function_version == "2"
 
 
-def test_update_or_delete_of_an_unknown_alias_is_not_found(
+def test_update_of_an_unknown_alias_is_not_found_in_updatealias_words(
     state: LambdaState, fn: Function
 ) -> None:
     with pytest.raises(LambdaFault) as caught:
         update(state, fn, "nope", description="x")
     assert_fault(caught.value, *NOT_FOUND)
-    with pytest.raises(LambdaFault) as caught:
-        state.delete_alias(fn, "nope")
-    assert_fault(caught.value, *NOT_FOUND)
+    assert caught.value.message == f"Alias not found: {ARN}:nope"
+
+
+def test_delete_of_an_unknown_alias_succeeds_and_changes_nothing(
+    state: LambdaState, fn: Function
+) -> None:
+    state.create_alias(fn, "live", "1", "", {})
+    state.delete_alias(fn, "nope")
+    assert list(fn.aliases) == ["live"]
 
 
 def test_delete_alias_removes_it(state: LambdaState, fn: Function) -> None:
@@ -364,13 +382,29 @@ def test_a_configuration_change_publishes_a_new_version(
     assert publish(state, function).number == "2"
 
 
-def test_a_description_override_publishes_a_new_version(state: LambdaState) -> None:
+def test_a_description_alone_publishes_nothing_new(state: LambdaState) -> None:
+    # AWS's test_version_lifecycle: with $LATEST unchanged, a publish with another
+    # Description returns the last version as it was.
     function = state.put_function("fn", latest(handler_one, description="function"))
-    publish(state, function)
-    version = publish(state, function, description="release notes")
-    assert (version.number, version.description) == ("2", "release notes")
+    first = publish(state, function, description="release notes")
+    assert (first.number, first.description) == ("1", "release notes")
     assert function.latest.description == "function"  # $LATEST keeps its own
-    assert state.version(function, "1").description == "function"
+    again = publish(state, function, description="other notes")
+    assert again is first
+    assert (again.number, again.description) == ("1", "release notes")
+    assert list(function.versions) == ["1"]
+
+
+def test_a_change_to_latest_after_a_description_override_publishes_a_new_version(
+    state: LambdaState,
+) -> None:
+    # The last version's own description differs from $LATEST's; only a change to $LATEST
+    # makes the next publish new.
+    function = state.put_function("fn", latest(handler_one, description="first"))
+    publish(state, function, description="release notes")
+    state.put_function("fn", latest(handler_one, description="second"))
+    second = publish(state, function)
+    assert (second.number, second.description) == ("2", "second")
 
 
 def test_publish_twice_with_the_same_description_and_no_change_is_one_version(
@@ -459,10 +493,134 @@ def test_resolve_an_unknown_function_or_another_account_is_not_found(
 
 
 @pytest.mark.parametrize("ref", ["", "fn name", "fn:", "fn:a:b", "arn:aws:s3:::bucket"])
-def test_resolve_a_malformed_name_is_invalid(state: LambdaState, fn: Function, ref: str) -> None:
+def test_resolve_a_malformed_name_is_a_validation_error(
+    state: LambdaState, fn: Function, ref: str
+) -> None:
     with pytest.raises(LambdaFault) as caught:
         state.resolve(ref)
-    assert_fault(caught.value, *INVALID)
+    assert_fault(caught.value, *VALIDATION)
+    assert not caught.value.typed  # the front end's error carries no "Type"
+
+
+def test_a_dotted_name_is_valid_only_where_the_model_allows_dots(state: LambdaState) -> None:
+    # NamespacedFunctionName (invoke, configuration) allows dots; FunctionName (aliases,
+    # PublishVersion) does not.
+    with pytest.raises(LambdaFault) as caught:
+        state.resolve("fn.v2")
+    assert_fault(caught.value, *NOT_FOUND)
+    with pytest.raises(LambdaFault) as caught:
+        state.resolve("fn.v2", namespaced=False)
+    assert_fault(caught.value, *VALIDATION)
+
+
+def test_an_unknown_function_is_reported_with_the_qualifier_asked_for(
+    state: LambdaState, fn: Function
+) -> None:
+    with pytest.raises(LambdaFault) as caught:
+        state.resolve("other", missing_qualifier="$LATEST")
+    assert caught.value.message == f"Function not found: {ARN[:-2]}other:$LATEST"
+    with pytest.raises(LambdaFault) as caught:
+        state.resolve("other:live", missing_qualifier="$LATEST")
+    assert caught.value.message == f"Function not found: {ARN[:-2]}other:live"
+
+
+# --- ValidationException messages, as AWS's recorded responses word them ----------------------
+
+RECORDED_VALIDATION_MESSAGES: list[tuple[dict[str, Any], str]] = [
+    # test_notfound_and_invalid_routingconfigs: routing_config_exc_toohigh
+    (
+        {"weights": {"2": 2}},
+        "1 validation error detected: Value '{2=2.0}' at 'routingConfig.additionalVersionWeights'"
+        " failed to satisfy constraint: Map value must satisfy constraint: [Member must have"
+        " value less than or equal to 1.0, Member must have value greater than or equal to 0.0,"
+        " Member must not be null]",
+    ),
+    # routing_config_exc_subzero
+    (
+        {"weights": {"2": -1}},
+        "1 validation error detected: Value '{2=-1.0}' at 'routingConfig.additionalVersionWeights'"
+        " failed to satisfy constraint: Map value must satisfy constraint: [Member must have"
+        " value less than or equal to 1.0, Member must have value greater than or equal to 0.0,"
+        " Member must not be null]",
+    ),
+    # routing_config_exc_version_latest
+    (
+        {"weights": {"$LATEST": 0.5}},
+        "1 validation error detected: Value '{$LATEST=0.5}' at"
+        " 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must"
+        " satisfy constraint: [Member must have length less than or equal to 1024, Member must"
+        " have length greater than or equal to 1, Member must satisfy regular expression"
+        " pattern: [0-9]+]",
+    ),
+    # test_alias_naming: create_alias_number_exception
+    (
+        {"name": "2024"},
+        "1 validation error detected: Value '2024' at 'name' failed to satisfy constraint:"
+        " Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("request_fields", "message"), RECORDED_VALIDATION_MESSAGES)
+def test_validation_messages_are_aws_recorded_words(
+    request_fields: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(LambdaFault) as caught:
+        check(alias_problems(**request_fields))
+    assert_fault(caught.value, *VALIDATION)
+    assert caught.value.message == message
+
+
+def test_function_name_and_qualifier_problems_are_counted_together() -> None:
+    # test_function_name_and_qualifier_validation: the qualifier's problem comes first.
+    problems = [*qualifier_problems("a" * 129), *function_name_problems("fn!", namespaced=True)]
+    with pytest.raises(LambdaFault) as caught:
+        check(problems)
+    message = caught.value.message
+    assert message.startswith(
+        f"2 validation errors detected: Value '{'a' * 129}' at 'qualifier' failed to satisfy"
+        " constraint: Member must have length less than or equal to 128; Value 'fn!' at"
+        " 'functionName' failed to satisfy constraint: Member must satisfy regular expression"
+        " pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?"
+    )
+
+
+def test_the_validation_patterns_accept_what_the_service_model_accepts() -> None:
+    # The quoted patterns are AWS's words; what they accept must stay botocore's model's.
+    model = botocore.session.get_session().get_service_model("lambda")
+    pairs = [
+        ("FunctionName", FUNCTION_NAME_PATTERN),
+        ("NamespacedFunctionName", NAMESPACED_FUNCTION_NAME_PATTERN),
+        ("Alias", ALIAS_PATTERN),
+        ("VersionWithLatestPublished", VERSION_PATTERN),
+        ("NumericLatestPublishedOrAliasQualifier", QUALIFIER_PATTERN),
+    ]
+    samples = [
+        "fn",
+        "fn.v2",
+        "fn:live",
+        "fn:$LATEST",
+        "fn:$LATEST.PUBLISHED",
+        "1",
+        "123",
+        "$LATEST",
+        "a-b_c",
+        "fn!",
+        "",
+        "fn:a:b",
+        f"{ARN}",
+        f"{ARN}:7",
+        "123456789012:function:fn",
+        "arn:aws:lambda:eu-west-1:123456789012:function:fn",
+        "$latest",
+        "a$b",
+    ]
+    for shape, pattern in pairs:
+        model_pattern = model.shape_for(shape).metadata["pattern"]
+        for sample in samples:
+            ours = re.fullmatch(pattern, sample, re.ASCII) is not None
+            theirs = re.fullmatch(model_pattern, sample, re.ASCII) is not None
+            assert ours == theirs, (shape, sample)
 
 
 def test_function_arn(state: LambdaState) -> None:

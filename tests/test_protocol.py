@@ -652,6 +652,29 @@ def test_error_type_header_forms(header: str) -> None:
     )
 
 
+def test_the_services_validation_exception_is_a_service_error_not_a_validation_error() -> None:
+    # AWS answers a value outside the model's constraints with 400 ValidationException (coral's
+    # header form). It is the service's answer, so a ServiceError a caller can read the code
+    # of; ValidationError stays the client's own refusal, raised before anything is sent.
+    headers = CIMultiDict(
+        {
+            "x-amzn-ErrorType": "ValidationException:http://internal.amazon.com/coral/"
+            "com.amazon.coral.validate/",
+            "x-amzn-RequestId": "r",
+        }
+    )
+    message = "1 validation error detected: Value '2024' at 'name' failed to satisfy constraint"
+    error = parse_error(400, headers, json.dumps({"message": message}).encode())
+    assert type(error) is ServiceError
+    assert not isinstance(error, ValidationError)
+    assert (error.code, error.status, error.message, error.request_id) == (
+        "ValidationException",
+        400,
+        message,
+        "r",
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [

@@ -1006,7 +1006,10 @@ async def test_publish_list_and_get_versions(lam: LocalLambda, local: LambdaClie
     assert by_alias.role == ROLE_1
     assert by_alias.dead_letter_config == DeadLetterConfig(DLQ_1)
     assert by_arn == by_version
-    assert latest == latest_named
+    # The same configuration, named as asked: AWS qualifies FunctionArn with the qualifier.
+    assert latest == attrs.evolve(latest_named, function_arn=lam_arn(lam, "app"))
+    assert latest_named.function_arn == f"{lam_arn(lam, 'app')}:$LATEST"
+    assert by_alias.function_arn == f"{lam_arn(lam, 'app')}:live"
     assert latest.version == "$LATEST"
     assert (latest.role, latest.dead_letter_config) == (ROLE_2, DeadLetterConfig(DLQ_2))
     assert latest.code_sha256 == two.code_sha256

@@ -2,7 +2,11 @@
 
     python -m lambdaclient.testing --port 9001 --function greet=mypackage.handlers:greet
 
-It prints the endpoint and the credentials it accepts, as environment variables to export.
+It prints the endpoint, the credentials it accepts and the region, as shell lines: sourcing
+them (or ``eval``) is enough for boto3 and the AWS CLI, with no ~/.aws. botocore reads the
+region from ``AWS_DEFAULT_REGION`` (``AWS_REGION`` is what other SDKs read), and the endpoint
+from ``AWS_ENDPOINT_URL_LAMBDA``; for a CLI too old to read that, a comment shows the
+``--endpoint-url`` to pass.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -66,12 +71,26 @@ async def _serve(args: argparse.Namespace) -> None:
     for name, handler in args.functions:
         lam.add_function(name, handler)
     async with lam:
-        print(f"LocalLambda listening on {lam.endpoint_url}", flush=True)
-        print(f"export AWS_ENDPOINT_URL_LAMBDA={lam.endpoint_url}")
-        print(f"export AWS_ACCESS_KEY_ID={lam.credentials.access_key_id}")
-        print(f"export AWS_SECRET_ACCESS_KEY={lam.credentials.secret_access_key}")
-        print(f"export AWS_REGION={lam.region}", flush=True)
+        print(_exports(lam), flush=True)
         await asyncio.Event().wait()
+
+
+def _exports(lam: LocalLambda) -> str:
+    """Shell lines that point boto3, the AWS CLI and other SDKs at ``lam``."""
+    variables = {
+        "AWS_ENDPOINT_URL_LAMBDA": lam.endpoint_url,
+        "AWS_ACCESS_KEY_ID": lam.credentials.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": lam.credentials.secret_access_key,
+        "AWS_REGION": lam.region,
+        "AWS_DEFAULT_REGION": lam.region,
+    }
+    return "\n".join(
+        [
+            f"# LocalLambda listening on {lam.endpoint_url}",
+            *(f"export {name}={shlex.quote(value)}" for name, value in variables.items()),
+            f"# AWS CLI: aws lambda <command> --endpoint-url {lam.endpoint_url}",
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -9,6 +9,8 @@ import inspect
 import io
 import json
 import logging
+import math
+import os
 import sys
 import time
 import traceback
@@ -25,6 +27,7 @@ __all__ = [
     "Invocation",
     "LambdaContext",
     "capture_output",
+    "error_log",
     "error_payload",
     "run_handler",
 ]
@@ -148,24 +151,76 @@ class Invocation:
     log: str
 
 
-def error_payload(exc: BaseException) -> bytes:
-    frames = traceback.format_tb(exc.__traceback__)
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _handler_frames(exc: BaseException) -> list[str]:
+    """The traceback's frames from the handler's own down, as Lambda's runtime reports them:
+    LocalLambda's frames above the handler are left out, and each entry keeps its newline."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    start = 0
+    while start < len(frames) and os.path.abspath(frames[start].filename).startswith(
+        _PACKAGE_DIR + os.sep
+    ):
+        start += 1
+    return traceback.format_list(frames[start:])
+
+
+def error_payload(exc: BaseException, request_id: str) -> bytes:
+    """The payload of an invocation whose handler raised, as Lambda's Python runtime sends it
+    (LocalStack's AWS-validated snapshot test_lambda_handler_error): ``errorMessage``,
+    ``errorType``, the invocation's ``requestId`` and the handler's ``stackTrace``."""
     return json.dumps(
         {
             "errorMessage": str(exc),
             "errorType": type(exc).__name__,
-            "requestId": "",
-            "stackTrace": [line.rstrip("\n") for line in frames],
+            "requestId": request_id,
+            "stackTrace": _handler_frames(exc),
         }
     ).encode()
 
 
-def log_text(request_id: str, version: str, output: str, started: float) -> str:
+def error_log(payload: bytes) -> str:
+    """The log entry Lambda's Python runtime writes for a handler's error: ``[ERROR] Type:
+    message``, then the traceback with its indentation in no-break spaces (as recorded in
+    CloudWatch by LocalStack's AWS-validated snapshot test_invocation_type_event_error)."""
+    error = json.loads(payload)
+    head = f"[ERROR] {error['errorType']}"
+    if error["errorMessage"]:
+        head += f": {error['errorMessage']}"
+    lines = [head, "Traceback (most recent call last):"]
+    for entry in error["stackTrace"]:
+        for line in entry.splitlines():
+            text = line.lstrip(" ")
+            lines.append("\u00a0" * (len(line) - len(text)) + text)
+    return "\n".join(lines) + "\n"
+
+
+def _max_memory_used_mb(memory_size: int) -> int:
+    # Handlers run inside the server's process, so there is no per-invocation figure: the
+    # process's peak resident size stands in, capped at the function's memory size.
+    try:
+        import resource
+    except ImportError:  # Windows has no resource module
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_bytes = peak if sys.platform == "darwin" else peak * 1024
+    return min(memory_size, math.ceil(peak_bytes / (1024 * 1024)))
+
+
+def log_text(request_id: str, version: str, output: str, started: float, memory_size: int) -> str:
+    """The invocation's log, START to REPORT, with the fields of AWS's REPORT line (recorded
+    in LocalStack's AWS-validated snapshot test_invocation_with_logs): Duration, Billed
+    Duration (whole milliseconds, rounded up), Memory Size and Max Memory Used. There is no
+    Init Duration: AWS prints it only for a cold start, and LocalLambda has none."""
     duration = (time.monotonic() - started) * 1000
+    billed = max(1, math.ceil(duration))
+    used = _max_memory_used_mb(memory_size)
     return (
         f"START RequestId: {request_id} Version: {version}\n{output}"
         f"END RequestId: {request_id}\n"
-        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\n"
+        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration:"
+        f" {billed} ms\tMemory Size: {memory_size} MB\tMax Memory Used: {used} MB\t\n"
     )
 
 

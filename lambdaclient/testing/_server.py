@@ -12,7 +12,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -30,8 +30,14 @@ from ._state import (
     LambdaFault,
     LambdaState,
     Version,
+    alias_problems,
+    check,
     code_sha256,
+    description_problems,
+    function_name_problems,
     invalid,
+    problem,
+    qualifier_problems,
 )
 
 __all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Throttle"]
@@ -126,19 +132,45 @@ def _weights(data: Mapping[str, Any]) -> dict[str, float] | None:
     return {str(k): float(v) for k, v in weights.items()}
 
 
+def _enum_problem(value: str, field: str, allowed: Sequence[str]) -> str:
+    return problem(value, field, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+
+
+def _max_items_problems(max_items: str | None) -> list[str]:
+    """MaxItems outside the model's 1..10000, a constraint checked before any lookup."""
+    try:
+        asked = int(max_items) if max_items is not None else _PAGE_SIZE
+    except ValueError:
+        return []  # not a number: refused when the page is cut
+    if 1 <= asked <= 10_000:
+        return []
+    bound = "greater than or equal to 1" if asked < 1 else "less than or equal to 10000"
+    return [problem(asked, "maxItems", f"Member must have value {bound}")]
+
+
 def _page(
     items: list[Any], marker: str | None, max_items: str | None
 ) -> tuple[list[Any], str | None]:
+    check(_max_items_problems(max_items))
     try:
         start = int(base64.urlsafe_b64decode(marker.encode()).decode()) if marker else 0
         asked = int(max_items) if max_items is not None else _PAGE_SIZE
     except (ValueError, binascii.Error) as exc:
         raise invalid("Invalid Marker or MaxItems") from exc
-    if not 1 <= asked <= 10_000 or start < 0:
-        raise invalid("MaxItems must be between 1 and 10000")
+    if start < 0:
+        raise invalid("Invalid Marker")
     end = start + min(asked, _PAGE_SIZE)
     next_marker = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
     return items[start:end], next_marker
+
+
+def _missing(*members: tuple[str, object]) -> list[str]:
+    """Required members that were not given, in the model's words."""
+    return [
+        f"Value null at '{field}' failed to satisfy constraint: Member must not be null"
+        for field, value in members
+        if value is None
+    ]
 
 
 class LocalLambda:
@@ -148,7 +180,8 @@ class LocalLambda:
     DeleteAlias, ListAliases, Invoke, InvokeWithResponseStream, PublishVersion,
     ListVersionsByFunction and GetFunctionConfiguration, so lambdaclient, boto3 and the AWS CLI
     can all use it. Every request must be signed with :attr:`credentials` (checked by
-    botocore's signer).
+    botocore's signer). It answers as AWS's recorded responses do: ``lambdaclient/testing/
+    README.md`` lists each behaviour with its source, and the differences that remain.
 
     Example::
 
@@ -383,7 +416,9 @@ class LocalLambda:
         except LambdaFault as exc:
             # AWS's own casing differs by error (lambda-wire.md §4); clients must read both.
             key = "Message" if exc.code in _CAPITALISED_MESSAGE else "message"
-            error = {"Type": "User" if exc.status < 500 else "Service", key: exc.message}
+            error: dict[str, str] = {key: exc.message}
+            if exc.typed:
+                error["Type"] = "User" if exc.status < 500 else "Service"
             response = _json(
                 {**error, **exc.fields}, exc.status, {"x-amzn-ErrorType": exc.code, **exc.headers}
             )
@@ -407,7 +442,7 @@ class LocalLambda:
             raise LambdaFault(
                 "TooManyRequestsException",
                 429,
-                "Rate exceeded",
+                "Rate Exceeded.",  # AWS's words (test_lambda_concurrency_block)
                 fields={"Reason": fault.reason},
                 headers={"Retry-After": str(fault.retry_after)},
             )
@@ -428,8 +463,20 @@ class LocalLambda:
 
     # --- aliases ------------------------------------------------------------------------------
 
-    def _function(self, request: web.Request) -> Function:
-        function, qualifier = self._state.resolve(request.match_info["function"])
+    def _function(
+        self,
+        request: web.Request,
+        problems: list[str] | None = None,
+        missing_qualifier: str | None = None,
+    ) -> Function:
+        """The function an alias operation or PublishVersion names (a FunctionName: no dots,
+        no qualifier). The model's constraints on the name and on ``problems`` found in the
+        rest of the request are checked first, as AWS checks them before it looks anything up."""
+        ref = request.match_info["function"]
+        check([*function_name_problems(ref, namespaced=False), *(problems or [])])
+        function, qualifier = self._state.resolve(
+            ref, namespaced=False, missing_qualifier=missing_qualifier
+        )
         if qualifier is not None:
             raise invalid("The function name of an alias operation cannot carry a qualifier")
         return function
@@ -447,43 +494,61 @@ class LocalLambda:
         return data
 
     async def _create_alias(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
         data = _json_body(await request.read())
         name, version = _optional_str(data, "Name"), _optional_str(data, "FunctionVersion")
-        if name is None or version is None:
-            raise invalid("Name and FunctionVersion are required")
-        alias = self._state.create_alias(
-            function, name, version, _optional_str(data, "Description") or "", _weights(data) or {}
-        )
+        description = _optional_str(data, "Description") or ""
+        weights = _weights(data) or {}
+        problems = [
+            *_missing(("name", name), ("functionVersion", version)),
+            *alias_problems(
+                name=name, function_version=version, description=description, weights=weights
+            ),
+        ]
+        # A function that does not exist is named with the alias's version on its ARN.
+        function = self._function(request, problems, missing_qualifier=version)
+        assert name is not None  # the check above refused a missing one
+        assert version is not None
+        alias = self._state.create_alias(function, name, version, description, weights)
         return _json(self._alias_json(function, alias), 201)
 
     async def _get_alias(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
-        return _json(
-            self._alias_json(function, self._state.alias(function, request.match_info["name"]))
-        )
+        name = request.match_info["name"]
+        function = self._function(request, alias_problems(name=name))
+        return _json(self._alias_json(function, self._state.alias(function, name)))
 
     async def _update_alias(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
         data = _json_body(await request.read())
+        name = request.match_info["name"]
+        version = _optional_str(data, "FunctionVersion")
+        description = _optional_str(data, "Description")
+        weights = _weights(data)
+        problems = alias_problems(
+            name=name, function_version=version, description=description, weights=weights
+        )
+        function = self._function(request, problems)
         alias = self._state.update_alias(
             function,
-            request.match_info["name"],
-            function_version=_optional_str(data, "FunctionVersion"),
-            description=_optional_str(data, "Description"),
-            weights=_weights(data),
+            name,
+            function_version=version,
+            description=description,
+            weights=weights,
             revision_id=_optional_str(data, "RevisionId"),
         )
         return _json(self._alias_json(function, alias))
 
     async def _delete_alias(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
-        self._state.delete_alias(function, request.match_info["name"])
+        name = request.match_info["name"]
+        function = self._function(request, alias_problems(name=name))
+        self._state.delete_alias(function, name)
         return web.Response(status=204)
 
     async def _list_aliases(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
         version = request.query.get("FunctionVersion")
+        problems = [
+            *alias_problems(function_version=version),
+            *_max_items_problems(request.query.get("MaxItems")),
+        ]
+        function = self._function(request, problems)
         aliases = [
             alias
             for alias in function.aliases.values()
@@ -500,12 +565,18 @@ class LocalLambda:
     # --- versions --------------------------------------------------------------------------
 
     def _configuration(
-        self, function: Function, version: Version, *, with_state: bool = True
+        self,
+        function: Function,
+        version: Version,
+        qualifier: str | None,
+        *,
+        with_state: bool = True,
     ) -> dict[str, Any]:
         """A version as GetFunctionConfiguration and PublishVersion answer it; without
         ``with_state`` as ListVersionsByFunction lists it (AWS leaves out State and
-        LastUpdateStatus there)."""
-        qualifier = None if version.number == "$LATEST" else version.number
+        LastUpdateStatus there). ``FunctionArn`` carries ``qualifier``: AWS qualifies it with
+        what the caller named (a version, an alias, ``$LATEST``), and lists ``$LATEST``
+        qualified too (test_publish_version_on_create, test_alias_lifecycle)."""
         data: dict[str, Any] = {
             "FunctionName": function.name,
             "FunctionArn": self._state.function_arn(function.name, qualifier),
@@ -524,6 +595,9 @@ class LocalLambda:
             "PackageType": "Zip",
             "Architectures": ["x86_64"],
             "EphemeralStorage": {"Size": 512},
+            # As AWS answers for a function created with neither set (its snapshots above).
+            "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+            "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.name}"},
         }
         if version.environment:
             data["Environment"] = {"Variables": version.environment}
@@ -547,46 +621,73 @@ class LocalLambda:
         return fields
 
     async def _publish_version(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
         data = _json_body(await request.read())
+        description = _optional_str(data, "Description")
+        function = self._function(request, description_problems(description))
         version = self._state.publish(
             function,
-            description=_optional_str(data, "Description"),
+            description=description,
             code_sha256=_optional_str(data, "CodeSha256"),
             revision_id=_optional_str(data, "RevisionId"),
             now=time.monotonic(),
             activation_delay=self.version_activation_delay,
         )
-        return _json(self._configuration(function, version), 201)
+        return _json(self._configuration(function, version, version.number), 201)
 
     async def _list_versions(self, request: web.Request) -> web.StreamResponse:
-        function = self._function(request)
+        ref = request.match_info["function"]
+        check(
+            [
+                *function_name_problems(ref, namespaced=True),
+                *_max_items_problems(request.query.get("MaxItems")),
+            ]
+        )
+        function, qualifier = self._state.resolve(ref)
+        if qualifier is not None:
+            raise invalid("The function name of ListVersionsByFunction cannot carry a qualifier")
         versions = [function.latest, *function.versions.values()]
         page, next_marker = _page(
             versions, request.query.get("Marker"), request.query.get("MaxItems")
         )
         data: dict[str, Any] = {
-            "Versions": [self._configuration(function, v, with_state=False) for v in page]
+            "Versions": [self._configuration(function, v, v.number, with_state=False) for v in page]
         }
         if next_marker is not None:
             data["NextMarker"] = next_marker
         return _json(data)
 
     async def _get_configuration(self, request: web.Request) -> web.StreamResponse:
-        function, name_qualifier = self._state.resolve(request.match_info["function"])
-        version, _ = self._state.target(function, self._qualifier(request, name_qualifier))
-        return _json(self._configuration(function, version))
+        function, qualifier = self._resolve_qualified(request, missing_latest=False)
+        version, _ = self._state.target(function, qualifier)
+        return _json(self._configuration(function, version, qualifier))
 
     # --- invoke ------------------------------------------------------------------------------
 
-    def _qualifier(self, request: web.Request, name_qualifier: str | None) -> str | None:
+    def _resolve_qualified(
+        self, request: web.Request, *, missing_latest: bool, problems: Sequence[str] = ()
+    ) -> tuple[Function, str | None]:
+        """The function and qualifier of Invoke, InvokeWithResponseStream and
+        GetFunctionConfiguration: the qualifier's constraints, then the name's, checked first
+        (test_function_name_and_qualifier_validation). A function that does not exist is
+        reported with the qualifier asked for, or ``$LATEST`` with ``missing_latest`` (as
+        Invoke reports it, test_invoke_exceptions)."""
+        ref = request.match_info["function"]
         query_qualifier = request.query.get("Qualifier")
+        check(
+            [
+                *qualifier_problems(query_qualifier),
+                *function_name_problems(ref, namespaced=True),
+                *problems,
+            ]
+        )
+        missing = query_qualifier or ("$LATEST" if missing_latest else None)
+        function, name_qualifier = self._state.resolve(ref, missing_qualifier=missing)
         if name_qualifier is not None and query_qualifier not in (None, name_qualifier):
             raise invalid(
                 "The derived qualifier from the function name does not match the specified"
                 " qualifier."
             )
-        return query_qualifier or name_qualifier
+        return function, query_qualifier or name_qualifier
 
     def _pick_version(self, function: Function, qualifier: str | None) -> tuple[Version, str]:
         version, alias = self._state.target(function, qualifier)
@@ -598,20 +699,33 @@ class LocalLambda:
         return version, arn
 
     def _prepare_invocation(
-        self, request: web.Request, body: bytes
+        self, request: web.Request, body: bytes, invocation_types: Sequence[str]
     ) -> tuple[Function, Version, runtime.LambdaContext, Any]:
-        function, name_qualifier = self._state.resolve(request.match_info["function"])
-        version, arn = self._pick_version(function, self._qualifier(request, name_qualifier))
+        headers = request.headers
+        problems = [
+            _enum_problem(value, field, allowed)
+            for value, field, allowed in (
+                (headers.get("X-Amz-Invocation-Type"), "invocationType", invocation_types),
+                (headers.get("X-Amz-Log-Type"), "logType", ("None", "Tail")),
+            )
+            if value is not None and value not in allowed
+        ]
+        function, qualifier = self._resolve_qualified(
+            request, missing_latest=True, problems=problems
+        )
+        version, arn = self._pick_version(function, qualifier)
         self._state.check_invocable(
             version, now=time.monotonic(), activation_delay=self.version_activation_delay
         )
         try:
             event = json.loads(body) if body else {}
         except ValueError as exc:
+            # AWS nests its JSON parser's message the same way (test_lambda_invoke_payload_
+            # encoding_error); the parser's own words are Python's here.
             raise LambdaFault(
                 "InvalidRequestContentException",
                 400,
-                f"Could not parse request body into json: {exc}",
+                f"Could not parse request body into json: Could not parse payload into json: {exc}",
             ) from exc
         client_context: runtime.ClientContext | None = None
         raw_context = request.headers.get("X-Amz-Client-Context")
@@ -648,14 +762,19 @@ class LocalLambda:
                     await runtime.run_handler(version.handler, event, context)
                 )
             except Exception as exc:  # the function's failure is the response, as in Lambda
-                payload = runtime.error_payload(exc)
+                payload = runtime.error_payload(exc, context.aws_request_id)
+                output.write(runtime.error_log(payload))
                 function_error = "Unhandled"
-        log = runtime.log_text(context.aws_request_id, version.number, output.getvalue(), started)
+        log = runtime.log_text(
+            context.aws_request_id, version.number, output.getvalue(), started, version.memory_size
+        )
         return runtime.Invocation(payload, function_error, log)
 
     async def _invoke(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        function, version, context, event = self._prepare_invocation(request, body)
+        function, version, context, event = self._prepare_invocation(
+            request, body, ("Event", "RequestResponse", "DryRun")
+        )
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         if invocation_type == "DryRun":
             return web.Response(status=204)
@@ -667,8 +786,6 @@ class LocalLambda:
             if after is not None:
                 self._fail(request, after)
             return web.Response(status=202)
-        if invocation_type != "RequestResponse":
-            raise invalid(f"Invalid InvocationType {invocation_type}")
         invocation = await self._execute(function, version, context, event)
         after = request[_AFTER_EXECUTION]
         if after is not None:
@@ -695,12 +812,11 @@ class LocalLambda:
 
     async def _invoke_with_response_stream(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        function, version, context, event = self._prepare_invocation(request, body)
-        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
-        if invocation_type == "DryRun":
+        function, version, context, event = self._prepare_invocation(
+            request, body, ("RequestResponse", "DryRun")
+        )
+        if request.headers.get("X-Amz-Invocation-Type") == "DryRun":
             return web.Response(status=204)
-        if invocation_type != "RequestResponse":
-            raise invalid(f"Invalid InvocationType {invocation_type} for response streaming")
         self._executions[(function.name, version.number)] += 1
         response = web.StreamResponse(
             status=200,
@@ -722,11 +838,15 @@ class LocalLambda:
                 raise  # the client went away: stop the function, as Lambda does
             except Exception as exc:
                 error_code = "Unhandled"
-                error_details = runtime.error_payload(exc).decode()
+                details = runtime.error_payload(exc, context.aws_request_id)
+                output.write(runtime.error_log(details))
+                error_details = details.decode()
         if request[_AFTER_EXECUTION] is not None:
             # The status line has gone out: whatever the fault, the stream is cut short.
             self._fail(request, DropConnection())
-        log = runtime.log_text(context.aws_request_id, version.number, output.getvalue(), started)
+        log = runtime.log_text(
+            context.aws_request_id, version.number, output.getvalue(), started, version.memory_size
+        )
         tail = runtime.log_tail(log) if request.headers.get("X-Amz-Log-Type") == "Tail" else None
         await response.write(invoke_complete_event(error_code, error_details, tail))
         await response.write_eof()

@@ -39,7 +39,10 @@ def check_signature(
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    authorization = headers.get("Authorization", "")
+    authorization = headers.get("Authorization")
+    if authorization is None:
+        # As Lambda answers an unsigned request (quoted in brefphp/bref#1250).
+        raise _fault("MissingAuthenticationTokenException", "Missing Authentication Token")
     algorithm, _, fields = authorization.partition(" ")
     parts: dict[str, str] = {}
     for field in fields.split(","):
@@ -56,12 +59,16 @@ def check_signature(
             "UnrecognizedClientException", "The security token included in the request is invalid."
         )
     amz_date = headers.get("X-Amz-Date", "")
-    if (
-        scope_region != region
-        or service != "lambda"
-        or terminator != "aws4_request"
-        or not amz_date.startswith(date)
-    ):
+    # A scope for another region or service is named as AWS's JSON services name it, so that
+    # a client configured for the wrong region is told so.
+    if scope_region != region:
+        raise _fault("InvalidSignatureException", "Credential should be scoped to a valid region. ")
+    if service != "lambda":
+        raise _fault(
+            "InvalidSignatureException",
+            "Credential should be scoped to correct service: 'lambda'. ",
+        )
+    if terminator != "aws4_request" or not amz_date.startswith(date):
         raise _fault("InvalidSignatureException", _INVALID_SIGNATURE)
     signed = parts.get("SignedHeaders", "").split(";")
     # Only the headers the client says it signed, as AWS checks them; "host" comes from the URL.

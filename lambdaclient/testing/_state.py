@@ -11,7 +11,7 @@ import base64
 import hashlib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import attrs
@@ -19,13 +19,25 @@ import attrs
 from ._runtime import Handler
 
 __all__ = [
+    "ALIAS_PATTERN",
+    "FUNCTION_NAME_PATTERN",
+    "NAMESPACED_FUNCTION_NAME_PATTERN",
+    "QUALIFIER_PATTERN",
     "SETTABLE_STATES",
+    "VERSION_PATTERN",
     "Alias",
     "Function",
     "LambdaFault",
     "LambdaState",
     "Version",
+    "alias_problems",
+    "check",
+    "description_problems",
+    "function_name_problems",
     "not_found",
+    "problem",
+    "qualifier_problems",
+    "validation",
 ]
 
 SETTABLE_STATES = ("Active", "Failed", "Inactive")
@@ -33,10 +45,33 @@ SETTABLE_STATES = ("Active", "Failed", "Inactive")
 # CreateFunction and UpdateFunctionCode with Publish=True).
 _CREATING = ("The function is being created.", "Creating")
 
-_ALIAS_NAME = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
-_VERSION = re.compile(r"(\$LATEST(\.PUBLISHED)?|[0-9]+)")
-_ADDITIONAL_VERSION = re.compile(r"[0-9]+")
-# A function name, partial ARN or ARN, optionally qualified (NamespacedFunctionName).
+# The service model's constraints, quoted in ValidationException messages as AWS words them
+# (LocalStack's AWS-validated snapshots: test_alias_naming, test_function_name_and_qualifier_
+# validation, test_notfound_and_invalid_routingconfigs).
+_REGION = r"((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+FUNCTION_NAME_PATTERN = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?" + _REGION + r"(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)"
+    r"(:(\$LATEST|[a-zA-Z0-9-_]+))?"
+)
+NAMESPACED_FUNCTION_NAME_PATTERN = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?" + _REGION + r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)"
+    r"(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+)
+ALIAS_PATTERN = r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)"
+VERSION_PATTERN = r"(\$LATEST(\.PUBLISHED)?|[0-9]+)"
+QUALIFIER_PATTERN = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
+ADDITIONAL_VERSION_PATTERN = "[0-9]+"
+_WEIGHT_CONSTRAINT = (
+    "Map value must satisfy constraint: [Member must have value less than or equal to 1.0,"
+    " Member must have value greater than or equal to 0.0, Member must not be null]"
+)
+_ADDITIONAL_VERSION_CONSTRAINT = (
+    "Map keys must satisfy constraint: [Member must have length less than or equal to 1024,"
+    " Member must have length greater than or equal to 1, Member must satisfy regular"
+    f" expression pattern: {ADDITIONAL_VERSION_PATTERN}]"
+)
+_ADDITIONAL_VERSION = re.compile(ADDITIONAL_VERSION_PATTERN)
+# The same names as NAMESPACED_FUNCTION_NAME_PATTERN, with the parts named.
 _FUNCTION_REF = re.compile(
     r"(arn:(aws[a-zA-Z-]*)?:lambda:)?(?P<region>(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
     r"(?P<account>\d{12}:)?(function:)?(?P<name>[a-zA-Z0-9-_\.]+)"
@@ -57,6 +92,7 @@ class LambdaFault(Exception):
         *,
         fields: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        typed: bool = True,
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
@@ -64,6 +100,9 @@ class LambdaFault(Exception):
         self.message = message
         self.fields = dict(fields or {})
         self.headers = dict(headers or {})
+        # Lambda's own errors carry "Type" (User or Service); the front end's
+        # ValidationException does not.
+        self.typed = typed
 
 
 def invalid(message: str) -> LambdaFault:
@@ -72,6 +111,97 @@ def invalid(message: str) -> LambdaFault:
 
 def not_found(message: str) -> LambdaFault:
     return LambdaFault("ResourceNotFoundException", 404, message)
+
+
+def validation(problems: Sequence[str]) -> LambdaFault:
+    """The ValidationException AWS answers, before any other check, for input that breaks
+    the service model's constraints (pattern, length, range)."""
+    count = len(problems)
+    head = "1 validation error detected" if count == 1 else f"{count} validation errors detected"
+    return LambdaFault("ValidationException", 400, f"{head}: {'; '.join(problems)}", typed=False)
+
+
+def check(problems: Sequence[str]) -> None:
+    """Raise :func:`validation` if there are any problems."""
+    if problems:
+        raise validation(problems)
+
+
+def problem(value: object, field: str, constraint: str) -> str:
+    """One ValidationException problem, in AWS's words."""
+    return f"Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
+
+
+def string_problems(
+    value: str | None, field: str, max_length: int, pattern: str | None, *, min_length: int = 1
+) -> list[str]:
+    """What is wrong with a string member: its length, then its pattern."""
+    if value is None:
+        return []
+    if len(value) > max_length:
+        return [
+            problem(value, field, f"Member must have length less than or equal to {max_length}")
+        ]
+    if len(value) < min_length:
+        return [
+            problem(value, field, f"Member must have length greater than or equal to {min_length}")
+        ]
+    if pattern is not None and re.fullmatch(pattern, value, re.ASCII) is None:
+        return [problem(value, field, f"Member must satisfy regular expression pattern: {pattern}")]
+    return []
+
+
+def function_name_problems(ref: str, *, namespaced: bool) -> list[str]:
+    """FunctionName (alias operations, PublishVersion: at most 140 characters, no dots) or
+    NamespacedFunctionName (invoke, versions, configuration: 256, dots allowed)."""
+    if namespaced:
+        return string_problems(ref, "functionName", 256, NAMESPACED_FUNCTION_NAME_PATTERN)
+    return string_problems(ref, "functionName", 140, FUNCTION_NAME_PATTERN)
+
+
+def qualifier_problems(qualifier: str | None) -> list[str]:
+    return string_problems(qualifier, "qualifier", 128, QUALIFIER_PATTERN)
+
+
+def description_problems(description: str | None) -> list[str]:
+    return string_problems(description, "description", 256, None, min_length=0)
+
+
+def _java_map(weights: Mapping[str, float]) -> str:
+    # As the service prints the map it rejects: {2=2.0}
+    return "{" + ", ".join(f"{key}={float(value)!r}" for key, value in weights.items()) + "}"
+
+
+def alias_problems(
+    *,
+    name: str | None = None,
+    function_version: str | None = None,
+    description: str | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> list[str]:
+    """What breaks the model's constraints in an alias request, in AWS's order."""
+    problems = [
+        *string_problems(name, "name", 128, ALIAS_PATTERN),
+        *string_problems(function_version, "functionVersion", 1024, VERSION_PATTERN),
+        *description_problems(description),
+    ]
+    if weights:
+        field = "routingConfig.additionalVersionWeights"
+        if not all(_ADDITIONAL_VERSION.fullmatch(key) for key in weights):
+            problems.append(problem(_java_map(weights), field, _ADDITIONAL_VERSION_CONSTRAINT))
+        if not all(0.0 <= value <= 1.0 for value in weights.values()):
+            problems.append(problem(_java_map(weights), field, _WEIGHT_CONSTRAINT))
+    return problems
+
+
+def _stale_revision() -> LambdaFault:
+    # The same words for PublishVersion and UpdateAlias (test_function_revisions_version_and_alias).
+    return LambdaFault(
+        "PreconditionFailedException",
+        412,
+        "The Revision Id provided does not match the latest Revision Id. Call the"
+        " GetFunction/GetAlias API to retrieve the latest Revision Id",
+    )
 
 
 def _now() -> str:
@@ -162,6 +292,9 @@ class Function:
     versions: dict[str, Version] = attrs.Factory(dict)  # published, in order
     aliases: dict[str, Alias] = attrs.Factory(dict)
     last_published: int = 0
+    # The $LATEST the last version was published from: publishing again without a change to
+    # it returns that version.
+    published_from: Version | None = None
 
 
 @attrs.define
@@ -178,14 +311,17 @@ class LambdaState:
         arn = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
         return arn if qualifier is None else f"{arn}:{qualifier}"
 
-    def resolve(self, ref: str) -> tuple[Function, str | None]:
-        """The function a name or ARN names, and the qualifier it carries, if any."""
+    def resolve(
+        self, ref: str, *, namespaced: bool = True, missing_qualifier: str | None = None
+    ) -> tuple[Function, str | None]:
+        """The function a name or ARN names, and the qualifier it carries, if any.
+
+        A function that does not exist is reported with ``missing_qualifier`` on its ARN when
+        the name carries none, as AWS reports it (Invoke names ``$LATEST``, CreateAlias the
+        alias's version)."""
+        check(function_name_problems(ref, namespaced=namespaced))
         match = _FUNCTION_REF.fullmatch(ref)
-        if match is None:
-            raise invalid(
-                f"1 validation error detected: Value '{ref}' at 'functionName' failed"
-                " to satisfy constraint: Member must satisfy regular expression pattern"
-            )
+        assert match is not None  # the pattern above accepts only what this regex parses
         region = match["region"]
         if region is not None and region[:-1] != self.region:
             raise not_found(
@@ -195,7 +331,8 @@ class LambdaState:
         if function is None or (
             match["account"] is not None and match["account"][:-1] != self.account_id
         ):
-            raise not_found(f"Function not found: {self.function_arn(match['name'])}")
+            qualifier = match["qualifier"] or missing_qualifier
+            raise not_found(f"Function not found: {self.function_arn(match['name'], qualifier)}")
         return function, match["qualifier"]
 
     def version(self, function: Function, number: str) -> Version:
@@ -238,26 +375,31 @@ class LambdaState:
         activation_delay: float = 0.0,
     ) -> Version:
         """Publish ``$LATEST`` as a new version, ``Pending`` for ``activation_delay`` seconds
-        after ``now`` (a monotonic time), then ``Active``."""
+        after ``now`` (a monotonic time), then ``Active``.
+
+        As on AWS, a version is new only when ``$LATEST``'s code or configuration changed
+        since the last version was published; otherwise the last version is returned as it
+        is, whatever ``description`` asks (test_version_lifecycle: a publish with only a new
+        Description returns the last version)."""
+        check(description_problems(description))
         latest = function.latest
         if revision_id is not None and revision_id != latest.revision_id:
-            raise LambdaFault(
-                "PreconditionFailedException",
-                412,
-                "The Revision Id provided does not match the latest Revision Id. Call the"
-                " GetFunction/GetAlias API to retrieve the latest Revision Id",
-            )
+            raise _stale_revision()
         if code_sha256 is not None and code_sha256 != latest.code_sha256:
             raise invalid(
                 f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST"
                 f" ({latest.code_sha256}). Please try again with the CodeSHA256 in $LATEST."
             )
         last = function.versions.get(str(function.last_published))
-        candidate = latest if description is None else attrs.evolve(latest, description=description)
         # "Lambda doesn't publish a version if the function's configuration and code haven't
         # changed since the last version."
-        if last is not None and last.same_code_and_config(candidate):
+        if (
+            last is not None
+            and function.published_from is not None
+            and function.published_from.same_code_and_config(latest)
+        ):
             return last
+        function.published_from = latest
         function.last_published += 1
         number = str(function.last_published)
         version = attrs.evolve(
@@ -300,23 +442,22 @@ class LambdaState:
     def _check_alias_target(
         self, function: Function, primary: str, weights: Mapping[str, float]
     ) -> None:
-        if _VERSION.fullmatch(primary) is None:
-            raise invalid(f"Invalid function version {primary}")
         primary_version = self.version(function, primary)
         if len(weights) > 1:
             raise invalid("Number of items in AdditionalVersionWeights cannot be greater than 1")
-        for number, weight in weights.items():
-            if _ADDITIONAL_VERSION.fullmatch(number) is None:
-                raise invalid(f"Invalid function version {number} in AdditionalVersionWeights")
-            if not 0.0 <= weight <= 1.0:
-                raise invalid(f"Invalid weight {weight}: weights must be between 0.0 and 1.0")
+        for number in weights:
             if primary == "$LATEST" or primary.startswith("$LATEST"):
-                raise invalid(
-                    "$LATEST is not supported for an alias pointing to more than 1 version"
+                # Recorded without the "Type" field that Lambda's other errors carry.
+                raise LambdaFault(
+                    "InvalidParameterValueException",
+                    400,
+                    "$LATEST is not supported for an alias pointing to more than 1 version",
+                    typed=False,
                 )
             if number == primary:
                 raise invalid(
-                    f"Function version {number} is already included in the alias's primary version"
+                    f"Invalid function version {number}. Function version {number} is already"
+                    " included in routing configuration."
                 )
             additional = self.version(function, number)
             if additional.role != primary_version.role:
@@ -338,8 +479,14 @@ class LambdaState:
         description: str,
         weights: Mapping[str, float],
     ) -> Alias:
-        if _ALIAS_NAME.fullmatch(name) is None or len(name) > 128:
-            raise invalid(f"Invalid alias name {name}")
+        check(
+            alias_problems(
+                name=name,
+                function_version=function_version,
+                description=description,
+                weights=weights,
+            )
+        )
         if name in function.aliases:
             raise LambdaFault(
                 "ResourceConflictException",
@@ -352,6 +499,7 @@ class LambdaState:
         return alias
 
     def alias(self, function: Function, name: str) -> Alias:
+        check(alias_problems(name=name))
         alias = function.aliases.get(name)
         if alias is None:
             raise not_found(f"Cannot find alias arn: {self.function_arn(function.name, name)}")
@@ -367,14 +515,20 @@ class LambdaState:
         weights: Mapping[str, float] | None,
         revision_id: str | None,
     ) -> Alias:
-        alias = self.alias(function, name)
-        if revision_id is not None and revision_id != alias.revision_id:
-            raise LambdaFault(
-                "PreconditionFailedException",
-                412,
-                "The Revision Id provided does not match the latest Revision Id. Call the"
-                " GetAlias API to retrieve the latest Revision Id",
+        check(
+            alias_problems(
+                name=name,
+                function_version=function_version,
+                description=description,
+                weights=weights,
             )
+        )
+        alias = function.aliases.get(name)
+        if alias is None:
+            # UpdateAlias words it otherwise than GetAlias (test_non_existent_alias_update).
+            raise not_found(f"Alias not found: {self.function_arn(function.name, name)}")
+        if revision_id is not None and revision_id != alias.revision_id:
+            raise _stale_revision()
         primary = alias.function_version if function_version is None else function_version
         new_weights = alias.weights if weights is None else dict(weights)
         self._check_alias_target(function, primary, new_weights)
@@ -386,5 +540,7 @@ class LambdaState:
         return alias
 
     def delete_alias(self, function: Function, name: str) -> None:
-        self.alias(function, name)
-        del function.aliases[name]
+        """Delete an alias; deleting one that does not exist succeeds too, as DeleteAlias is
+        idempotent on AWS (test_non_existent_alias_deletion answers 204)."""
+        check(alias_problems(name=name))
+        function.aliases.pop(name, None)
