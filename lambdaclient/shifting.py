@@ -46,15 +46,18 @@ from ._errors import (
     ShiftRefusedError,
     ValidationError,
 )
+from ._gate import GateRule, PairTally, Verdict
 from ._models import AliasConfiguration, FunctionConfiguration, RoutingConfig
 from ._payload import Payload
 
 __all__ = [
     "AllAtOnce",
     "Canary",
+    "GateRule",
     "HealthCheck",
     "InvokeProbe",
     "Linear",
+    "PairTally",
     "Schedule",
     "ShiftEvent",
     "ShiftEventKind",
@@ -63,6 +66,7 @@ __all__ = [
     "StepContext",
     "StepRecord",
     "Strategy",
+    "Verdict",
     "VersionStats",
     "shift_traffic",
 ]

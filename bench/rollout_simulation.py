@@ -1,0 +1,170 @@
+"""How often the rollout gate decides wrongly: simulated rollouts, no I/O.
+
+Each rollout runs the gate's own decision code (``GateRule``, ``PairTally``) over simulated probe
+pairs in which the old version fails with probability p0 and the new one with p1, independently,
+step by step as ``InvokeProbe`` would: each gate runs its share of the budget, the last one tops
+it up, the continuous check looks after every pair, the sign test at the last gate. It prints,
+per strategy and error rates, the share of rollouts rolled back with a Wilson 95% confidence
+interval, and the probe calls spent per rollout.
+
+    python bench/rollout_simulation.py            # the full run (a few minutes)
+    python bench/rollout_simulation.py --quick    # a tenth of the trials
+
+Pairs where neither version failed change nothing but the count, so the simulation draws the
+number of such pairs before the next failure at once (a geometric draw, exact in distribution)
+instead of one pair at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import attrs
+
+from lambdaclient.shifting import Canary, GateRule, Linear, PairTally, Strategy
+
+Z95 = 1.959963984540054
+
+
+def wilson(successes: int, trials: int) -> tuple[float, float]:
+    """The Wilson score 95% interval for a proportion."""
+    if trials == 0:
+        return 0.0, 1.0
+    share = successes / trials
+    scale = 1 + Z95**2 / trials
+    centre = (share + Z95**2 / (2 * trials)) / scale
+    half = Z95 * math.sqrt(share * (1 - share) / trials + Z95**2 / (4 * trials**2)) / scale
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def run_pairs(
+    rule: GateRule, tally: PairTally, count: int, p0: float, p1: float, rng: random.Random
+) -> PairTally:
+    """``count`` more pairs, stopping early if the continuous check crosses."""
+    target = tally.pairs + count
+    any_failure = 1 - (1 - p0) * (1 - p1)
+    if any_failure == 0:
+        return tally.record(False, False, count)
+    log_none = math.log1p(-any_failure) if any_failure < 1 else -math.inf
+    both = p0 * p1 / any_failure
+    new_only = p1 * (1 - p0) / any_failure
+    while True:
+        # Pairs in which neither version failed before the next one in which one did.
+        gap = 0 if log_none == -math.inf else int(math.log(1 - rng.random()) / log_none)
+        if tally.pairs + gap >= target:
+            return tally.record(False, False, target - tally.pairs)
+        if gap:
+            tally = tally.record(False, False, gap)
+        draw = rng.random()
+        if draw < both:
+            tally = tally.record(True, True)
+        elif draw < both + new_only:
+            tally = tally.record(False, True)
+        else:
+            tally = tally.record(True, False)
+        if rule.crossed(tally) or tally.pairs == target:
+            return tally
+
+
+@attrs.frozen
+class Rollout:
+    rolled_back: bool
+    pairs: int
+
+
+def rollout(rule: GateRule, gates: int, p0: float, p1: float, rng: random.Random) -> Rollout:
+    """One rollout through ``gates`` gates, as ``InvokeProbe`` runs them."""
+    tally = PairTally()
+    for index in range(gates):
+        gates_left = gates - index
+        ran = False
+        while count := rule.pairs_to_run(tally, gates_left, ran=ran):
+            tally = run_pairs(rule, tally, count, p0, p1, rng)
+            ran = True
+        if not rule.judge(tally, final=gates_left == 1).healthy:
+            return Rollout(True, tally.pairs)
+    return Rollout(False, tally.pairs)
+
+
+@attrs.frozen
+class Case:
+    label: str
+    p0: float
+    p1: float
+    bad: bool  # True: rolling back is right; False: rolling back is a false rollback
+
+
+def cases(delta: float) -> Iterator[Case]:
+    for p0 in (0.0, 0.005, 0.01, 0.02):
+        yield Case("healthy (new = old)", p0, p0, bad=False)
+        if p0 > 0:
+            yield Case("better (new = old / 2)", p0, p0 / 2, bad=False)
+        yield Case(f"bad (new = old + {delta:.0%})", p0, p0 + delta, bad=True)
+
+
+def trials_for(case: Case, full: int) -> int:
+    """The worst cases (old at 2%, new equal or 5 points worse) get the full count."""
+    return full if case.p0 == 0.02 and case.p1 != case.p0 / 2 else full // 4
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=20_000)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the trials")
+    parser.add_argument("--seed", type=int, default=20261202)
+    args = parser.parse_args(argv)
+    full = args.trials // 10 if args.quick else args.trials
+    rule = GateRule()
+    strategies: list[tuple[str, Strategy]] = [
+        ("Canary(0.1)", Canary(0.1, timedelta(minutes=5))),
+        ("Linear(0.1)", Linear(0.1, timedelta(minutes=1))),
+    ]
+    print(
+        f"GateRule defaults: max_error_rate={rule.max_error_rate},"
+        f" baseline_error_rate={rule.baseline_error_rate},"
+        f" false_rollback_rate={rule.false_rollback_rate},"
+        f" detection_rate={rule.detection_rate}"
+    )
+    print(
+        f"budget at the defaults: {rule.required_pairs(PairTally())} pairs"
+        f" ({2 * rule.required_pairs(PairTally())} invocations, at most {2 * rule.max_pairs})\n"
+        if rule.required_pairs(PairTally())
+        else ""
+    )
+    header = (
+        f"{'strategy':<12} {'p0':>5} {'p1':>5} {'case':<24} {'trials':>6}"
+        f" {'rolled back':>11} {'95% CI':>17} {'calls mean':>10} {'calls max':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    failures = 0
+    for name, strategy in strategies:
+        gates = len(strategy.steps())
+        for case in cases(rule.max_error_rate):
+            trials = trials_for(case, full)
+            runs = [rollout(rule, gates, case.p0, case.p1, rng) for _ in range(trials)]
+            rolled_back = sum(run.rolled_back for run in runs)
+            low, high = wilson(rolled_back, trials)
+            calls = [2 * run.pairs for run in runs]
+            meets = high <= rule.false_rollback_rate if not case.bad else low >= 0.95
+            failures += not meets
+            print(
+                f"{name:<12} {case.p0:>5.1%} {case.p1:>5.1%} {case.label:<24} {trials:>6}"
+                f" {rolled_back / trials:>11.2%} {f'[{low:.2%}, {high:.2%}]':>17}"
+                f" {sum(calls) / trials:>10.0f} {max(calls):>9}"
+                + ("" if meets else "  <- outside the contract")
+            )
+    print(f"\n{time.perf_counter() - started:.0f} s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
