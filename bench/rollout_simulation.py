@@ -132,10 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         f" detection_rate={rule.detection_rate}"
     )
     print(
-        f"budget at the defaults: {rule.required_pairs(PairTally())} pairs"
-        f" ({2 * rule.required_pairs(PairTally())} invocations, at most {2 * rule.max_pairs})\n"
-        if rule.required_pairs(PairTally())
-        else ""
+        f"budget at the defaults: {rule.budget} pairs ({2 * rule.budget} invocations),"
+        f" at most {rule.max_pairs} pairs\n"
     )
     header = (
         f"{'strategy':<12} {'p0':>5} {'p1':>5} {'case':<24} {'trials':>6}"

@@ -108,8 +108,8 @@ def sign_test_p_value(new_only: int, discordant: int) -> float:
     """``P(Bin(discordant, 1/2) >= new_only)``: exact, from integer binomial coefficients."""
     if not 0 <= new_only <= discordant:
         raise ValueError("new_only must be between 0 and discordant")
-    tail = sum(math.comb(discordant, i) for i in range(new_only, discordant + 1))
-    return tail / 2**discordant
+    tail: int = sum(math.comb(discordant, i) for i in range(new_only, discordant + 1))
+    return tail / (1 << discordant)
 
 
 def _fraction(name: str, value: object, *, low: float = 0.0, high: float = 1.0) -> float:
@@ -172,10 +172,9 @@ class GateRule:
         baseline = _fraction("baseline_error_rate", self.baseline_error_rate, high=1 - delta)
         _fraction("false_rollback_rate", self.false_rollback_rate, high=0.5)
         _fraction("detection_rate", self.detection_rate, low=0.5)
-        if not isinstance(self.max_pairs, int) or isinstance(self.max_pairs, bool):
-            raise ValidationError("max_pairs must be an integer", field="max_pairs")
-        if self.max_pairs < 1:
-            raise ValidationError("max_pairs must be at least 1", field="max_pairs")
+        max_pairs: object = self.max_pairs  # checked at run time: callers are not all typed
+        if not isinstance(max_pairs, int) or isinstance(max_pairs, bool) or max_pairs < 1:
+            raise ValidationError("max_pairs must be an integer of 1 or more", field="max_pairs")
         theta1 = _discordant_new_share(baseline, baseline + delta)
         object.__setattr__(self, "_log_step_new", math.log(2 * theta1))
         object.__setattr__(self, "_log_step_old", math.log(2 * (1 - theta1)))
@@ -194,6 +193,14 @@ class GateRule:
     def threshold(self) -> float:
         """The likelihood ratio at which the continuous check rolls back: 1 / alpha_v."""
         return 1 / self.sequential_alpha
+
+    @property
+    def budget(self) -> int:
+        """The pairs per rollout while the old version fails no more than the baseline rate
+        (before ``max_pairs``)."""
+        pairs = self.required_pairs(PairTally())
+        assert pairs is not None  # baseline + delta < 1, checked on construction
+        return pairs
 
     def likelihood_ratio(self, tally: PairTally) -> float:
         """The continuous check's likelihood ratio over ``tally``'s discordant pairs."""
@@ -226,7 +233,10 @@ class GateRule:
         if gates_left < 1:
             raise ValueError("gates_left must be at least 1")
         needed = self.required_pairs(tally)
-        budget = self.max_pairs if needed is None else min(needed, self.max_pairs)
+        if needed is None:
+            # No number of pairs would do; the first budget's worth shows it is no fluke.
+            needed = self.budget
+        budget = min(needed, self.max_pairs)
         remaining = max(0, budget - tally.pairs)
         return tally.pairs + math.ceil(remaining / gates_left)
 
@@ -251,9 +261,7 @@ class GateRule:
         )
 
         def verdict(healthy: bool, reason: str, p_value: float | None = None) -> Verdict:
-            return Verdict(
-                healthy, reason, tally, ratio, self.threshold, p_value, required, final
-            )
+            return Verdict(healthy, reason, tally, ratio, self.threshold, p_value, required, final)
 
         if self.crossed(tally):
             return verdict(
