@@ -1,18 +1,15 @@
 """How often the rollout gate decides wrongly: simulated rollouts, no I/O.
 
-Each rollout runs the gate's own decision code (``GateRule``, ``PairTally``) over simulated probe
-pairs in which the old version fails with probability p0 and the new one with p1, independently,
-step by step as ``InvokeProbe`` would: each gate runs its share of the budget, the last one tops
-it up, the continuous check looks after every pair, the sign test at the last gate. It prints,
-per strategy and error rates, the share of rollouts rolled back with a Wilson 95% confidence
-interval, and the probe calls spent per rollout.
+Each rollout is ``lambdaclient.shifting.simulate_rollout``: the gate's own decision code
+(``GateRule``, ``PairTally``) over simulated probe pairs in which the old version fails with
+probability p0 and the new one with p1, independently, gate by gate as ``InvokeProbe`` runs
+them: each gate runs its share of the budget, the last one tops it up, the continuous check
+looks after every pair, the sign test at the last gate. It prints, per strategy and error
+rates, the share of rollouts rolled back with a Wilson 95% confidence interval, and the probe
+calls spent per rollout.
 
     python bench/rollout_simulation.py            # the full run (a few minutes)
     python bench/rollout_simulation.py --quick    # a tenth of the trials
-
-Pairs where neither version failed change nothing but the count, so the simulation draws the
-number of such pairs before the next failure at once (a geometric draw, exact in distribution)
-instead of one pair at a time.
 """
 
 from __future__ import annotations
@@ -27,7 +24,7 @@ from datetime import timedelta
 
 import attrs
 
-from lambdaclient.shifting import Canary, GateRule, Linear, PairTally, Strategy
+from lambdaclient.shifting import Canary, GateRule, Linear, Strategy, simulate_rollout
 
 Z95 = 1.959963984540054
 
@@ -41,55 +38,6 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
     centre = (share + Z95**2 / (2 * trials)) / scale
     half = Z95 * math.sqrt(share * (1 - share) / trials + Z95**2 / (4 * trials**2)) / scale
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def run_pairs(
-    rule: GateRule, tally: PairTally, count: int, p0: float, p1: float, rng: random.Random
-) -> PairTally:
-    """``count`` more pairs, stopping early if the continuous check crosses."""
-    target = tally.pairs + count
-    any_failure = 1 - (1 - p0) * (1 - p1)
-    if any_failure == 0:
-        return tally.record(False, False, count)
-    log_none = math.log1p(-any_failure) if any_failure < 1 else -math.inf
-    both = p0 * p1 / any_failure
-    new_only = p1 * (1 - p0) / any_failure
-    while True:
-        # Pairs in which neither version failed before the next one in which one did.
-        gap = 0 if log_none == -math.inf else int(math.log(1 - rng.random()) / log_none)
-        if tally.pairs + gap >= target:
-            return tally.record(False, False, target - tally.pairs)
-        if gap:
-            tally = tally.record(False, False, gap)
-        draw = rng.random()
-        if draw < both:
-            tally = tally.record(True, True)
-        elif draw < both + new_only:
-            tally = tally.record(False, True)
-        else:
-            tally = tally.record(True, False)
-        if rule.crossed(tally) or tally.pairs == target:
-            return tally
-
-
-@attrs.frozen
-class Rollout:
-    rolled_back: bool
-    pairs: int
-
-
-def rollout(rule: GateRule, gates: int, p0: float, p1: float, rng: random.Random) -> Rollout:
-    """One rollout through ``gates`` gates, as ``InvokeProbe`` runs them."""
-    tally = PairTally()
-    for index in range(gates):
-        gates_left = gates - index
-        ran = False
-        while count := rule.pairs_to_run(tally, gates_left, ran=ran):
-            tally = run_pairs(rule, tally, count, p0, p1, rng)
-            ran = True
-        if not rule.judge(tally, final=gates_left == 1).healthy:
-            return Rollout(True, tally.pairs)
-    return Rollout(False, tally.pairs)
 
 
 @attrs.frozen
@@ -115,7 +63,7 @@ def trials_for(case: Case, full: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=20_000)
+    parser.add_argument("--trials", type=int, default=40_000)
     parser.add_argument("--quick", action="store_true", help="a tenth of the trials")
     parser.add_argument("--seed", type=int, default=20261202)
     args = parser.parse_args(argv)
@@ -148,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         gates = len(strategy.steps())
         for case in cases(rule.max_error_rate):
             trials = trials_for(case, full)
-            runs = [rollout(rule, gates, case.p0, case.p1, rng) for _ in range(trials)]
-            rolled_back = sum(run.rolled_back for run in runs)
+            runs = [simulate_rollout(rule, gates, case.p0, case.p1, rng) for _ in range(trials)]
+            rolled_back = sum(not run.healthy for run in runs)
             low, high = wilson(rolled_back, trials)
-            calls = [2 * run.pairs for run in runs]
+            calls = [2 * run.tally.pairs for run in runs]
             meets = high <= rule.false_rollback_rate if not case.bad else low >= 0.95
             failures += not meets
             print(

@@ -27,13 +27,21 @@ the final test stays exact conditional on D.
 from __future__ import annotations
 
 import math
+import random
 from statistics import NormalDist
 
 import attrs
 
 from ._errors import ValidationError
 
-__all__ = ["GateRule", "PairTally", "Verdict", "mcnemar_pairs", "sign_test_p_value"]
+__all__ = [
+    "GateRule",
+    "PairTally",
+    "Verdict",
+    "mcnemar_pairs",
+    "sign_test_p_value",
+    "simulate_rollout",
+]
 
 _SEQUENTIAL_SHARE = 0.2
 """alpha_v / alpha. Simulated at the defaults (40,000 bad rollouts each, bench/README.md):
@@ -299,3 +307,51 @@ class GateRule:
             f" ({counts})",
             p_value,
         )
+
+
+def _simulate_pairs(
+    rule: GateRule, tally: PairTally, count: int, p0: float, p1: float, rng: random.Random
+) -> PairTally:
+    """``count`` more simulated pairs, stopping early if the continuous check crosses.
+
+    Pairs in which neither version failed change nothing but the count, so the number of them
+    before the next pair with a failure is drawn at once (a geometric draw: exact in
+    distribution, and a rollout costs its failures rather than its pairs)."""
+    target = tally.pairs + count
+    any_failure = 1 - (1 - p0) * (1 - p1)
+    if any_failure == 0:
+        return tally.record(False, False, count)
+    both = p0 * p1 / any_failure
+    new_only = p1 * (1 - p0) / any_failure
+    while tally.pairs < target:
+        if any_failure < 1:
+            gap = int(math.log(1 - rng.random()) / math.log1p(-any_failure))
+            if tally.pairs + gap >= target:
+                return tally.record(False, False, target - tally.pairs)
+            tally = tally.record(False, False, gap)
+        draw = rng.random()
+        tally = tally.record(draw < both or draw >= both + new_only, draw < both + new_only)
+        if rule.crossed(tally):
+            break
+    return tally
+
+
+def simulate_rollout(
+    rule: GateRule, gates: int, p0: float, p1: float, rng: random.Random
+) -> Verdict:
+    """One simulated rollout through ``gates`` gates, run as ``InvokeProbe`` runs them, where
+    the old version fails each call with probability ``p0`` and the new one with ``p1``: the
+    verdict of the gate that rolled back, or of the last gate."""
+    if gates < 1:
+        raise ValueError("a rollout has at least one gate")
+    tally = PairTally()
+    for index in range(gates):
+        gates_left = gates - index
+        ran = False
+        while count := rule.pairs_to_run(tally, gates_left, ran=ran):
+            tally = _simulate_pairs(rule, tally, count, p0, p1, rng)
+            ran = True
+        verdict = rule.judge(tally, final=gates_left == 1)
+        if not verdict.healthy:
+            return verdict
+    return verdict

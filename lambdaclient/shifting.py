@@ -50,7 +50,7 @@ from ._errors import (
     ShiftRefusedError,
     ValidationError,
 )
-from ._gate import GateRule, PairTally, Verdict
+from ._gate import GateRule, PairTally, Verdict, simulate_rollout
 from ._models import AliasConfiguration, FunctionConfiguration, RoutingConfig
 from ._payload import Payload
 
@@ -59,6 +59,7 @@ __all__ = [
     "Canary",
     "GateRule",
     "HealthCheck",
+    "HealthResult",
     "InvokeProbe",
     "Linear",
     "PairTally",
@@ -73,6 +74,7 @@ __all__ = [
     "Verdict",
     "VersionStats",
     "shift_traffic",
+    "simulate_rollout",
 ]
 
 logger = logging.getLogger("lambdaclient")
