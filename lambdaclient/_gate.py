@@ -264,8 +264,8 @@ class GateRule:
         ratio = self.likelihood_ratio(tally)
         required = self.required_pairs(tally)
         counts = (
-            f"{tally.pairs} pairs, the new version alone failed in {tally.new_only},"
-            f" the old alone in {tally.old_only}"
+            f"{tally.pairs} pairs: {tally.new_only} failed on the new version only,"
+            f" {tally.old_only} on the old only"
         )
 
         def verdict(healthy: bool, reason: str, p_value: float | None = None) -> Verdict:

@@ -135,7 +135,8 @@ def test_budget_is_the_fewest_pairs_reaching_the_power_it_is_sized_for() -> None
     ],
 )
 def test_budget_grows_with_every_demand(field: str, values: list[float]) -> None:
-    budgets = [GateRule(**{field: value}).budget for value in values]
+    settings: list[dict[str, Any]] = [{field: value} for value in values]
+    budgets = [GateRule(**setting).budget for setting in settings]
     assert budgets == sorted(budgets)
     assert len(set(budgets)) == len(budgets)
 
