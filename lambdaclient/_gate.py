@@ -258,9 +258,10 @@ class GateRule:
         return self.gate_target(tally, gates_left) - tally.pairs
 
     def judge(self, tally: PairTally, *, final: bool) -> Verdict:
-        """Decide on the pairs so far. Before the last gate only the continuous check can fail
-        a version; at the last gate the budget must have been met (else "too little
-        evidence") and the sign test must not reject. No pairs never pass."""
+        """Decide on the pairs so far. Before the last gate only the continuous check fails a
+        version, or an error rate so high that no budget could judge it; at the last gate the
+        budget must also have been met (else "too little evidence") and the sign test must not
+        reject. No pairs never pass."""
         ratio = self.likelihood_ratio(tally)
         required = self.required_pairs(tally)
         counts = (
@@ -279,17 +280,22 @@ class GateRule:
             )
         if tally.pairs == 0:
             return verdict(False, "too little evidence: no probe pairs")
+        if required is None:
+            return verdict(
+                False,
+                f"too little evidence: at a pooled error rate of {tally.pooled_error_rate:.1%}"
+                f" no number of pairs can show a rise of {self.max_error_rate:.3g}",
+            )
         if not final:
             return verdict(
                 True,
                 f"no sign of a higher error rate yet: likelihood ratio {ratio:.3g}"
                 f" < {self.threshold:.4g} ({counts})",
             )
-        if required is None or tally.pairs < required:
-            wanted = "more than any budget" if required is None else f"{required}"
+        if tally.pairs < required:
             return verdict(
                 False,
-                f"too little evidence: {tally.pairs} pairs where {wanted} are needed at a"
+                f"too little evidence: {tally.pairs} pairs where {required} are needed at a"
                 f" pooled error rate of {tally.pooled_error_rate:.1%}"
                 f" (at most {self.max_pairs} allowed)",
             )

@@ -152,8 +152,13 @@ def test_budget_grows_with_the_pooled_error_rate_whichever_side_failed() -> None
     assert rule.required_pairs(PairTally(400, 50, 10, 30)) == rule.required_pairs(
         PairTally(400, 10, 50, 30)
     )
-    # An old version failing nearly always leaves no room to show a rise: no budget will do.
-    assert rule.required_pairs(PairTally(400, 0, 0, 395)) is None
+    # An old version failing nearly always leaves no room to show a rise: no budget will do,
+    # and a gate says so at once rather than move traffic on evidence that cannot decide.
+    hopeless = PairTally(400, 0, 0, 395)
+    assert rule.required_pairs(hopeless) is None
+    verdict = rule.judge(hopeless, final=False)
+    assert not verdict.healthy
+    assert verdict.reason.startswith("too little evidence: at a pooled error rate of 98.8%")
 
 
 @pytest.mark.parametrize("gates", [1, 2, 3, 4, 9, 19])

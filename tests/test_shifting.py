@@ -599,12 +599,12 @@ async def test_probe_never_passes_without_evidence(env: Env) -> None:
     await env.client.create_alias("dead", ALIAS, function_version="1")
 
     result = await env.shift(
-        Linear(0.5, MINUTE), function_name="dead", health_check=InvokeProbe(max_error_rate=0.2)
+        Linear(0.25, MINUTE), function_name="dead", health_check=InvokeProbe(max_error_rate=0.2)
     )
 
     assert result.rolled_back
     assert result.reason is not None
-    assert "too little evidence" in result.reason
+    assert result.reason.startswith("health check failed at 25%: too little evidence")
     assert result.stats["2"].error_rate == result.stats["1"].error_rate == 1.0
     assert_on(await env.alias("dead"), "1")
 
