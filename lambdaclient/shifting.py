@@ -57,6 +57,7 @@ from ._payload import Payload
 __all__ = [
     "AllAtOnce",
     "Canary",
+    "GatePhase",
     "GateRule",
     "HealthCheck",
     "HealthResult",
@@ -274,12 +275,24 @@ class HealthResult:
     verdict: Verdict | None = None
 
 
+class GatePhase(enum.Enum):
+    """When a health check runs: before any traffic moves, after a step, or once all traffic
+    is on the new version."""
+
+    BEFORE_TRAFFIC = "before_traffic"
+    STEP = "step"
+    AFTER_TRAFFIC = "after_traffic"
+
+
 @attrs.frozen(slots=True)
 class StepContext:
     """What a health check is given: the client, where the shift is, and which step it is at
     (``index`` from 0 of ``step_count``; ``weight`` now on the new version). ``history`` holds
-    this shift's earlier health results, oldest first, so a check can build on its own
-    evidence (a resumed shift starts with none)."""
+    this shift's earlier step results, oldest first, so a check can build on its own evidence
+    (a resumed shift starts with none). ``phase`` says which check this is: a
+    ``before_traffic`` check sees the weight before the shift moves it and index 0, an
+    ``after_traffic`` check weight 1 and index ``step_count``; both get no history, so each is
+    a test of its own."""
 
     client: LambdaClient
     function_name: str
@@ -290,11 +303,13 @@ class StepContext:
     weight: float
     step_count: int
     history: tuple[HealthResult, ...] = ()
+    phase: GatePhase = GatePhase.STEP
 
     @property
     def gates_left(self) -> int:
-        """Gates from this one (included) to the last before all traffic moves."""
-        return self.step_count - self.index
+        """Gates from this one (included) to the last of its kind: the steps count down to the
+        last before all traffic moves; a before- or after-traffic check is a single gate."""
+        return self.step_count - self.index if self.phase is GatePhase.STEP else 1
 
 
 HealthCheck = Callable[[StepContext], Awaitable[HealthResult | bool]]
@@ -314,7 +329,8 @@ def _check_positive_int(name: str, value: object, minimum: int) -> None:
 @attrs.frozen(slots=True)
 class InvokeProbe:
     """The built-in health check: paired calls to the old and the new version, judged by a
-    rule with stated error rates.
+    rule with stated error rates. It serves as a step gate, and as a ``before_traffic`` or
+    ``after_traffic`` check, where it runs its whole budget at once as a single test.
 
     Each pair invokes ``from_version`` and ``to_version`` directly (the version number as the
     qualifier, not the alias), at the same time, with ``payload`` (bytes, str or a JSON-able
@@ -550,8 +566,9 @@ class StepRecord:
 class ShiftResult:
     """How a shift ended. ``completed`` when all traffic is on ``to_version``;
     ``rolled_back`` (with ``reason``) when the alias was put back on ``from_version``.
-    ``alias`` is the alias as the last update left it; ``stats`` adds up every gate's
-    statistics per version."""
+    ``alias`` is the alias as the last update left it; ``stats`` adds up every check's
+    statistics per version; ``before_traffic`` and ``after_traffic`` hold those checks'
+    results (None when not given or not reached)."""
 
     function_name: str
     alias_name: str
@@ -563,6 +580,8 @@ class ShiftResult:
     steps: tuple[StepRecord, ...]
     alias: AliasConfiguration
     stats: Mapping[str, VersionStats]
+    before_traffic: HealthResult | None = None
+    after_traffic: HealthResult | None = None
 
 
 # --- the shift --------------------------------------------------------------------------------
@@ -585,8 +604,12 @@ class _Shift:
     from_version: str = attrs.field(init=False)
     weight: float = 0.0
     step_count: int = 0
+    before_traffic: HealthCheck | None = None
+    after_traffic: HealthCheck | None = None
     records: list[StepRecord] = attrs.Factory(list)
     stats: dict[str, VersionStats] = attrs.Factory(dict)
+    checked_before: HealthResult | None = None
+    checked_after: HealthResult | None = None
 
     async def emit(
         self,
@@ -722,6 +745,20 @@ class _Shift:
             self.records.append(StepRecord(index, step.weight, started, None))
             await self.emit(ShiftEventKind.HEALTHY, index)
             return None
+        history = tuple(record.health for record in self.records if record.health is not None)
+        health = await self.check(self.health_check, GatePhase.STEP, index, history)
+        self.records.append(StepRecord(index, step.weight, started, health))
+        await self.emit_health(health, index)
+        return health
+
+    async def check(
+        self,
+        check: HealthCheck,
+        phase: GatePhase,
+        index: int,
+        history: tuple[HealthResult, ...] = (),
+    ) -> HealthResult:
+        """Ask ``check`` at the current weight; a check that raises is a failed check."""
         context = StepContext(
             self.client,
             self.function_name,
@@ -729,19 +766,41 @@ class _Shift:
             self.from_version,
             self.to_version,
             index,
-            step.weight,
+            self.weight,
             self.step_count,
-            tuple(record.health for record in self.records if record.health is not None),
+            history,
+            phase,
         )
         try:
-            health = _as_health(await self.health_check(context))
-        except Exception as exc:  # a crashing check is a failed check
+            health = _as_health(await check(context))
+        except Exception as exc:
             health = HealthResult(False, f"health check raised {type(exc).__name__}: {exc}")
         self.stats = _add_stats(self.stats, health.stats)
-        self.records.append(StepRecord(index, step.weight, started, health))
+        return health
+
+    async def emit_health(self, health: HealthResult, index: int | None) -> None:
         kind = ShiftEventKind.HEALTHY if health.healthy else ShiftEventKind.UNHEALTHY
         message = health.reason or ("" if health.healthy else "health check failed")
         await self.emit(kind, index, message, health)
+
+    async def check_before_traffic(self) -> None:
+        """Refuse the shift, nothing changed, unless ``before_traffic`` passes."""
+        if self.before_traffic is None:
+            return
+        health = await self.check(self.before_traffic, GatePhase.BEFORE_TRAFFIC, 0)
+        self.checked_before = health
+        if not health.healthy:
+            raise ShiftRefusedError(
+                f"the before_traffic check failed: {health.reason or 'it returned False'}"
+            )
+
+    async def check_after_traffic(self) -> HealthResult | None:
+        """With all traffic on the new version, ask ``after_traffic`` (None without one)."""
+        if self.after_traffic is None:
+            return None
+        health = await self.check(self.after_traffic, GatePhase.AFTER_TRAFFIC, self.step_count)
+        self.checked_after = health
+        await self.emit_health(health, None)
         return health
 
     async def roll_back(self, reason: str) -> None:
@@ -762,6 +821,8 @@ class _Shift:
             tuple(self.records),
             self.alias,
             dict(self.stats),
+            self.checked_before,
+            self.checked_after,
         )
 
 
@@ -777,6 +838,8 @@ async def shift_traffic(
     to_version: str,
     strategy: Strategy,
     health_check: HealthCheck | None = None,
+    before_traffic: HealthCheck | None = None,
+    after_traffic: HealthCheck | None = None,
     on_progress: ProgressCallback | None = None,
     rollback_on_cancel: bool = True,
     clock: Callable[[], datetime] | None = None,
@@ -791,6 +854,13 @@ async def shift_traffic(
     asks ``health_check`` (given a :class:`StepContext`); an unhealthy :class:`HealthResult`,
     a False or an exception rolls back, with the result's reason in ``ShiftResult.reason``.
     Completion sets the primary to ``to_version`` and clears the weights.
+
+    ``before_traffic`` and ``after_traffic`` are checks like ``health_check`` (CodeDeploy's
+    BeforeAllowTraffic and AfterAllowTraffic hooks), with ``StepContext.phase`` saying which.
+    ``before_traffic`` runs after the pre-flight checks, before any weight moves (on a resumed
+    shift too); if it fails the shift is refused with ``ShiftRefusedError`` and nothing
+    changed. ``after_traffic`` runs once all traffic is on ``to_version``; if it fails the
+    alias is rolled back to ``from_version`` (conditional on the RevisionId, as always).
 
     Every update is conditional on the RevisionId last read: if someone else changes the
     alias, :class:`~lambdaclient.errors.ConcurrentModificationError` is raised and nothing more
@@ -812,12 +882,16 @@ async def shift_traffic(
         clock or _default_clock,
         sleep or asyncio.sleep,
         step_count=len(steps),
+        before_traffic=before_traffic,
+        after_traffic=after_traffic,
     )
     await shift.preflight()
+    await shift.check_before_traffic()
     await shift.emit(
         ShiftEventKind.STARTED,
         message=f"from version {shift.from_version}"
         + (f", resuming at {shift.weight:.0%}" if shift.weight else ""),
+        health=shift.checked_before,
     )
     try:
         for index, step in enumerate(steps):
@@ -832,6 +906,11 @@ async def shift_traffic(
                 return shift.result(completed=False, rolled_back=True, reason=reason)
         await shift.update(function_version=to_version, routing_config=RoutingConfig({}))
         shift.weight = 1.0
+        after = await shift.check_after_traffic()
+        if after is not None and not after.healthy:
+            reason = "after_traffic check failed" + (f": {after.reason}" if after.reason else "")
+            await shift.roll_back(reason)
+            return shift.result(completed=False, rolled_back=True, reason=reason)
         await shift.emit(ShiftEventKind.COMPLETED)
         return shift.result(completed=True, rolled_back=False, reason=None)
     except ConcurrentModificationError:

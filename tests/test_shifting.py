@@ -40,7 +40,9 @@ from lambdaclient.errors import (
 from lambdaclient.shifting import (
     AllAtOnce,
     Canary,
+    GatePhase,
     GateRule,
+    HealthCheck,
     HealthResult,
     InvokeProbe,
     Linear,
@@ -201,7 +203,9 @@ class Env:
         *,
         to_version: str = "2",
         function_name: str = FN,
-        health_check: Callable[[StepContext], Awaitable[HealthResult | bool]] | None = None,
+        health_check: HealthCheck | None = None,
+        before_traffic: HealthCheck | None = None,
+        after_traffic: HealthCheck | None = None,
         on_progress: Callable[[ShiftEvent], Awaitable[None] | None] | None = None,
         rollback_on_cancel: bool = True,
     ) -> ShiftResult:
@@ -212,6 +216,8 @@ class Env:
             to_version=to_version,
             strategy=strategy,
             health_check=health_check,
+            before_traffic=before_traffic,
+            after_traffic=after_traffic,
             on_progress=self.events.append if on_progress is None else on_progress,
             rollback_on_cancel=rollback_on_cancel,
             clock=self.time.clock,
@@ -698,6 +704,117 @@ async def test_a_health_check_may_return_a_result_with_its_evidence(env: Env) ->
         "fine at 50%",
         "4 of 10 checkouts failed",
     ]
+
+
+# --- before and after traffic ------------------------------------------------------------------
+
+
+async def test_before_traffic_probe_passes_then_the_shift_runs(env: Env) -> None:
+    probe = InvokeProbe(max_error_rate=0.2)
+    budget = probe.rule.budget
+
+    result = await env.shift(Canary(0.1, MINUTE), before_traffic=probe)
+
+    assert result.completed
+    assert result.before_traffic is not None
+    assert result.before_traffic.healthy
+    # A single test of its own: the whole budget at once, on calls made directly.
+    assert result.before_traffic.stats["2"].invocations == budget
+    assert env.client.invoked == {"1": budget, "2": budget}
+    assert env.events[0].kind is K.STARTED
+    assert env.events[0].health == result.before_traffic
+    assert result.stats == result.before_traffic.stats
+
+
+@pytest.mark.parametrize(
+    ("check", "reason"),
+    [
+        pytest.param(None, "the new version fails more often", id="probe"),
+        pytest.param(False, "it returned False", id="false"),
+        pytest.param(RuntimeError("smoke test crashed"), "RuntimeError: smoke test", id="raises"),
+    ],
+)
+async def test_failing_before_traffic_refuses_the_shift_with_nothing_changed(
+    env: Env, check: bool | Exception | None, reason: str
+) -> None:
+    assert await env.publish(always_fails) == "3"
+    phases: list[tuple[GatePhase, int, float]] = []
+
+    async def gate(step: StepContext) -> bool:
+        phases.append((step.phase, step.index, step.weight))
+        if isinstance(check, Exception):
+            raise check
+        return bool(check)
+
+    before = await env.alias()
+    probe = InvokeProbe(max_error_rate=0.2) if check is None else gate
+
+    with pytest.raises(ShiftRefusedError, match="the before_traffic check failed: ") as caught:
+        await env.shift(Linear(0.25, MINUTE), to_version="3", before_traffic=probe)
+
+    assert reason in str(caught.value)
+    assert await env.alias() == before  # same revision: nothing was changed
+    assert env.client.updates == []
+    assert env.events == []
+    assert phases == ([] if check is None else [(GatePhase.BEFORE_TRAFFIC, 0, 0.0)])
+
+
+async def test_failing_after_traffic_rolls_back_from_all_traffic(env: Env) -> None:
+    assert await env.publish(always_fails) == "3"
+    seen: list[tuple[GatePhase, int, float, tuple[HealthResult, ...]]] = []
+
+    async def step_gate(step: StepContext) -> bool:
+        return True  # the steps do not catch it
+
+    probe = InvokeProbe(max_error_rate=0.2)
+
+    async def after(step: StepContext) -> HealthResult:
+        seen.append((step.phase, step.index, step.weight, step.history))
+        assert_on(await env.alias(), "3")  # it runs with all traffic on the new version
+        return await probe(step)
+
+    result = await env.shift(
+        Linear(0.5, MINUTE), to_version="3", health_check=step_gate, after_traffic=after
+    )
+
+    assert seen == [(GatePhase.AFTER_TRAFFIC, 1, 1.0, ())]
+    assert result.rolled_back
+    assert not result.completed
+    assert result.reason is not None
+    assert result.reason.startswith("after_traffic check failed: the new version fails more")
+    assert result.after_traffic is not None
+    assert result.after_traffic.stats["3"].error_rate == 1.0
+    assert_on(await env.alias(), "1")
+    assert_on(result.alias, "1")
+    # The rollback, like every update, was conditional on the revision last read.
+    assert env.client.updates[-1]["function_version"] == "1"
+    assert all(update["revision_id"] is not None for update in env.client.updates)
+    assert env.kinds() == [
+        K.STARTED,
+        K.WEIGHT_SET,
+        K.HEALTHY,
+        K.UNHEALTHY,
+        K.ROLLING_BACK,
+        K.ROLLED_BACK,
+    ]
+    unhealthy = env.events[3]
+    assert (unhealthy.weight, unhealthy.index, unhealthy.health) == (
+        1.0,
+        None,
+        result.after_traffic,
+    )
+
+
+async def test_passing_after_traffic_completes(env: Env) -> None:
+    probe = InvokeProbe(max_error_rate=0.2)
+
+    result = await env.shift(Canary(0.1, MINUTE), after_traffic=probe)
+
+    assert result.completed
+    assert result.after_traffic is not None
+    assert result.after_traffic.healthy
+    assert env.kinds()[-2:] == [K.HEALTHY, K.COMPLETED]
+    assert_on(await env.alias(), "2")
 
 
 # --- a concurrent edit -----------------------------------------------------------------------
