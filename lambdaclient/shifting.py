@@ -395,8 +395,7 @@ class InvokeProbe:
     async def __call__(self, step: StepContext) -> HealthResult:
         rule = self.rule
         # Results with a verdict are this probe's own; the last one holds every pair so far.
-        earlier = [health for health in step.history if health.verdict is not None]
-        verdicts = [health.verdict for health in earlier if health.verdict is not None]
+        verdicts = [health.verdict for health in step.history if health.verdict is not None]
         tally = verdicts[-1].tally if verdicts else PairTally()
         old_calls: list[tuple[bool, float]] = []
         new_calls: list[tuple[bool, float]] = []
@@ -412,8 +411,9 @@ class InvokeProbe:
         healthy, reason = verdict.healthy, verdict.reason
         if healthy and self.max_latency is not None:
             so_far: Mapping[str, VersionStats] = stats
-            for health in earlier:
-                so_far = _add_stats(so_far, health.stats)
+            for health in step.history:
+                if health.verdict is not None:
+                    so_far = _add_stats(so_far, health.stats)
             latency_reason = _latency_failure(
                 so_far[step.from_version],
                 so_far[step.to_version],
