@@ -52,7 +52,7 @@ from ._errors import (
 )
 from ._gate import GateRule, PairTally, Verdict, simulate_rollout
 from ._models import AliasConfiguration, FunctionConfiguration, RoutingConfig
-from ._payload import Payload
+from ._payload import Payload, _is_binary_file, encode_payload
 
 __all__ = [
     "AllAtOnce",
@@ -366,6 +366,14 @@ class InvokeProbe:
     concurrency: int = 10
 
     def __attrs_post_init__(self) -> None:
+        payload: object = self.payload
+        if _is_binary_file(payload) or hasattr(payload, "__aiter__"):
+            raise ValidationError(
+                "the probe sends its payload many times: give bytes, str or a JSON-able value,"
+                " not a file or a stream",
+                field="payload",
+            )
+        encode_payload(self.payload)  # a payload that cannot be sent is refused now
         _check_positive_int("max_invocations", self.max_invocations, 2)
         _check_positive_int("concurrency", self.concurrency, 1)
         latency: object = self.max_latency

@@ -3,10 +3,11 @@ and a seeded, fast version of ``bench/rollout_simulation.py`` holding it to its 
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from statistics import NormalDist
 from typing import Any
 
@@ -224,6 +225,8 @@ def test_no_pairs_never_pass(final: bool) -> None:
         ("max_latency", 0),
         ("max_latency", -1),
         ("max_latency", math.inf),
+        ("payload", io.BytesIO(b"{}")),  # read once; the probe sends it many times
+        ("payload", {"when": datetime(2026, 12, 2, tzinfo=UTC)}),  # not JSON
     ],
 )
 def test_bad_parameters_are_refused_by_name(field: str, value: Any) -> None:
