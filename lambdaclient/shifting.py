@@ -342,7 +342,7 @@ class InvokeProbe:
     parameters that a new version whose error rate is no higher than the old one's is rolled
     back in at most ``false_rollback_rate`` of rollouts, and that one failing ``max_error_rate``
     more often (old version at up to ``baseline_error_rate``) is rolled back before all traffic
-    moves in at least ``detection_rate`` of them. The budget (581 pairs, 1,162 invocations at
+    moves in at least ``detection_rate`` of them. The budget (567 pairs, 1,134 invocations at
     the defaults) is spread evenly over the shift's gates; it grows when the old version fails
     more than ``baseline_error_rate``, up to ``max_invocations`` per rollout, beyond which the
     last gate fails as too little evidence. A bad version is usually caught well before.

@@ -120,10 +120,10 @@ def normal_power(rule: GateRule, pairs: int) -> float:
     )
 
 
-def test_budget_is_the_fewest_pairs_reaching_the_power_it_is_sized_for() -> None:
+def test_budget_is_the_fewest_pairs_reaching_the_stated_power() -> None:
     rule = GateRule()
-    sized_for = 1 - 0.9 * (1 - rule.detection_rate)
-    assert normal_power(rule, rule.budget) >= sized_for > normal_power(rule, rule.budget - 1)
+    power = rule.detection_rate
+    assert normal_power(rule, rule.budget) >= power > normal_power(rule, rule.budget - 1)
 
 
 @pytest.mark.parametrize(
@@ -257,7 +257,11 @@ def test_simulated_rollouts_keep_the_contract_at_the_worst_old_error_rate(
     detected = sum(not verdict.healthy for verdict in bad)
     assert wilson(false_rollbacks, len(healthy))[1] <= rule.false_rollback_rate
     assert wilson(detected, len(bad))[0] >= rule.detection_rate
-    assert {v.tally.pairs for v in healthy if v.healthy} == {rule.budget}
+    # A healthy rollout spends its budget (rarely a little more, when the old version's
+    # observed rate calls for it).
+    spent = [v.tally.pairs for v in healthy if v.healthy]
+    assert min(spent) == rule.budget
+    assert sum(spent) / len(spent) < 1.01 * rule.budget
     # Bad versions are mostly caught by the continuous check, early.
     assert sum(v.tally.pairs for v in bad) / len(bad) < 0.75 * rule.budget
 
