@@ -20,6 +20,7 @@ from lambdaclient.shifting import (
     InvokeProbe,
     Linear,
     PairTally,
+    VersionStats,
     simulate_rollout,
 )
 
@@ -39,6 +40,23 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
     centre = (share + z**2 / (2 * trials)) / scale
     half = z * math.sqrt(share * (1 - share) / trials + z**2 / (4 * trials**2)) / scale
     return centre - half, centre + half
+
+
+# --- what a gate reports --------------------------------------------------------------------
+
+
+def test_version_stats_percentiles_are_nearest_rank_and_add_up() -> None:
+    first = VersionStats(6, 1, [0.6, 0.1, 0.5, 0.2, 0.4, 0.3])
+    second = VersionStats(4, 2, [1.0, 0.7, 0.9, 0.8])
+    total = first + second
+
+    assert (first.p50_latency, first.p90_latency, first.max_latency) == (0.3, 0.6, 0.6)
+    assert (total.invocations, total.errors, total.error_rate) == (10, 3, 0.3)
+    # Of ten calls, the fifth and the ninth fastest.
+    assert (total.p50_latency, total.p90_latency) == (0.5, 0.9)
+    assert total.mean_latency == pytest.approx(0.55)
+    untimed = VersionStats(3, 0)
+    assert (untimed.p50_latency, untimed.p90_latency, untimed.mean_latency) == (None, None, None)
 
 
 # --- the continuous check ----------------------------------------------------------------------
