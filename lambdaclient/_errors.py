@@ -79,7 +79,8 @@ class ConcurrentModificationError(LambdaError):
 class ShiftRefusedError(LambdaError):
     """A traffic shift was refused before it changed anything: the target version does not
     exist or is not published, is already the primary, differs from it in execution role or
-    dead-letter configuration, or the alias is mid-shift to another version."""
+    dead-letter configuration, the alias is mid-shift to another version, or the shift's
+    ``before_traffic`` check failed."""
 
 
 class WaiterError(LambdaError):

@@ -18,7 +18,7 @@ Usage examples::
     lambdaclient invoke my-fn --qualifier live --payload '{"order": 42}'
     echo '{"order": 42}' | lambdaclient invoke my-fn --payload-file -
     lambdaclient shift my-fn live --to 7 --linear 10%/1m \\
-        --probe-payload '{"ping": true}' --probe-invocations 50 --max-error-rate 2%
+        --probe-payload '{"ping": true}'
     lambdaclient --region eu-west-1 --profile prod shift my-fn live --to 7 --canary 5%/10m
 
 Global options are named as the AWS CLI names them (``--region``, ``--profile``,
@@ -316,8 +316,8 @@ def _duration(wait: timedelta) -> str:
     return "".join(parts)
 
 
-def _ms(seconds: float) -> str:
-    return f"{1000 * seconds:.1f} ms"
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{1000 * seconds:.1f} ms"
 
 
 def _columns(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -418,6 +418,7 @@ def _flags(args: argparse.Namespace) -> dict[str, str]:
             qualifier="--to",
             to_version="--to",
             payload="--probe-payload",
+            max_invocations="--probe-invocations",
             strategy=strategy,
         )
     return flags
@@ -711,13 +712,13 @@ def _probe(args: argparse.Namespace) -> InvokeProbe | None:
     options = (args.probe_payload, args.probe_invocations, args.max_error_rate, args.max_latency)
     if all(option is None for option in options):
         return None
-    probe = InvokeProbe(payload=None if args.probe_payload is None else args.probe_payload)
-    if args.probe_invocations is not None:
-        probe.invocations = args.probe_invocations
-    if args.max_error_rate is not None:
-        probe.max_error_rate = args.max_error_rate
-    probe.max_latency = args.max_latency
-    return probe
+    given = {
+        "payload": args.probe_payload,
+        "max_invocations": args.probe_invocations,
+        "max_error_rate": args.max_error_rate,
+        "max_latency": args.max_latency,
+    }
+    return InvokeProbe(**{name: value for name, value in given.items() if value is not None})
 
 
 def _stats_text(stats: Mapping[str, VersionStats]) -> str:
@@ -830,6 +831,8 @@ def _stats_document(stats: Mapping[str, VersionStats]) -> dict[str, Any]:
             "ErrorRate": s.error_rate,
             "MeanLatency": s.mean_latency,
             "MaxLatency": s.max_latency,
+            "P50Latency": s.p50_latency,
+            "P90Latency": s.p90_latency,
         }
         for version, s in sorted(stats.items())
     }
@@ -850,6 +853,7 @@ def _shift_document(result: ShiftResult) -> dict[str, Any]:
                 "Weight": step.weight,
                 "StartedAt": step.started_at.isoformat(),
                 "Healthy": step.healthy,
+                "Reason": None if step.health is None else step.health.reason,
                 "Stats": _stats_document(step.stats),
             }
             for step in result.steps
@@ -883,6 +887,7 @@ def _summary_rows(result: ShiftResult) -> tuple[list[list[str]], list[list[str]]
             step.started_at.astimezone().strftime("%H:%M:%S"),
             _health(step.healthy),
             _stats_text(step.stats) or "-",
+            (step.health.reason if step.health else "") or "-",
         ]
         for step in result.steps
     ]
@@ -892,16 +897,16 @@ def _summary_rows(result: ShiftResult) -> tuple[list[list[str]], list[list[str]]
             str(s.invocations),
             str(s.errors),
             _percent(s.error_rate),
-            _ms(s.mean_latency),
-            _ms(s.max_latency),
+            _ms(s.p50_latency),
+            _ms(s.p90_latency),
         ]
         for version, s in sorted(result.stats.items())
     ]
     return steps, versions
 
 
-_STEP_HEADERS = ["STEP", "WEIGHT", "STARTED", "HEALTH", "PROBE"]
-_VERSION_HEADERS = ["VERSION", "INVOCATIONS", "ERRORS", "ERROR RATE", "MEAN LATENCY", "MAX LATENCY"]
+_STEP_HEADERS = ["STEP", "WEIGHT", "STARTED", "HEALTH", "PROBE", "VERDICT"]
+_VERSION_HEADERS = ["VERSION", "INVOCATIONS", "ERRORS", "ERROR RATE", "P50 LATENCY", "P90 LATENCY"]
 
 
 def _summary_text(result: ShiftResult, strategy: str) -> str:
@@ -1203,21 +1208,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     strategy.add_argument("--all-at-once", action="store_true", help="all traffic at once")
     probe = sub.add_argument_group(
-        "health probe (runs when any of these is given; it invokes the function through the"
-        " alias after each step)"
+        "health probe (runs when any of these is given; after each step it invokes the old and"
+        " the new version in pairs and rolls back when the new one fails more often)"
     )
     probe.add_argument("--probe-payload", type=JSON_TEXT, metavar="JSON", help="the probe's event")
     probe.add_argument(
-        "--probe-invocations", type=COUNT, metavar="N", help="invocations per probe (default 20)"
+        "--probe-invocations",
+        type=COUNT,
+        metavar="N",
+        help="the most invocations the probe may make in a rollout (default 5000)",
     )
     probe.add_argument(
         "--max-error-rate",
         type=FRACTION,
         metavar="R",
-        help="how much the new version's error rate may exceed the old one's (default 5%%)",
+        help="the smallest rise in the new version's error rate to catch (default 5%%)",
     )
     probe.add_argument(
-        "--max-latency", type=SECONDS, metavar="S", help="the slowest call the new version may take"
+        "--max-latency",
+        type=SECONDS,
+        metavar="S",
+        help="how much slower the new version's 90th-percentile latency may be",
     )
     return parser
 

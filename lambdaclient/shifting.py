@@ -17,10 +17,14 @@ Example::
     result = await shift_traffic(
         client, "my-fn", "live", to_version="7",
         strategy=Linear(step=0.1, interval=timedelta(minutes=1)),
-        health_check=InvokeProbe(payload={"ping": True}, invocations=50, max_error_rate=0.02),
+        health_check=InvokeProbe(payload={"ping": True}),
     )
     if result.rolled_back:
         print("rolled back:", result.reason)
+
+:class:`InvokeProbe` calls both versions in pairs and decides by a rule with stated error
+rates (:class:`GateRule`): a version no worse than the old one is rolled back in at most 1% of
+rollouts, one failing 5 points more often is caught in at least 95%.
 """
 
 from __future__ import annotations
@@ -46,15 +50,20 @@ from ._errors import (
     ShiftRefusedError,
     ValidationError,
 )
+from ._gate import GateRule, PairTally, Verdict, simulate_rollout
 from ._models import AliasConfiguration, FunctionConfiguration, RoutingConfig
-from ._payload import Payload
+from ._payload import Payload, _is_binary_file, encode_payload
 
 __all__ = [
     "AllAtOnce",
     "Canary",
+    "GatePhase",
+    "GateRule",
     "HealthCheck",
+    "HealthResult",
     "InvokeProbe",
     "Linear",
+    "PairTally",
     "Schedule",
     "ShiftEvent",
     "ShiftEventKind",
@@ -63,8 +72,10 @@ __all__ = [
     "StepContext",
     "StepRecord",
     "Strategy",
+    "Verdict",
     "VersionStats",
     "shift_traffic",
+    "simulate_rollout",
 ]
 
 logger = logging.getLogger("lambdaclient")
@@ -180,10 +191,108 @@ class Schedule:
 # --- health ---------------------------------------------------------------------------------
 
 
+def _percentile(ordered: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile: the smallest value with at least ``share`` of the values at
+    or below it (None for no values)."""
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _sorted_latencies(latencies: Iterable[float]) -> tuple[float, ...]:
+    return tuple(sorted(latencies))
+
+
+@attrs.frozen(slots=True)
+class VersionStats:
+    """How one version fared in a health check's calls: ``invocations``, ``errors`` among them,
+    and each call's latency in seconds (``latencies``, sorted; empty when the check did not time
+    its calls). Statistics add up with ``+``."""
+
+    invocations: int
+    errors: int
+    latencies: tuple[float, ...] = attrs.field(default=(), converter=_sorted_latencies, repr=False)
+
+    @classmethod
+    def of(cls, calls: Iterable[tuple[bool, float]]) -> VersionStats:
+        """Statistics of ``(failed, latency)`` calls."""
+        runs = list(calls)
+        return cls(len(runs), sum(failed for failed, _ in runs), [t for _, t in runs])
+
+    @property
+    def error_rate(self) -> float:
+        """Errors per invocation (0 with none)."""
+        return self.errors / self.invocations if self.invocations else 0.0
+
+    @property
+    def p50_latency(self) -> float | None:
+        """The median latency (nearest rank), or None without latencies."""
+        return _percentile(self.latencies, 0.5)
+
+    @property
+    def p90_latency(self) -> float | None:
+        """The 90th-percentile latency (nearest rank), or None without latencies."""
+        return _percentile(self.latencies, 0.9)
+
+    @property
+    def mean_latency(self) -> float | None:
+        """The mean latency, or None without latencies."""
+        return sum(self.latencies) / len(self.latencies) if self.latencies else None
+
+    @property
+    def max_latency(self) -> float | None:
+        """The slowest call, or None without latencies."""
+        return self.latencies[-1] if self.latencies else None
+
+    def __add__(self, other: VersionStats) -> VersionStats:
+        return VersionStats(
+            self.invocations + other.invocations,
+            self.errors + other.errors,
+            self.latencies + other.latencies,
+        )
+
+
+def _add_stats(
+    total: Mapping[str, VersionStats], more: Mapping[str, VersionStats]
+) -> dict[str, VersionStats]:
+    merged = dict(total)
+    for version, stats in more.items():
+        known = merged.get(version)
+        merged[version] = stats if known is None else known + stats
+    return merged
+
+
+@attrs.frozen(slots=True)
+class HealthResult:
+    """A health check's decision as data: ``healthy``, the ``reason`` (what a person reads in
+    the progress display and the result), the ``stats`` per version of the calls this check
+    made, and for :class:`InvokeProbe` the rule's ``verdict`` on every pair of the shift so
+    far. A health check may also return a bare bool."""
+
+    healthy: bool
+    reason: str = ""
+    stats: Mapping[str, VersionStats] = attrs.field(factory=dict)
+    verdict: Verdict | None = None
+
+
+class GatePhase(enum.Enum):
+    """When a health check runs: before any traffic moves, after a step, or once all traffic
+    is on the new version."""
+
+    BEFORE_TRAFFIC = "before_traffic"
+    STEP = "step"
+    AFTER_TRAFFIC = "after_traffic"
+
+
 @attrs.frozen(slots=True)
 class StepContext:
-    """What a health check is given: the client, where the shift is, and which step it is
-    at (``index`` from 0; ``weight`` now on the new version)."""
+    """What a health check is given: the client, where the shift is, and which step it is at
+    (``index`` from 0 of ``step_count``; ``weight`` now on the new version). ``history`` holds
+    this shift's earlier step results, oldest first, so a check can build on its own evidence
+    (a resumed shift starts with none). ``phase`` says which check this is: a
+    ``before_traffic`` check sees the weight before the shift moves it and index 0, an
+    ``after_traffic`` check weight 1 and index ``step_count``; both get no history, so each is
+    a test of its own."""
 
     client: LambdaClient
     function_name: str
@@ -192,116 +301,218 @@ class StepContext:
     to_version: str
     index: int
     weight: float
+    step_count: int
+    history: tuple[HealthResult, ...] = ()
+    phase: GatePhase = GatePhase.STEP
+
+    @property
+    def gates_left(self) -> int:
+        """Gates from this one (included) to the last of its kind: the steps count down to the
+        last before all traffic moves; a before- or after-traffic check is a single gate."""
+        return self.step_count - self.index if self.phase is GatePhase.STEP else 1
 
 
-HealthCheck = Callable[[StepContext], Awaitable[bool]]
-"""An async callable: True to go on, False (or an exception) to roll back."""
+HealthCheck = Callable[[StepContext], Awaitable[HealthResult | bool]]
+"""An async callable: a :class:`HealthResult` or True to go on; False, an unhealthy result or
+an exception to roll back."""
+
+_LATENCY_MIN_CALLS = 100
+"""Calls per version before latencies are compared: the 90th percentile of 100 calls has 10
+calls at or above it, so it takes ten slow calls, not one cold start, to move it."""
+
+
+def _check_positive_int(name: str, value: object, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValidationError(f"{name} must be an integer of {minimum} or more", field=name)
 
 
 @attrs.frozen(slots=True)
-class VersionStats:
-    """How one version fared in probes: invocations, errors among them, and latencies in
-    seconds."""
-
-    invocations: int
-    errors: int
-    mean_latency: float
-    max_latency: float
-
-    @property
-    def error_rate(self) -> float:
-        """Errors per invocation."""
-        return self.errors / self.invocations if self.invocations else 0.0
-
-    def __add__(self, other: VersionStats) -> VersionStats:
-        total = self.invocations + other.invocations
-        weighted = self.mean_latency * self.invocations + other.mean_latency * other.invocations
-        return VersionStats(
-            total,
-            self.errors + other.errors,
-            weighted / total if total else 0.0,
-            max(self.max_latency, other.max_latency),
-        )
-
-
-@attrs.define
 class InvokeProbe:
-    """A health check that invokes the function through the alias and compares versions.
+    """The built-in health check: paired calls to the old and the new version, judged by a
+    rule with stated error rates. It serves as a step gate, and as a ``before_traffic`` or
+    ``after_traffic`` check, where it runs its whole budget at once as a single test.
 
-    It sends ``invocations`` calls (``concurrency`` at a time) with ``payload`` and sorts them
-    by ``executed_version``. It fails when the new version's rate of function errors exceeds
-    the old version's by more than ``max_error_rate``; when calls that failed before reaching
-    any version (a 5xx, a lost connection: counted under ``"unknown"``) exceed
-    ``max_error_rate`` of all calls, since a broken new version can fail that way; or, with
-    ``max_latency`` (seconds), when a call to the new version took longer. A new version that
-    received no calls passes: there is nothing to judge it by (it is logged).
+    Each pair invokes ``from_version`` and ``to_version`` directly (the version number as the
+    qualifier, not the alias), at the same time, with ``payload`` (bytes, str or a JSON-able
+    value: it is sent many times). A call fails when it returns a function error or raises a
+    :class:`~lambdaclient.errors.LambdaError`: a call that cannot reach its version counts
+    against that version. ``concurrency`` pairs are in flight at once.
+
+    The rule (:class:`GateRule`, and the README's "How the gate decides") guarantees at these
+    parameters that a new version whose error rate is no higher than the old one's is rolled
+    back in at most ``false_rollback_rate`` of rollouts, and that one failing ``max_error_rate``
+    more often (old version at up to ``baseline_error_rate``) is rolled back before all traffic
+    moves in at least ``detection_rate`` of them. The budget (567 pairs, 1,134 invocations at
+    the defaults) is spread evenly over the shift's gates; it grows when the old version fails
+    more than ``baseline_error_rate``, up to ``max_invocations`` per rollout, beyond which the
+    last gate fails as too little evidence. A bad version is usually caught well before.
+
+    With ``max_latency`` (seconds), a gate also fails when the new version's 90th-percentile
+    latency exceeds the old one's by more than that, over every call of the shift so far, once
+    each version has had 100 calls (at the last gate, fewer fail as too little evidence). It
+    is a threshold, not a test: leave room for the noise of your latencies.
+
+    The probe keeps no state: it rebuilds its evidence from ``StepContext.history``, so one
+    probe can serve any number of shifts.
     """
 
     payload: Payload = None
-    invocations: int = 20
     max_error_rate: float = 0.05
+    baseline_error_rate: float = 0.02
+    false_rollback_rate: float = 0.01
+    detection_rate: float = 0.95
+    max_invocations: int = 5000
     max_latency: float | None = None
     concurrency: int = 10
-    stats: dict[str, VersionStats] = attrs.field(factory=dict, init=False)
-    """Statistics per version of the last probe."""
 
-    async def __call__(self, step: StepContext) -> bool:
-        loop = asyncio.get_running_loop()
-        samples: dict[str, list[tuple[bool, float]]] = {}
-        semaphore = asyncio.Semaphore(self.concurrency)
-
-        async def one() -> None:
-            async with semaphore:
-                started = loop.time()
-                try:
-                    result = await step.client.invoke(
-                        step.function_name, payload=self.payload, qualifier=step.alias_name
-                    )
-                except LambdaError as exc:
-                    logger.debug("probe invocation failed: %s", type(exc).__name__)
-                    samples.setdefault("unknown", []).append((True, loop.time() - started))
-                    return
-                version = result.executed_version or "unknown"
-                failed = result.function_error is not None
-                samples.setdefault(version, []).append((failed, loop.time() - started))
-
-        await asyncio.gather(*(one() for _ in range(self.invocations)))
-        self.stats = {
-            version: VersionStats(
-                len(runs),
-                sum(failed for failed, _ in runs),
-                sum(t for _, t in runs) / len(runs),
-                max(t for _, t in runs),
+    def __attrs_post_init__(self) -> None:
+        payload: object = self.payload
+        if _is_binary_file(payload) or hasattr(payload, "__aiter__"):
+            raise ValidationError(
+                "the probe sends its payload many times: give bytes, str or a JSON-able value,"
+                " not a file or a stream",
+                field="payload",
             )
-            for version, runs in samples.items()
+        encode_payload(self.payload)  # a payload that cannot be sent is refused now
+        _check_positive_int("max_invocations", self.max_invocations, 2)
+        _check_positive_int("concurrency", self.concurrency, 1)
+        latency: object = self.max_latency
+        if latency is not None and not (
+            isinstance(latency, int | float)
+            and not isinstance(latency, bool)
+            and latency > 0
+            and math.isfinite(latency)
+        ):
+            raise ValidationError(
+                f"max_latency must be a number of seconds above 0, got {latency!r}",
+                field="max_latency",
+            )
+        _ = self.rule  # checks the rule's parameters now, not at the first gate
+
+    @property
+    def rule(self) -> GateRule:
+        """The decision rule at these parameters."""
+        return GateRule(
+            max_error_rate=self.max_error_rate,
+            baseline_error_rate=self.baseline_error_rate,
+            false_rollback_rate=self.false_rollback_rate,
+            detection_rate=self.detection_rate,
+            max_pairs=self.max_invocations // 2,
+        )
+
+    async def __call__(self, step: StepContext) -> HealthResult:
+        rule = self.rule
+        # Results with a verdict are this probe's own; the last one holds every pair so far.
+        verdicts = [health.verdict for health in step.history if health.verdict is not None]
+        tally = verdicts[-1].tally if verdicts else PairTally()
+        old_calls: list[tuple[bool, float]] = []
+        new_calls: list[tuple[bool, float]] = []
+        ran = False
+        while count := rule.pairs_to_run(tally, step.gates_left, ran=ran):
+            tally = await self._run_pairs(step, rule, tally, count, old_calls, new_calls)
+            ran = True
+        verdict = rule.judge(tally, final=step.gates_left == 1)
+        stats = {
+            step.from_version: VersionStats.of(old_calls),
+            step.to_version: VersionStats.of(new_calls),
         }
-        unknown = self.stats.get("unknown")
-        if unknown is not None and unknown.errors > self.max_error_rate * self.invocations:
-            logger.warning(
-                "probe: %d of %d calls failed before reaching a version",
-                unknown.errors,
-                self.invocations,
+        healthy, reason = verdict.healthy, verdict.reason
+        if healthy and self.max_latency is not None:
+            so_far: Mapping[str, VersionStats] = stats
+            for health in step.history:
+                if health.verdict is not None:
+                    so_far = _add_stats(so_far, health.stats)
+            latency_reason = _latency_failure(
+                so_far[step.from_version],
+                so_far[step.to_version],
+                self.max_latency,
+                final=step.gates_left == 1,
             )
-            return False
-        new = self.stats.get(step.to_version)
-        old = self.stats.get(step.from_version)
-        if new is None:
-            logger.info("probe: version %s received no invocations; passing", step.to_version)
-            return True
-        baseline = old.error_rate if old is not None else 0.0
-        if new.error_rate > baseline + self.max_error_rate:
-            logger.warning(
-                "probe: version %s error rate %.1f%% against %.1f%% for version %s",
-                step.to_version,
-                100 * new.error_rate,
-                100 * baseline,
-                step.from_version,
-            )
-            return False
-        if self.max_latency is not None and new.max_latency > self.max_latency:
-            logger.warning("probe: version %s took %.3fs", step.to_version, new.max_latency)
-            return False
-        return True
+            if latency_reason is not None:
+                healthy, reason = False, latency_reason
+        log = logger.info if healthy else logger.warning
+        log("probe %s -> %s: %s", step.from_version, step.to_version, reason)
+        return HealthResult(healthy, reason, stats, verdict)
+
+    async def _run_pairs(
+        self,
+        step: StepContext,
+        rule: GateRule,
+        tally: PairTally,
+        count: int,
+        old_calls: list[tuple[bool, float]],
+        new_calls: list[tuple[bool, float]],
+    ) -> PairTally:
+        """Run ``count`` pairs and add them to ``tally`` in the order they were started (a fast
+        failure does not jump the queue), stopping as soon as the continuous check crosses."""
+        loop = asyncio.get_running_loop()
+
+        async def call(version: str) -> tuple[bool, float]:
+            started = loop.time()
+            try:
+                result = await step.client.invoke(
+                    step.function_name, payload=self.payload, qualifier=version
+                )
+                failed = result.function_error is not None
+            except LambdaError as exc:
+                logger.debug("probe call to version %s failed: %r", version, exc)
+                failed = True
+            return failed, loop.time() - started
+
+        async def pair() -> tuple[tuple[bool, float], ...]:
+            return tuple(await asyncio.gather(call(step.from_version), call(step.to_version)))
+
+        in_flight: dict[asyncio.Task[tuple[tuple[bool, float], ...]], int] = {}
+        finished: dict[int, tuple[tuple[bool, float], ...]] = {}
+        started = judged = 0
+        try:
+            while judged < count:
+                while started < count and len(in_flight) < self.concurrency:
+                    in_flight[asyncio.ensure_future(pair())] = started
+                    started += 1
+                done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    finished[in_flight.pop(task)] = task.result()
+                while judged in finished:
+                    old, new = finished.pop(judged)
+                    judged += 1
+                    old_calls.append(old)
+                    new_calls.append(new)
+                    tally = tally.record(old[0], new[0])
+                    if rule.crossed(tally):
+                        return tally
+            return tally
+        finally:
+            for task in in_flight:
+                task.cancel()
+            if in_flight:
+                await asyncio.wait(in_flight)
+
+
+def _latency_failure(
+    old: VersionStats, new: VersionStats, max_latency: float, *, final: bool
+) -> str | None:
+    """Why the new version's latency fails the gate, or None."""
+    if min(old.invocations, new.invocations) < _LATENCY_MIN_CALLS:
+        if not final:
+            return None
+        return (
+            f"too little evidence to compare latencies: {new.invocations} calls to the new"
+            f" version and {old.invocations} to the old, {_LATENCY_MIN_CALLS} needed"
+        )
+    old_p90, new_p90 = old.p90_latency, new.p90_latency
+    if old_p90 is None or new_p90 is None or new_p90 - old_p90 <= max_latency:
+        return None
+    return (
+        f"the new version is slower: 90th-percentile latency {1000 * new_p90:.0f} ms against"
+        f" {1000 * old_p90:.0f} ms, more than {1000 * max_latency:.0f} ms apart"
+    )
+
+
+def _as_health(outcome: HealthResult | bool) -> HealthResult:
+    if isinstance(outcome, HealthResult):
+        return outcome
+    return HealthResult(bool(outcome))
 
 
 # --- results and progress -----------------------------------------------------------------
@@ -322,33 +533,50 @@ class ShiftEventKind(enum.Enum):
 @attrs.frozen(slots=True)
 class ShiftEvent:
     """A progress event: ``kind``, the new version's ``weight`` at that moment, the step
-    ``index`` (None outside steps), ``at`` (the injected clock) and a ``message``."""
+    ``index`` (None outside steps), ``at`` (the injected clock), a ``message``, and for
+    HEALTHY and UNHEALTHY the gate's ``health`` result."""
 
     kind: ShiftEventKind
     weight: float
     index: int | None
     at: datetime
     message: str = ""
-    stats: Mapping[str, VersionStats] = attrs.field(factory=dict)
+    health: HealthResult | None = None
+
+    @property
+    def stats(self) -> Mapping[str, VersionStats]:
+        """The gate's statistics per version (empty outside gates)."""
+        return {} if self.health is None else self.health.stats
 
 
 @attrs.frozen(slots=True)
 class StepRecord:
-    """A step taken: its weight, when it started, and whether its gate passed."""
+    """A step taken: its weight, when it started, and its gate's ``health`` result (None
+    without a health check)."""
 
     index: int
     weight: float
     started_at: datetime
-    healthy: bool | None
-    stats: Mapping[str, VersionStats] = attrs.field(factory=dict)
+    health: HealthResult | None
+
+    @property
+    def healthy(self) -> bool | None:
+        """Whether the gate passed (None without a health check)."""
+        return None if self.health is None else self.health.healthy
+
+    @property
+    def stats(self) -> Mapping[str, VersionStats]:
+        """The gate's statistics per version (empty without a health check)."""
+        return {} if self.health is None else self.health.stats
 
 
 @attrs.frozen(slots=True)
 class ShiftResult:
     """How a shift ended. ``completed`` when all traffic is on ``to_version``;
     ``rolled_back`` (with ``reason``) when the alias was put back on ``from_version``.
-    ``alias`` is the alias as the last update left it; ``stats`` adds up every probe's
-    statistics per version."""
+    ``alias`` is the alias as the last update left it; ``stats`` adds up every check's
+    statistics per version; ``before_traffic`` and ``after_traffic`` hold those checks'
+    results (None when not given or not reached)."""
 
     function_name: str
     alias_name: str
@@ -360,6 +588,8 @@ class ShiftResult:
     steps: tuple[StepRecord, ...]
     alias: AliasConfiguration
     stats: Mapping[str, VersionStats]
+    before_traffic: HealthResult | None = None
+    after_traffic: HealthResult | None = None
 
 
 # --- the shift --------------------------------------------------------------------------------
@@ -381,21 +611,26 @@ class _Shift:
     alias: AliasConfiguration = attrs.field(init=False)
     from_version: str = attrs.field(init=False)
     weight: float = 0.0
+    step_count: int = 0
+    before_traffic: HealthCheck | None = None
+    after_traffic: HealthCheck | None = None
     records: list[StepRecord] = attrs.Factory(list)
     stats: dict[str, VersionStats] = attrs.Factory(dict)
+    checked_before: HealthResult | None = None
+    checked_after: HealthResult | None = None
 
     async def emit(
         self,
         kind: ShiftEventKind,
         index: int | None = None,
         message: str = "",
-        stats: Mapping[str, VersionStats] | None = None,
+        health: HealthResult | None = None,
         *,
         quiet: bool = False,
     ) -> None:
         """Log the event and pass it to ``on_progress``. ``quiet``: a failing callback is
         logged and ignored, so that it cannot stop a rollback."""
-        event = ShiftEvent(kind, self.weight, index, self.clock(), message, dict(stats or {}))
+        event = ShiftEvent(kind, self.weight, index, self.clock(), message, health)
         logger.info(
             "shift %s:%s -> %s: %s %.0f%% %s",
             self.function_name,
@@ -507,35 +742,74 @@ class _Shift:
         if current.function_version == wanted_version and current.routing_config == wanted_routing:
             self.alias = current
 
-    async def run_step(self, index: int, step: Step) -> bool:
+    async def run_step(self, index: int, step: Step) -> HealthResult | None:
+        """Set the step's weight, wait, and ask the health check (None without one)."""
         started = self.clock()
         await self.update(routing_config=RoutingConfig({self.to_version: step.weight}))
         self.weight = step.weight
         await self.emit(ShiftEventKind.WEIGHT_SET, index)
         await self.sleep(step.wait.total_seconds())
-        healthy, stats, message = True, {}, ""
-        if self.health_check is not None:
-            context = StepContext(
-                self.client,
-                self.function_name,
-                self.alias_name,
-                self.from_version,
-                self.to_version,
-                index,
-                step.weight,
+        if self.health_check is None:
+            self.records.append(StepRecord(index, step.weight, started, None))
+            await self.emit(ShiftEventKind.HEALTHY, index)
+            return None
+        history = tuple(record.health for record in self.records if record.health is not None)
+        health = await self.check(self.health_check, GatePhase.STEP, index, history)
+        self.records.append(StepRecord(index, step.weight, started, health))
+        await self.emit_health(health, index)
+        return health
+
+    async def check(
+        self,
+        check: HealthCheck,
+        phase: GatePhase,
+        index: int,
+        history: tuple[HealthResult, ...] = (),
+    ) -> HealthResult:
+        """Ask ``check`` at the current weight; a check that raises is a failed check."""
+        context = StepContext(
+            self.client,
+            self.function_name,
+            self.alias_name,
+            self.from_version,
+            self.to_version,
+            index,
+            self.weight,
+            self.step_count,
+            history,
+            phase,
+        )
+        try:
+            health = _as_health(await check(context))
+        except Exception as exc:
+            health = HealthResult(False, f"health check raised {type(exc).__name__}: {exc}")
+        self.stats = _add_stats(self.stats, health.stats)
+        return health
+
+    async def emit_health(self, health: HealthResult, index: int | None) -> None:
+        kind = ShiftEventKind.HEALTHY if health.healthy else ShiftEventKind.UNHEALTHY
+        message = health.reason or ("" if health.healthy else "health check failed")
+        await self.emit(kind, index, message, health)
+
+    async def check_before_traffic(self) -> None:
+        """Refuse the shift, nothing changed, unless ``before_traffic`` passes."""
+        if self.before_traffic is None:
+            return
+        health = await self.check(self.before_traffic, GatePhase.BEFORE_TRAFFIC, 0)
+        self.checked_before = health
+        if not health.healthy:
+            raise ShiftRefusedError(
+                f"the before_traffic check failed: {health.reason or 'it returned False'}"
             )
-            try:
-                healthy = bool(await self.health_check(context))
-            except Exception as exc:  # a crashing check is a failed check
-                healthy, message = False, f"health check raised {type(exc).__name__}: {exc}"
-            stats = dict(getattr(self.health_check, "stats", {}) or {})
-            for version, version_stats in stats.items():
-                known = self.stats.get(version)
-                self.stats[version] = version_stats if known is None else known + version_stats
-        self.records.append(StepRecord(index, step.weight, started, healthy, stats))
-        kind = ShiftEventKind.HEALTHY if healthy else ShiftEventKind.UNHEALTHY
-        await self.emit(kind, index, message or ("" if healthy else "health check failed"), stats)
-        return healthy
+
+    async def check_after_traffic(self) -> HealthResult | None:
+        """With all traffic on the new version, ask ``after_traffic`` (None without one)."""
+        if self.after_traffic is None:
+            return None
+        health = await self.check(self.after_traffic, GatePhase.AFTER_TRAFFIC, self.step_count)
+        self.checked_after = health
+        await self.emit_health(health, None)
+        return health
 
     async def roll_back(self, reason: str) -> None:
         await self.emit(ShiftEventKind.ROLLING_BACK, message=reason, quiet=True)
@@ -555,6 +829,8 @@ class _Shift:
             tuple(self.records),
             self.alias,
             dict(self.stats),
+            self.checked_before,
+            self.checked_after,
         )
 
 
@@ -570,6 +846,8 @@ async def shift_traffic(
     to_version: str,
     strategy: Strategy,
     health_check: HealthCheck | None = None,
+    before_traffic: HealthCheck | None = None,
+    after_traffic: HealthCheck | None = None,
     on_progress: ProgressCallback | None = None,
     rollback_on_cancel: bool = True,
     clock: Callable[[], datetime] | None = None,
@@ -581,8 +859,16 @@ async def shift_traffic(
     with the same execution role and dead-letter configuration; an alias mid-shift to another
     version is refused (:class:`~lambdaclient.errors.ShiftRefusedError`), and one mid-shift to
     ``to_version`` resumes from its current weight. Each step sets the weight, waits, then
-    asks ``health_check``; a False (or an exception) rolls back. Completion sets the primary to
-    ``to_version`` and clears the weights.
+    asks ``health_check`` (given a :class:`StepContext`); an unhealthy :class:`HealthResult`,
+    a False or an exception rolls back, with the result's reason in ``ShiftResult.reason``.
+    Completion sets the primary to ``to_version`` and clears the weights.
+
+    ``before_traffic`` and ``after_traffic`` are checks like ``health_check`` (CodeDeploy's
+    BeforeAllowTraffic and AfterAllowTraffic hooks), with ``StepContext.phase`` saying which.
+    ``before_traffic`` runs after the pre-flight checks, before any weight moves (on a resumed
+    shift too); if it fails the shift is refused with ``ShiftRefusedError`` and nothing
+    changed. ``after_traffic`` runs once all traffic is on ``to_version``; if it fails the
+    alias is rolled back to ``from_version`` (conditional on the RevisionId, as always).
 
     Every update is conditional on the RevisionId last read: if someone else changes the
     alias, :class:`~lambdaclient.errors.ConcurrentModificationError` is raised and nothing more
@@ -603,23 +889,36 @@ async def shift_traffic(
         on_progress,
         clock or _default_clock,
         sleep or asyncio.sleep,
+        step_count=len(steps),
+        before_traffic=before_traffic,
+        after_traffic=after_traffic,
     )
     await shift.preflight()
+    await shift.check_before_traffic()
     await shift.emit(
         ShiftEventKind.STARTED,
         message=f"from version {shift.from_version}"
         + (f", resuming at {shift.weight:.0%}" if shift.weight else ""),
+        health=shift.checked_before,
     )
     try:
         for index, step in enumerate(steps):
             if step.weight <= shift.weight:
                 continue  # reached before the shift was interrupted
-            if not await shift.run_step(index, step):
-                reason = f"health check failed at {step.weight:.0%}"
+            health = await shift.run_step(index, step)
+            if health is not None and not health.healthy:
+                reason = f"health check failed at {step.weight:.0%}" + (
+                    f": {health.reason}" if health.reason else ""
+                )
                 await shift.roll_back(reason)
                 return shift.result(completed=False, rolled_back=True, reason=reason)
         await shift.update(function_version=to_version, routing_config=RoutingConfig({}))
         shift.weight = 1.0
+        after = await shift.check_after_traffic()
+        if after is not None and not after.healthy:
+            reason = "after_traffic check failed" + (f": {after.reason}" if after.reason else "")
+            await shift.roll_back(reason)
+            return shift.result(completed=False, rolled_back=True, reason=reason)
         await shift.emit(ShiftEventKind.COMPLETED)
         return shift.result(completed=True, rolled_back=False, reason=None)
     except ConcurrentModificationError:

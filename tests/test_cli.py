@@ -21,6 +21,7 @@ import pytest
 import lambdaclient
 from lambdaclient import LambdaClient, RoutingConfig
 from lambdaclient.cli import main, parse_duration, parse_fraction, run
+from lambdaclient.shifting import GateRule
 from lambdaclient.testing import DropConnection, LocalLambda, ServerError
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -287,7 +288,7 @@ async def test_invoke_log_tail_and_event(
 
 
 async def test_shift_linear_completes(lam: LocalLambda, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["shift", "fn", "live", "--to", "2", "--linear", "50%/0s", "--probe-invocations", "10"]
+    argv = ["shift", "fn", "live", "--to", "2", "--linear", "50%/0s", "--max-error-rate", "50%"]
     assert await cli(lam, *argv) == 0
     out, err = outputs(capsys)
     # Progress, a line per event, on stderr (not a terminal here: plain lines).
@@ -296,7 +297,12 @@ async def test_shift_linear_completes(lam: LocalLambda, capsys: pytest.CaptureFi
     assert "step 1/1" in err
     # The summary on stdout.
     assert "STEP" in out
-    assert re.search(r"^1\s+50%\s+\S+\s+healthy", out, re.MULTILINE)
+    # The step's row: the calls per version and the rule's verdict behind the decision.
+    assert re.search(
+        r"^1\s+50%\s+\S+\s+healthy\s+v1 0/\d+ errors, v2 0/\d+ errors\s+no higher error rate",
+        out,
+        re.MULTILINE,
+    )
     assert re.search(r"^VERSION\s+INVOCATIONS\s+ERRORS\s+ERROR RATE", out, re.MULTILINE)
     assert "completed: alias live sends all traffic to version 2" in out
     async with client_for(lam) as client:
@@ -306,7 +312,7 @@ async def test_shift_linear_completes(lam: LocalLambda, capsys: pytest.CaptureFi
 
 async def test_shift_json(lam: LocalLambda, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--output", "json", "shift", "fn", "live", "--to", "2", "--canary", "10%/0s"]
-    assert await cli(lam, *argv, "--probe-invocations", "20", "--max-latency", "30s") == 0
+    assert await cli(lam, *argv, "--max-error-rate", "15%", "--max-latency", "30s") == 0
     out, err = outputs(capsys)
     result = json.loads(out)
     assert result["Completed"] is True
@@ -317,14 +323,17 @@ async def test_shift_json(lam: LocalLambda, capsys: pytest.CaptureFixture[str]) 
     (step,) = result["Steps"]
     assert step["Weight"] == 0.1
     assert step["Healthy"] is True
-    total = sum(stats["Invocations"] for stats in result["Stats"].values())
-    assert total == 20
+    assert step["Reason"].startswith("no higher error rate")
+    pairs = GateRule(max_error_rate=0.15).budget
+    assert result["Stats"]["1"]["Invocations"] == result["Stats"]["2"]["Invocations"] == pairs
     assert set(result["Stats"]["1"]) == {
         "Invocations",
         "Errors",
         "ErrorRate",
         "MeanLatency",
         "MaxLatency",
+        "P50Latency",
+        "P90Latency",
     }
     assert "completed" in err  # plain progress lines still go to stderr
 
@@ -333,7 +342,7 @@ async def test_shift_to_a_failing_version_rolls_back(
     lam: LocalLambda, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["shift", "fn", "live", "--to", "3", "--linear", "50%/0s"]
-    assert await cli(lam, *argv, "--probe-invocations", "20", "--max-error-rate", "0.1") == 3
+    assert await cli(lam, *argv, "--probe-invocations", "400", "--max-error-rate", "0.1") == 3
     out, err = outputs(capsys)
     kinds = [line.split()[1] for line in err.splitlines()]
     assert kinds == ["started", "weight_set", "unhealthy", "rolling_back", "rolled_back"]
@@ -351,7 +360,7 @@ async def test_shift_to_a_failing_version_rolls_back(
     assert err == ""
     result = json.loads(out)
     assert result["RolledBack"] is True
-    assert result["Reason"] == "health check failed at 50%"
+    assert result["Reason"].startswith("health check failed at 50%: the new version fails more")
     assert result["Stats"]["3"]["ErrorRate"] == 1.0
 
 
@@ -388,7 +397,7 @@ async def test_a_concurrent_change_stops_the_shift_with_exit_4(
         lam.add_function("fn", meddler)
         version = (await client.publish_version("fn")).version
     assert version == "4"
-    argv = ["shift", "fn", "live", "--to", "4", "--linear", "50%/0s", "--probe-invocations", "1"]
+    argv = ["shift", "fn", "live", "--to", "4", "--linear", "50%/0s", "--max-error-rate", "50%"]
     assert await cli(lam, *argv) == 4
     _, err = outputs(capsys)
     assert "ConcurrentModificationError" in err
@@ -401,14 +410,19 @@ async def test_a_concurrent_change_stops_the_shift_with_exit_4(
 async def test_an_error_mid_shift_rolls_back_with_exit_3(
     lam: LocalLambda, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    broken = False
+
     async def breaks_the_next_update(event: Any, context: Any) -> str:
-        lam.inject("UpdateAlias", ServerError(500))  # not retried: an update may have happened
+        nonlocal broken
+        if not broken:
+            broken = True
+            lam.inject("UpdateAlias", ServerError(500))  # not retried: it may have happened
         return "ok"
 
     async with client_for(lam) as client:
         lam.add_function("fn", breaks_the_next_update)
         await client.publish_version("fn")
-    argv = ["shift", "fn", "live", "--to", "4", "--canary", "50%/0s", "--probe-invocations", "1"]
+    argv = ["shift", "fn", "live", "--to", "4", "--canary", "50%/0s", "--max-error-rate", "50%"]
     assert await cli(lam, *argv) == 3
     out, err = outputs(capsys)
     assert out == ""

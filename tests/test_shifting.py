@@ -16,6 +16,7 @@ import asyncio
 import logging
 import math
 import random
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +24,13 @@ from typing import Any
 import attrs
 import pytest
 
-from lambdaclient import AliasConfiguration, FunctionConfiguration, LambdaClient, RoutingConfig
+from lambdaclient import (
+    AliasConfiguration,
+    FunctionConfiguration,
+    InvokeResult,
+    LambdaClient,
+    RoutingConfig,
+)
 from lambdaclient.errors import (
     ConcurrentModificationError,
     ServiceException,
@@ -33,6 +40,10 @@ from lambdaclient.errors import (
 from lambdaclient.shifting import (
     AllAtOnce,
     Canary,
+    GatePhase,
+    GateRule,
+    HealthCheck,
+    HealthResult,
     InvokeProbe,
     Linear,
     Schedule,
@@ -41,7 +52,9 @@ from lambdaclient.shifting import (
     ShiftResult,
     Step,
     StepContext,
+    StepRecord,
     Strategy,
+    VersionStats,
     shift_traffic,
 )
 from lambdaclient.testing import LocalLambda, ServerError
@@ -108,11 +121,15 @@ class FakeTime:
 
 class RecordingClient(LambdaClient):
     """A LambdaClient that remembers every ``update_alias`` it was asked to make, so a test can
-    tell how many updates a shift made and that each carried a RevisionId."""
+    tell how many updates a shift made and that each carried a RevisionId, and how many
+    invocations went to each qualifier."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.updates: list[dict[str, Any]] = []
+        self.invoked: Counter[str | None] = Counter()
+        # An error to raise, instead of invoking, for a qualifier.
+        self.invoke_errors: dict[str, Exception] = {}
         # Run after the server has answered update number N (0-based), before the caller
         # sees the answer: the moment a response is still in flight.
         self.after_update: dict[int, Callable[[], Awaitable[None]]] = {}
@@ -126,6 +143,15 @@ class RecordingClient(LambdaClient):
         if delay is not None:
             await asyncio.sleep(delay)
         return await super().get_function_configuration(function_name, qualifier=qualifier)
+
+    async def invoke(
+        self, function_name: str, *, qualifier: str | None = None, **kwargs: Any
+    ) -> InvokeResult:
+        self.invoked[qualifier] += 1
+        error = self.invoke_errors.get(qualifier or "$LATEST")
+        if error is not None:
+            raise error
+        return await super().invoke(function_name, qualifier=qualifier, **kwargs)
 
     async def update_alias(
         self,
@@ -177,7 +203,9 @@ class Env:
         *,
         to_version: str = "2",
         function_name: str = FN,
-        health_check: Callable[[StepContext], Awaitable[bool]] | None = None,
+        health_check: HealthCheck | None = None,
+        before_traffic: HealthCheck | None = None,
+        after_traffic: HealthCheck | None = None,
         on_progress: Callable[[ShiftEvent], Awaitable[None] | None] | None = None,
         rollback_on_cancel: bool = True,
     ) -> ShiftResult:
@@ -188,6 +216,8 @@ class Env:
             to_version=to_version,
             strategy=strategy,
             health_check=health_check,
+            before_traffic=before_traffic,
+            after_traffic=after_traffic,
             on_progress=self.events.append if on_progress is None else on_progress,
             rollback_on_cancel=rollback_on_cancel,
             clock=self.time.clock,
@@ -302,7 +332,9 @@ async def test_canary_with_an_async_progress_callback(env: Env) -> None:
     assert [e.weight for e in received if e.kind is K.WEIGHT_SET] == [0.05]
     assert received[-1].at == START + timedelta(minutes=5)
     assert result.completed
-    assert [(s.weight, s.healthy) for s in result.steps] == [(0.05, True)]
+    assert [(s.weight, s.healthy) for s in result.steps] == [
+        (0.05, None)
+    ]  # no health check: nothing judged
     assert_on(await env.alias(), "2")
 
 
@@ -448,73 +480,170 @@ async def test_raising_health_check_rolls_back(env: Env) -> None:
 
     assert result.rolled_back
     assert not result.completed
-    assert result.reason == "health check failed at 5%"
+    message = "health check raised RuntimeError: metrics store unreachable"
+    assert result.reason == f"health check failed at 5%: {message}"
     unhealthy = next(e for e in env.events if e.kind is K.UNHEALTHY)
-    assert unhealthy.message == "health check raised RuntimeError: metrics store unreachable"
+    assert unhealthy.message == message
     assert [s.healthy for s in result.steps] == [False]
+    assert result.steps[0].health == HealthResult(False, message)
     assert_on(await env.alias(), "1")
 
 
 # --- InvokeProbe ---------------------------------------------------------------------------
 
 
-async def test_probe_passes_a_healthy_version_and_rolls_back_a_flaky_one(env: Env) -> None:
-    # Three versions of a fresh function: 1 and 2 healthy, 3 failing a fifth of its calls.
-    # The server's routing draws and the handler's failure draws are both seeded, so which
-    # calls land where, and which fail, is the same on every run.
-    flaky_random = random.Random(SEED)
-    raised = 0
+def counting_failures(rate: float, version: int) -> tuple[Callable[..., Any], list[int]]:
+    """A handler failing ``rate`` of its calls (seeded), and a one-item list counting them."""
+    draws = random.Random(SEED)
+    raised = [0]
 
-    def flaky(event: Any, context: Any) -> Any:
-        nonlocal raised
-        if flaky_random.random() < 0.2:
-            raised += 1
-            raise RuntimeError("one in five")
-        return {"version": 3}
+    def handler(event: Any, context: Any) -> Any:
+        if draws.random() < rate:
+            raised[0] += 1
+            raise RuntimeError("broken release")
+        return {"version": version}
 
-    lam = env.lam
-    for handler in (v1, v2, flaky):
-        lam.add_function("story", handler)
-        await env.client.publish_version("story")
-    await env.client.create_alias("story", ALIAS, function_version="1")
-    probe = InvokeProbe(payload={"ping": True}, invocations=40, max_error_rate=0.05)
+    return handler, raised
+
+
+def pairs_of(step: StepRecord) -> int:
+    assert step.health is not None
+    return step.health.stats["1"].invocations
+
+
+async def test_probe_at_its_defaults_passes_a_healthy_version_and_rolls_back_a_bad_one(
+    env: Env,
+) -> None:
+    # One probe object serves both shifts: it keeps no state between them.
+    probe = InvokeProbe(payload={"ping": True})
+    budget = GateRule().budget
     strategy = Linear(0.25, MINUTE)
 
-    healthy = await env.shift(strategy, function_name="story", to_version="2", health_check=probe)
+    healthy = await env.shift(strategy, health_check=probe)
 
     assert healthy.completed
-    assert not healthy.rolled_back
-    assert [s.healthy for s in healthy.steps] == [True, True, True]
-    # Every probe call ran v1 or v2 and is counted, with no errors.
-    assert set(healthy.stats) == {"1", "2"}
-    assert healthy.stats["1"].invocations == lam.executions("story", "1")
-    assert healthy.stats["2"].invocations == lam.executions("story", "2")
-    assert healthy.stats["1"].invocations + healthy.stats["2"].invocations == 3 * 40
-    assert healthy.stats["1"].errors == healthy.stats["2"].errors == 0
-    # The result's statistics add up the steps'.
-    assert sum(s.stats["2"].invocations for s in healthy.steps) == healthy.stats["2"].invocations
-    assert_on(await env.alias("story"), "2")
+    # Every pair called each version directly, never the alias: the sample does not depend
+    # on the weight.
+    assert env.client.invoked == {"1": budget, "2": budget}
+    assert env.lam.executions(FN, "1") == env.lam.executions(FN, "2") == budget
+    assert healthy.stats["1"].invocations == healthy.stats["2"].invocations == budget
+    # The budget spread evenly over the three gates.
+    first = math.ceil(budget / 3)
+    second = math.ceil((budget - first) / 2)
+    assert [pairs_of(s) for s in healthy.steps] == [first, second, budget - first - second]
+    verdicts = [s.health.verdict for s in healthy.steps if s.health is not None]
+    assert [v.tally.pairs for v in verdicts if v is not None] == [
+        first,
+        first + second,
+        budget,
+    ]
+    last = healthy.steps[-1].health
+    assert last is not None
+    assert last.verdict is not None
+    assert last.verdict.final
+    assert last.verdict.p_value == 1.0  # no pair told the versions apart
+    assert last.reason.startswith("no higher error rate: sign test p = 1 > 0.008")
 
-    before = {v: lam.executions("story", v) for v in ("2", "3")}
-    flaky_result = await env.shift(
-        strategy, function_name="story", to_version="3", health_check=probe
+    bad, raised = counting_failures(0.3, 3)
+    assert await env.publish(bad) == "3"
+    env.client.invoked.clear()
+
+    result = await env.shift(strategy, to_version="3", health_check=probe)
+
+    assert result.rolled_back
+    assert result.reason is not None
+    assert result.reason.startswith("health check failed at 25%: the new version fails more")
+    assert "likelihood ratio" in result.reason
+    assert_on(await env.alias(), "2")
+    health = result.steps[-1].health
+    assert health is not None
+    assert health.verdict is not None
+    tally = health.verdict.tally
+    # Caught by the continuous check at the first gate, long before the budget was spent.
+    assert health.verdict.likelihood_ratio >= health.verdict.threshold
+    assert tally.pairs < budget / 3
+    assert tally.new_only > 10 * tally.old_only
+    assert result.stats["3"].invocations == result.stats["2"].invocations == tally.pairs
+    assert result.stats["3"].errors == tally.new_only + tally.both_failed <= raised[0]
+    assert result.stats["2"].errors == 0
+    assert set(env.client.invoked) == {"2", "3"}
+    unhealthy = next(e for e in env.events if e.kind is K.UNHEALTHY)
+    assert unhealthy.health == health
+    assert unhealthy.message == health.reason
+
+
+async def test_probe_spreads_a_resumed_shifts_budget_over_the_gates_left(env: Env) -> None:
+    await env.other.update_alias(FN, ALIAS, routing_config=RoutingConfig({"2": 0.5}))
+    probe = InvokeProbe(max_error_rate=0.2)
+    budget = probe.rule.budget
+
+    result = await env.shift(Linear(0.25, MINUTE), health_check=probe)
+
+    assert result.completed
+    assert [(s.weight, pairs_of(s)) for s in result.steps] == [(0.75, budget)]
+
+
+async def test_probe_counts_a_call_that_cannot_reach_its_version_against_it(env: Env) -> None:
+    env.client.invoke_errors["2"] = ServiceException("ServiceException", "unreachable", status=500)
+    probe = InvokeProbe(max_error_rate=0.2)
+
+    result = await env.shift(Canary(0.1, MINUTE), health_check=probe)
+
+    assert result.rolled_back
+    assert result.stats["2"].errors == result.stats["2"].invocations > 0
+    assert result.stats["1"].errors == 0
+    assert_on(await env.alias(), "1")
+
+
+async def test_probe_never_passes_without_evidence(env: Env) -> None:
+    # Both versions fail every call: no pair can tell them apart, and no number of pairs
+    # could show the new one failing 20 points more often than an old one that always fails.
+    env.lam.add_function("dead", always_fails)
+    await env.client.publish_version("dead")
+    env.lam.add_function("dead", also_always_fails)
+    await env.client.publish_version("dead")
+    await env.client.create_alias("dead", ALIAS, function_version="1")
+
+    result = await env.shift(
+        Linear(0.25, MINUTE), function_name="dead", health_check=InvokeProbe(max_error_rate=0.2)
     )
 
-    assert flaky_result.rolled_back
-    assert not flaky_result.completed
-    assert flaky_result.reason is not None
-    assert flaky_result.reason.startswith("health check failed at ")
-    assert flaky_result.steps[-1].healthy is False
-    stats = flaky_result.stats
-    assert stats["3"].invocations == lam.executions("story", "3") - before["3"]
-    assert stats["2"].invocations == lam.executions("story", "2") - before["2"]
-    assert stats["3"].errors == raised > 0
-    assert stats["2"].errors == 0
-    assert stats["3"].error_rate > 0.05
-    assert probe.stats == flaky_result.steps[-1].stats  # the last probe's own figures
-    unhealthy = next(e for e in env.events if e.kind is K.UNHEALTHY)
-    assert unhealthy.stats == flaky_result.steps[-1].stats
-    assert_on(await env.alias("story"), "2")
+    assert result.rolled_back
+    assert result.reason is not None
+    assert result.reason.startswith("health check failed at 25%: too little evidence")
+    assert result.stats["2"].error_rate == result.stats["1"].error_rate == 1.0
+    assert_on(await env.alias("dead"), "1")
+
+
+async def test_probe_fails_the_last_gate_when_its_budget_exceeds_max_invocations(
+    env: Env,
+) -> None:
+    probe = InvokeProbe(max_error_rate=0.2, max_invocations=40)
+
+    result = await env.shift(Canary(0.1, MINUTE), health_check=probe)
+
+    assert result.rolled_back
+    assert result.reason is not None
+    assert "too little evidence: 20 pairs where" in result.reason
+    assert env.client.invoked == {"1": 20, "2": 20}
+
+
+async def test_probe_passes_a_version_failing_less_than_the_old_one(env: Env) -> None:
+    old, _ = counting_failures(0.3, 1)
+    env.lam.add_function("better", old)
+    await env.client.publish_version("better")
+    env.lam.add_function("better", v2)
+    await env.client.publish_version("better")
+    await env.client.create_alias("better", ALIAS, function_version="1")
+    probe = InvokeProbe(max_error_rate=0.2)
+
+    result = await env.shift(Canary(0.1, MINUTE), function_name="better", health_check=probe)
+
+    assert result.completed
+    assert result.stats["1"].error_rate > 0.2
+    assert result.stats["2"].errors == 0
+    # The old version's observed rate is above baseline_error_rate: the budget grew with it.
+    assert result.stats["2"].invocations > probe.rule.budget
 
 
 @pytest.mark.parametrize(("max_latency", "completed"), [(0.02, False), (5.0, True)])
@@ -524,74 +653,168 @@ async def test_probe_latency_threshold(env: Env, max_latency: float, completed: 
         return {"version": 3}
 
     await env.publish(slow)
-    probe = InvokeProbe(invocations=10, max_latency=max_latency)
+    probe = InvokeProbe(max_error_rate=0.15, max_latency=max_latency)
 
     result = await env.shift(Canary(0.5, MINUTE), to_version="3", health_check=probe)
 
-    assert result.stats["3"].invocations > 0
-    assert result.stats["3"].errors == 0
-    assert result.stats["3"].max_latency >= 0.05
+    stats = result.stats["3"]
+    assert stats.invocations >= 100  # the fewest calls latencies are compared on
+    assert stats.errors == 0
+    assert stats.p50_latency is not None
+    assert stats.p50_latency >= 0.05
     assert result.completed is completed
-    assert result.rolled_back is not completed
+    if not completed:
+        assert result.reason is not None
+        assert "the new version is slower" in result.reason
     assert_on(await env.alias(), "3" if completed else "1")
 
 
-async def test_probe_passes_a_version_that_received_no_calls(
-    env: Env, caplog: pytest.LogCaptureFixture
-) -> None:
-    # The new version always fails, but at 0.1% none of five calls reaches it (the routing
-    # draws are seeded): with nothing to judge it by, the probe passes.
-    await env.publish(always_fails)
-    probe = InvokeProbe(invocations=5)
-
-    with caplog.at_level(logging.INFO, logger="lambdaclient"):
-        result = await env.shift(Canary(0.001, MINUTE), to_version="3", health_check=probe)
-
-    assert env.lam.executions(FN, "3") == 0
-    assert set(result.stats) == {"1"}
-    assert result.stats["1"].invocations == 5
-    assert result.completed
-    assert "version 3 received no invocations; passing" in caplog.text
-
-
-async def test_probe_fails_when_calls_fail_before_reaching_any_version(env: Env) -> None:
-    # A broken new version can fail before any version answers (a 502 from Lambda itself):
-    # those calls cannot be sorted by version, and the probe must not take them as healthy.
-    env.lam.inject("Invoke", ServerError(502, "ResourceNotReadyException"), times=5)
-    probe = InvokeProbe(invocations=20, max_error_rate=0.1)
+async def test_probe_does_not_judge_latency_on_a_few_calls(env: Env) -> None:
+    probe = InvokeProbe(max_error_rate=0.6, max_latency=5.0)
 
     result = await env.shift(Canary(0.5, MINUTE), health_check=probe)
 
+    assert result.stats["2"].invocations < 100
     assert result.rolled_back
-    assert result.stats["unknown"].errors == 5
-    assert_on(await env.alias(), "1")
+    assert result.reason is not None
+    assert "too little evidence to compare latencies" in result.reason
+
+
+async def test_a_health_check_may_return_a_result_with_its_evidence(env: Env) -> None:
+    seen: list[tuple[int, int, tuple[HealthResult, ...]]] = []
+    stats = {"2": VersionStats(10, 4, [0.1] * 10)}
+
+    async def gate(step: StepContext) -> HealthResult:
+        seen.append((step.index, step.step_count, step.history))
+        if step.index < 2:
+            return HealthResult(True, f"fine at {step.weight:.0%}")
+        return HealthResult(False, "4 of 10 checkouts failed", stats)
+
+    result = await env.shift(Linear(0.25, MINUTE), health_check=gate)
+
+    assert result.rolled_back
+    assert result.reason == "health check failed at 75%: 4 of 10 checkouts failed"
+    assert [(index, count) for index, count, _ in seen] == [(0, 3), (1, 3), (2, 3)]
+    assert [len(history) for _, _, history in seen] == [0, 1, 2]
+    assert seen[2][2] == tuple(s.health for s in result.steps[:2])
+    assert [s.healthy for s in result.steps] == [True, True, False]
+    assert result.stats == stats
+    assert [e.message for e in env.events if e.kind in (K.HEALTHY, K.UNHEALTHY)] == [
+        "fine at 25%",
+        "fine at 50%",
+        "4 of 10 checkouts failed",
+    ]
+
+
+# --- before and after traffic ------------------------------------------------------------------
+
+
+async def test_before_traffic_probe_passes_then_the_shift_runs(env: Env) -> None:
+    probe = InvokeProbe(max_error_rate=0.2)
+    budget = probe.rule.budget
+
+    result = await env.shift(Canary(0.1, MINUTE), before_traffic=probe)
+
+    assert result.completed
+    assert result.before_traffic is not None
+    assert result.before_traffic.healthy
+    # A single test of its own: the whole budget at once, on calls made directly.
+    assert result.before_traffic.stats["2"].invocations == budget
+    assert env.client.invoked == {"1": budget, "2": budget}
+    assert env.events[0].kind is K.STARTED
+    assert env.events[0].health == result.before_traffic
+    assert result.stats == result.before_traffic.stats
 
 
 @pytest.mark.parametrize(
-    ("old_handler", "completed"),
+    ("check", "reason"),
     [
-        pytest.param(v1, False, id="old-healthy"),
-        pytest.param(also_always_fails, True, id="old-failing-as-much"),
+        pytest.param(None, "the new version fails more often", id="probe"),
+        pytest.param(False, "it returned False", id="false"),
+        pytest.param(RuntimeError("smoke test crashed"), "RuntimeError: smoke test", id="raises"),
     ],
 )
-async def test_probe_judges_against_the_old_versions_error_rate(
-    env: Env, old_handler: Callable[..., Any], completed: bool
+async def test_failing_before_traffic_refuses_the_shift_with_nothing_changed(
+    env: Env, check: bool | Exception | None, reason: str
 ) -> None:
-    # The same failing new version: rolled back against a healthy old one, let through
-    # against an old one failing just as much (the threshold is relative, as the issue says).
-    env.lam.add_function("rel", old_handler)
-    await env.client.publish_version("rel")
-    env.lam.add_function("rel", always_fails)
-    await env.client.publish_version("rel")
-    await env.client.create_alias("rel", ALIAS, function_version="1")
+    assert await env.publish(always_fails) == "3"
+    phases: list[tuple[GatePhase, int, float]] = []
+
+    async def gate(step: StepContext) -> bool:
+        phases.append((step.phase, step.index, step.weight))
+        if isinstance(check, Exception):
+            raise check
+        return bool(check)
+
+    before = await env.alias()
+    probe = InvokeProbe(max_error_rate=0.2) if check is None else gate
+
+    with pytest.raises(ShiftRefusedError, match="the before_traffic check failed: ") as caught:
+        await env.shift(Linear(0.25, MINUTE), to_version="3", before_traffic=probe)
+
+    assert reason in str(caught.value)
+    assert await env.alias() == before  # same revision: nothing was changed
+    assert env.client.updates == []
+    assert env.events == []
+    assert phases == ([] if check is None else [(GatePhase.BEFORE_TRAFFIC, 0, 0.0)])
+
+
+async def test_failing_after_traffic_rolls_back_from_all_traffic(env: Env) -> None:
+    assert await env.publish(always_fails) == "3"
+    seen: list[tuple[GatePhase, int, float, tuple[HealthResult, ...]]] = []
+
+    async def step_gate(step: StepContext) -> bool:
+        return True  # the steps do not catch it
+
+    probe = InvokeProbe(max_error_rate=0.2)
+
+    async def after(step: StepContext) -> HealthResult:
+        seen.append((step.phase, step.index, step.weight, step.history))
+        assert_on(await env.alias(), "3")  # it runs with all traffic on the new version
+        return await probe(step)
 
     result = await env.shift(
-        Canary(0.5, MINUTE), function_name="rel", health_check=InvokeProbe(invocations=20)
+        Linear(0.5, MINUTE), to_version="3", health_check=step_gate, after_traffic=after
     )
 
-    assert result.stats["2"].error_rate == 1.0
-    assert result.completed is completed
-    assert_on(await env.alias("rel"), "2" if completed else "1")
+    assert seen == [(GatePhase.AFTER_TRAFFIC, 1, 1.0, ())]
+    assert result.rolled_back
+    assert not result.completed
+    assert result.reason is not None
+    assert result.reason.startswith("after_traffic check failed: the new version fails more")
+    assert result.after_traffic is not None
+    assert result.after_traffic.stats["3"].error_rate == 1.0
+    assert_on(await env.alias(), "1")
+    assert_on(result.alias, "1")
+    # The rollback, like every update, was conditional on the revision last read.
+    assert env.client.updates[-1]["function_version"] == "1"
+    assert all(update["revision_id"] is not None for update in env.client.updates)
+    assert env.kinds() == [
+        K.STARTED,
+        K.WEIGHT_SET,
+        K.HEALTHY,
+        K.UNHEALTHY,
+        K.ROLLING_BACK,
+        K.ROLLED_BACK,
+    ]
+    unhealthy = env.events[3]
+    assert (unhealthy.weight, unhealthy.index, unhealthy.health) == (
+        1.0,
+        None,
+        result.after_traffic,
+    )
+
+
+async def test_passing_after_traffic_completes(env: Env) -> None:
+    probe = InvokeProbe(max_error_rate=0.2)
+
+    result = await env.shift(Canary(0.1, MINUTE), after_traffic=probe)
+
+    assert result.completed
+    assert result.after_traffic is not None
+    assert result.after_traffic.healthy
+    assert env.kinds()[-2:] == [K.HEALTHY, K.COMPLETED]
+    assert_on(await env.alias(), "2")
 
 
 # --- a concurrent edit -----------------------------------------------------------------------

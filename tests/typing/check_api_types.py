@@ -27,11 +27,15 @@ from lambdaclient import (
 from lambdaclient.errors import LambdaError, PreconditionFailedError, ValidationError
 from lambdaclient.pagination import AliasPaginator, Paginator, VersionPaginator
 from lambdaclient.shifting import (
+    HealthCheck,
+    HealthResult,
     InvokeProbe,
     Linear,
     Schedule,
     ShiftResult,
     Step,
+    StepContext,
+    Verdict,
     VersionStats,
     shift_traffic,
 )
@@ -149,6 +153,23 @@ async def shifting(client: LambdaClient) -> None:
     assert_type(result.rolled_back, bool)
     assert_type(result.stats, Mapping[str, VersionStats])
     assert_type(Linear(step=0.1, interval=timedelta(minutes=1)).steps(), tuple[Step, ...])
+    health = result.steps[0].health
+    if health is not None:
+        assert_type(health.verdict, Verdict | None)
+        assert_type(health.stats, Mapping[str, VersionStats])
+    assert_type(result.stats["7"].p90_latency, float | None)
+
+
+async def by_bool(step: StepContext) -> bool:
+    return step.weight < 0.5
+
+
+async def by_result(step: StepContext) -> HealthResult:
+    return HealthResult(True, "fine", {step.to_version: VersionStats(10, 0)})
+
+
+# Either kind of check, and the built-in probe, is a HealthCheck.
+checks: list[HealthCheck] = [by_bool, by_result, InvokeProbe()]
 
 
 def errors(error: ServiceError, throttled: TooManyRequestsError) -> None:

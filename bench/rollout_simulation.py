@@ -1,0 +1,123 @@
+"""How often the rollout gate decides wrongly: simulated rollouts, no I/O.
+
+Each rollout is ``lambdaclient.shifting.simulate_rollout``: the gate's own decision code
+(``GateRule``, ``PairTally``) over simulated probe pairs in which the old version fails with
+probability p0 and the new one with p1, independently, gate by gate as ``InvokeProbe`` runs
+them: each gate runs its share of the budget, the last one tops it up, the continuous check
+looks after every pair, the sign test at the last gate. It prints, per strategy and error
+rates, the share of rollouts rolled back with a Wilson 95% confidence interval, and the probe
+calls spent per rollout.
+
+    python bench/rollout_simulation.py            # the full run (a few minutes)
+    python bench/rollout_simulation.py --quick    # a tenth of the trials
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import attrs
+
+from lambdaclient.shifting import Canary, GateRule, Linear, Strategy, simulate_rollout
+
+Z95 = 1.959963984540054
+
+
+def wilson(successes: int, trials: int) -> tuple[float, float]:
+    """The Wilson score 95% interval for a proportion."""
+    if trials == 0:
+        return 0.0, 1.0
+    share = successes / trials
+    scale = 1 + Z95**2 / trials
+    centre = (share + Z95**2 / (2 * trials)) / scale
+    half = Z95 * math.sqrt(share * (1 - share) / trials + Z95**2 / (4 * trials**2)) / scale
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@attrs.frozen
+class Case:
+    label: str
+    p0: float
+    p1: float
+    bad: bool  # True: rolling back is right; False: rolling back is a false rollback
+    in_contract: bool = True
+
+
+def cases(rule: GateRule) -> Iterator[Case]:
+    delta = rule.max_error_rate
+    for p0 in (0.0, 0.005, 0.01, 0.02, 0.05, 0.1):
+        in_contract = p0 <= rule.baseline_error_rate
+        yield Case("healthy (new = old)", p0, p0, False, in_contract)
+        if 0 < p0 <= rule.baseline_error_rate:
+            yield Case("better (new = old / 2)", p0, p0 / 2, False, in_contract)
+        yield Case(f"bad (new = old + {delta:.0%})", p0, p0 + delta, True, in_contract)
+
+
+def trials_for(case: Case, full: int) -> int:
+    """The worst cases in the contract (old at 2%, new equal or 5 points worse) get the full
+    count, the rest of the contract a quarter, the old version beyond the baseline a tenth."""
+    if not case.in_contract:
+        return full // 10
+    return full if case.p0 == 0.02 and case.p1 != case.p0 / 2 else full // 4
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=40_000)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the trials")
+    parser.add_argument("--seed", type=int, default=20261202)
+    args = parser.parse_args(argv)
+    full = args.trials // 10 if args.quick else args.trials
+    rule = GateRule()
+    strategies: list[tuple[str, Strategy]] = [
+        ("Canary(0.1)", Canary(0.1, timedelta(minutes=5))),
+        ("Linear(0.1)", Linear(0.1, timedelta(minutes=1))),
+    ]
+    print(
+        f"GateRule defaults: max_error_rate={rule.max_error_rate},"
+        f" baseline_error_rate={rule.baseline_error_rate},"
+        f" false_rollback_rate={rule.false_rollback_rate},"
+        f" detection_rate={rule.detection_rate}"
+    )
+    print(
+        f"budget at the defaults: {rule.budget} pairs ({2 * rule.budget} invocations),"
+        f" at most {rule.max_pairs} pairs\n"
+    )
+    header = (
+        f"{'strategy':<12} {'p0':>5} {'p1':>5} {'case':<24} {'trials':>6}"
+        f" {'rolled back':>11} {'95% CI':>17} {'calls mean':>10} {'calls max':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    failures = 0
+    for name, strategy in strategies:
+        gates = len(strategy.steps())
+        for case in cases(rule):
+            trials = trials_for(case, full)
+            runs = [simulate_rollout(rule, gates, case.p0, case.p1, rng) for _ in range(trials)]
+            rolled_back = sum(not run.healthy for run in runs)
+            low, high = wilson(rolled_back, trials)
+            calls = [2 * run.tally.pairs for run in runs]
+            meets = high <= rule.false_rollback_rate if not case.bad else low >= 0.95
+            failures += case.in_contract and not meets
+            note = "" if meets else "  <- outside the contract"
+            print(
+                f"{name:<12} {case.p0:>5.1%} {case.p1:>5.1%} {case.label:<24} {trials:>6}"
+                f" {rolled_back / trials:>11.2%} {f'[{low:.2%}, {high:.2%}]':>17}"
+                f" {sum(calls) / trials:>10.0f} {max(calls):>9}"
+                + (note if case.in_contract else "  (old beyond the baseline: no contract)")
+            )
+    print(f"\n{time.perf_counter() - started:.0f} s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,366 @@
+"""The rollout gate's decision rule: pure, no I/O, the same code in the probe and the simulation.
+
+Evidence comes in *pairs*: one call to the old version and one to the new, with the same
+payload. Only discordant pairs (exactly one side failed) say anything about which version fails
+more often. Given a discordant pair, the new version is the one that failed with probability
+
+    theta = p1 (1 - p0) / (p1 (1 - p0) + p0 (1 - p1)),
+
+and theta <= 1/2 exactly when p1 <= p0, whatever p0 is: the old version's error rate drops out
+(McNemar's insight). Two checks share the false-rollback rate alpha (Bonferroni):
+
+1. *Continuous*, after every pair: the likelihood ratio of theta1 against 1/2 over the discordant
+   pairs, ``(2 theta1)^k (2 (1 - theta1))^m`` (k pairs where only the new version failed, m where
+   only the old one did). When the new version is no worse it is a nonnegative supermartingale
+   of mean 1, so by Ville's inequality it ever reaches ``1 / alpha_v`` with probability at most
+   ``alpha_v``, however often it is looked at.
+2. *Final*, once, before all traffic moves: the exact one-sided sign test over every discordant
+   pair, ``P(Bin(D, 1/2) >= k) <= alpha_f``. Conditional on D it is exact for any p0.
+
+The number of pairs (the budget) is McNemar's normal-approximation sample size for detecting
+p1 = p0 + delta with the stated power; it is spread evenly over the gates. It grows when the
+pooled error rate shows the old version failing more than ``baseline_error_rate`` (a larger p0
+needs more pairs for the same power); the pooled rate does not depend on which side failed, so
+whatever it makes the probe do, the final test stays exact conditional on D.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from statistics import NormalDist
+
+import attrs
+
+from ._errors import ValidationError
+
+__all__ = [
+    "GateRule",
+    "PairTally",
+    "Verdict",
+    "mcnemar_pairs",
+    "sign_test_p_value",
+    "simulate_rollout",
+]
+
+_SEQUENTIAL_SHARE = 0.2
+"""alpha_v / alpha. The final test's share sets the budget, the continuous check's how soon a
+bad version is caught; simulated at the defaults (bench/README.md), 0.2 is the middle way and
+an even split costs 8% more pairs."""
+
+_OLD_RATE_MARGIN = 1.0
+"""Standard errors added to the estimate of the old version's error rate when the budget is
+recomputed. The estimate is noisy, and a bad version the continuous check has not caught by
+the last gate gets its budget from it: one standard error tops such rollouts up enough that
+the detection rate clears the stated one by more than a simulation's interval (96.4% at the
+worst case, against 95.5% without), while a healthy one at or below the baseline keeps its
+budget."""
+
+
+@attrs.frozen(slots=True)
+class PairTally:
+    """Counts of probe pairs: ``pairs`` in all, ``new_only`` where only the new version failed
+    (k), ``old_only`` where only the old one failed (m), ``both_failed``."""
+
+    pairs: int = 0
+    new_only: int = 0
+    old_only: int = 0
+    both_failed: int = 0
+
+    @property
+    def discordant(self) -> int:
+        """Pairs where exactly one version failed: the only ones that tell the versions apart."""
+        return self.new_only + self.old_only
+
+    @property
+    def pooled_error_rate(self) -> float:
+        """Failed calls per call, both versions together (0 with no pairs)."""
+        if not self.pairs:
+            return 0.0
+        return (2 * self.both_failed + self.discordant) / (2 * self.pairs)
+
+    def record(self, old_failed: bool, new_failed: bool, count: int = 1) -> PairTally:
+        """This tally and ``count`` more pairs with these outcomes."""
+        return PairTally(
+            self.pairs + count,
+            self.new_only + count * (new_failed and not old_failed),
+            self.old_only + count * (old_failed and not new_failed),
+            self.both_failed + count * (old_failed and new_failed),
+        )
+
+    def __add__(self, other: PairTally) -> PairTally:
+        return PairTally(
+            self.pairs + other.pairs,
+            self.new_only + other.new_only,
+            self.old_only + other.old_only,
+            self.both_failed + other.both_failed,
+        )
+
+
+def _discordant_new_share(p0: float, p1: float) -> float:
+    """theta: the probability that the new version is the one that failed in a discordant pair."""
+    q1, q0 = p1 * (1 - p0), p0 * (1 - p1)
+    return q1 / (q1 + q0)
+
+
+def mcnemar_pairs(p0: float, p1: float, *, alpha: float, power: float) -> int:
+    """Pairs for a one-sided McNemar test at level ``alpha`` to detect ``p1 > p0`` with
+    ``power`` (the normal approximation, as in Connor 1987)."""
+    q1, q0 = p1 * (1 - p0), p0 * (1 - p1)
+    psi, delta = q1 + q0, q1 - q0
+    z_alpha = NormalDist().inv_cdf(1 - alpha)
+    z_power = NormalDist().inv_cdf(power)
+    root = z_alpha * math.sqrt(psi) + z_power * math.sqrt(psi - delta * delta)
+    return max(1, math.ceil((root / delta) ** 2))
+
+
+def sign_test_p_value(new_only: int, discordant: int) -> float:
+    """``P(Bin(discordant, 1/2) >= new_only)``: exact, from integer binomial coefficients."""
+    if not 0 <= new_only <= discordant:
+        raise ValueError("new_only must be between 0 and discordant")
+    tail: int = sum(math.comb(discordant, i) for i in range(new_only, discordant + 1))
+    return tail / (1 << discordant)
+
+
+def _fraction(name: str, value: object, *, low: float = 0.0, high: float = 1.0) -> float:
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or math.isnan(value)
+        or not low < value < high
+    ):
+        raise ValidationError(
+            f"{name} must be a number between {low:g} and {high:g} (exclusive), got {value!r}",
+            field=name,
+        )
+    return float(value)
+
+
+@attrs.frozen(slots=True)
+class Verdict:
+    """What the rule decided from the pairs so far: ``healthy``, a ``reason`` a person can
+    read, the ``tally``, the continuous check's ``likelihood_ratio`` against its ``threshold``,
+    the final test's ``p_value`` (None before the last gate), and ``required_pairs``, the budget
+    at the evidence so far (None when no number of pairs could reach the stated power)."""
+
+    healthy: bool
+    reason: str
+    tally: PairTally
+    likelihood_ratio: float
+    threshold: float
+    p_value: float | None
+    required_pairs: int | None
+    final: bool
+
+
+@attrs.frozen(slots=True)
+class GateRule:
+    """The gate's parameters, checked on construction.
+
+    - ``max_error_rate``: the smallest rise in the error rate worth catching (delta; 0.05 is
+      five points).
+    - ``baseline_error_rate``: the highest old-version error rate the budget is sized for; a
+      higher observed rate makes the budget grow.
+    - ``false_rollback_rate``: at most this share of rollouts of a version no worse than the
+      old one is rolled back.
+    - ``detection_rate``: at least this share of rollouts of a version ``max_error_rate``
+      worse is rolled back before all traffic moves.
+    - ``max_pairs``: the most pairs per rollout; a budget beyond it fails the last gate as too
+      little evidence.
+    """
+
+    max_error_rate: float = 0.05
+    baseline_error_rate: float = 0.02
+    false_rollback_rate: float = 0.01
+    detection_rate: float = 0.95
+    max_pairs: int = 2500
+    _log_step_new: float = attrs.field(init=False, repr=False, eq=False)
+    _log_step_old: float = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        delta = _fraction("max_error_rate", self.max_error_rate)
+        baseline = _fraction("baseline_error_rate", self.baseline_error_rate, high=1 - delta)
+        _fraction("false_rollback_rate", self.false_rollback_rate, high=0.5)
+        _fraction("detection_rate", self.detection_rate, low=0.5)
+        max_pairs: object = self.max_pairs  # checked at run time: callers are not all typed
+        if not isinstance(max_pairs, int) or isinstance(max_pairs, bool) or max_pairs < 1:
+            raise ValidationError("max_pairs must be an integer of 1 or more", field="max_pairs")
+        theta1 = _discordant_new_share(baseline, baseline + delta)
+        object.__setattr__(self, "_log_step_new", math.log(2 * theta1))
+        object.__setattr__(self, "_log_step_old", math.log(2 * (1 - theta1)))
+
+    @property
+    def sequential_alpha(self) -> float:
+        """The continuous check's share of the false-rollback rate (alpha_v)."""
+        return _SEQUENTIAL_SHARE * self.false_rollback_rate
+
+    @property
+    def final_alpha(self) -> float:
+        """The final test's share (alpha_f); the two add up to ``false_rollback_rate``."""
+        return self.false_rollback_rate - self.sequential_alpha
+
+    @property
+    def threshold(self) -> float:
+        """The likelihood ratio at which the continuous check rolls back: 1 / alpha_v."""
+        return 1 / self.sequential_alpha
+
+    @property
+    def budget(self) -> int:
+        """The pairs per rollout while the old version fails no more than the baseline rate
+        (before ``max_pairs``)."""
+        pairs = self.required_pairs(PairTally())
+        assert pairs is not None  # baseline + delta < 1, checked on construction
+        return pairs
+
+    def likelihood_ratio(self, tally: PairTally) -> float:
+        """The continuous check's likelihood ratio over ``tally``'s discordant pairs."""
+        return math.exp(self._log_likelihood_ratio(tally))
+
+    def _log_likelihood_ratio(self, tally: PairTally) -> float:
+        return tally.new_only * self._log_step_new + tally.old_only * self._log_step_old
+
+    def crossed(self, tally: PairTally) -> bool:
+        """The continuous check: True once the likelihood ratio reaches the threshold."""
+        return self._log_likelihood_ratio(tally) >= -math.log(self.sequential_alpha)
+
+    def required_pairs(self, tally: PairTally) -> int | None:
+        """The budget given the evidence so far: sized for p0 = max(baseline_error_rate,
+        pooled rate - max_error_rate / 2 + one standard error) and p1 = p0 + max_error_rate.
+        When the new version is ``max_error_rate`` worse, the pooled rate lies halfway between
+        the two, so this estimates the old version's rate in the very case the budget is for
+        (a healthy version failing as often as the old one is not overcharged). None when p1
+        would exceed 1: no number of pairs can show such a rise."""
+        delta, pooled = self.max_error_rate, tally.pooled_error_rate
+        error = math.sqrt(pooled * (1 - pooled) / (2 * tally.pairs)) if tally.pairs else 0.0
+        p0 = max(self.baseline_error_rate, pooled - delta / 2 + _OLD_RATE_MARGIN * error)
+        if p0 + delta >= 1:
+            return None
+        return mcnemar_pairs(p0, p0 + delta, alpha=self.final_alpha, power=self.detection_rate)
+
+    def gate_target(self, tally: PairTally, gates_left: int) -> int:
+        """How many pairs the tally should hold after this gate: an even share of what the
+        budget still needs over the ``gates_left`` gates (this one included), within
+        ``max_pairs``. The last gate's target is the whole budget."""
+        if gates_left < 1:
+            raise ValueError("gates_left must be at least 1")
+        needed = self.required_pairs(tally)
+        if needed is None:
+            # No number of pairs would do; the first budget's worth shows it is no fluke.
+            needed = self.budget
+        budget = min(needed, self.max_pairs)
+        remaining = max(0, budget - tally.pairs)
+        return tally.pairs + math.ceil(remaining / gates_left)
+
+    def pairs_to_run(self, tally: PairTally, gates_left: int, *, ran: bool) -> int:
+        """How many more pairs the gate should run now; 0 when it is done. Call it again after
+        running them (``ran=True``): a gate before the last runs its share once; the last gate
+        tops up until the budget at the evidence so far is met or ``max_pairs`` is reached.
+        Nothing more once the continuous check has crossed."""
+        if self.crossed(tally) or (ran and gates_left > 1):
+            return 0
+        return self.gate_target(tally, gates_left) - tally.pairs
+
+    def judge(self, tally: PairTally, *, final: bool) -> Verdict:
+        """Decide on the pairs so far. Before the last gate only the continuous check fails a
+        version, or an error rate so high that no budget could judge it; at the last gate the
+        budget must also have been met (else "too little evidence") and the sign test must not
+        reject. No pairs never pass."""
+        ratio = self.likelihood_ratio(tally)
+        required = self.required_pairs(tally)
+        counts = (
+            f"{tally.pairs} pairs: {tally.new_only} failed on the new version only,"
+            f" {tally.old_only} on the old only"
+        )
+
+        def verdict(healthy: bool, reason: str, p_value: float | None = None) -> Verdict:
+            return Verdict(healthy, reason, tally, ratio, self.threshold, p_value, required, final)
+
+        if self.crossed(tally):
+            return verdict(
+                False,
+                f"the new version fails more often: likelihood ratio {ratio:.4g}"
+                f" >= {self.threshold:.4g} ({counts})",
+            )
+        if tally.pairs == 0:
+            return verdict(False, "too little evidence: no probe pairs")
+        if required is None:
+            return verdict(
+                False,
+                f"too little evidence: at a pooled error rate of {tally.pooled_error_rate:.1%}"
+                f" no number of pairs can show a rise of {self.max_error_rate:.3g}",
+            )
+        if not final:
+            return verdict(
+                True,
+                f"no sign of a higher error rate yet: likelihood ratio {ratio:.3g}"
+                f" < {self.threshold:.4g} ({counts})",
+            )
+        if tally.pairs < required:
+            return verdict(
+                False,
+                f"too little evidence: {tally.pairs} pairs where {required} are needed at a"
+                f" pooled error rate of {tally.pooled_error_rate:.1%}"
+                f" (at most {self.max_pairs} allowed)",
+            )
+        p_value = sign_test_p_value(tally.new_only, tally.discordant)
+        if p_value <= self.final_alpha:
+            return verdict(
+                False,
+                f"the new version fails more often: sign test p = {p_value:.3g}"
+                f" <= {self.final_alpha:.3g} ({counts})",
+                p_value,
+            )
+        return verdict(
+            True,
+            f"no higher error rate: sign test p = {p_value:.3g} > {self.final_alpha:.3g}"
+            f" ({counts})",
+            p_value,
+        )
+
+
+def _simulate_pairs(
+    rule: GateRule, tally: PairTally, count: int, p0: float, p1: float, rng: random.Random
+) -> PairTally:
+    """``count`` more simulated pairs, stopping early if the continuous check crosses.
+
+    Pairs in which neither version failed change nothing but the count, so the number of them
+    before the next pair with a failure is drawn at once (a geometric draw: exact in
+    distribution, and a rollout costs its failures rather than its pairs)."""
+    target = tally.pairs + count
+    any_failure = 1 - (1 - p0) * (1 - p1)
+    if any_failure == 0:
+        return tally.record(False, False, count)
+    both = p0 * p1 / any_failure
+    new_only = p1 * (1 - p0) / any_failure
+    while tally.pairs < target:
+        if any_failure < 1:
+            gap = int(math.log(1 - rng.random()) / math.log1p(-any_failure))
+            if tally.pairs + gap >= target:
+                return tally.record(False, False, target - tally.pairs)
+            tally = tally.record(False, False, gap)
+        draw = rng.random()
+        tally = tally.record(draw < both or draw >= both + new_only, draw < both + new_only)
+        if rule.crossed(tally):
+            break
+    return tally
+
+
+def simulate_rollout(
+    rule: GateRule, gates: int, p0: float, p1: float, rng: random.Random
+) -> Verdict:
+    """One simulated rollout through ``gates`` gates, run as ``InvokeProbe`` runs them, where
+    the old version fails each call with probability ``p0`` and the new one with ``p1``: the
+    verdict of the gate that rolled back, or of the last gate."""
+    if gates < 1:
+        raise ValueError("a rollout has at least one gate")
+    tally = PairTally()
+    for index in range(gates):
+        gates_left = gates - index
+        ran = False
+        while count := rule.pairs_to_run(tally, gates_left, ran=ran):
+            tally = _simulate_pairs(rule, tally, count, p0, p1, rng)
+            ran = True
+        verdict = rule.judge(tally, final=gates_left == 1)
+        if not verdict.healthy:
+            return verdict
+    return verdict
