@@ -761,7 +761,8 @@ ROUTING_OPTIONS = {"--routing-config", "--weight"}
         (
             ("shift",),
             {"--to", "--no-progress", "--linear", "--canary", "--all-at-once"}
-            | {"--probe-payload", "--probe-invocations", "--max-error-rate", "--max-latency"},
+            | {"--probe-payload", "--probe-invocations", "--max-error-rate", "--max-latency"}
+            | {"--ready-timeout", "--pre-traffic-probe", "--post-traffic-probe"},
         ),
     ],
 )
