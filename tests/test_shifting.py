@@ -1288,6 +1288,19 @@ async def test_ready_timeout_zero_checks_without_waiting(pending: Env) -> None:
     assert pending.time.waits == []
 
 
+@pytest.mark.parametrize("ready_timeout", [-1, math.nan, math.inf, "5m", True])
+async def test_a_bad_ready_timeout_is_refused_before_anything_is_read(
+    env: Env, ready_timeout: Any
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await env.shift(AllAtOnce(), ready_timeout=ready_timeout)
+
+    assert caught.value.field == "ready_timeout"
+    assert str(caught.value).startswith("ready_timeout must be a finite number of seconds")
+    assert env.client.configuration_reads == {}
+    assert env.client.updates == []
+
+
 FAILED = {"reason": "The role cannot be assumed.", "reason_code": "InsufficientRolePermissions"}
 IDLE = {"reason": "The function is inactive.", "reason_code": "Idle"}
 
