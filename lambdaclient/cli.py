@@ -756,11 +756,13 @@ _EVENT_STYLE = {
 
 
 class _Progress:
-    """Shows a shift's events as they come: plain lines on a stream, or nothing."""
+    """Shows a shift's events as they come: plain lines on a stream, or nothing. Messages
+    name the options typed (``flags``), not the library's parameters."""
 
-    def __init__(self, stream: TextIO | None, steps: int) -> None:
+    def __init__(self, stream: TextIO | None, steps: int, flags: Mapping[str, str]) -> None:
         self.stream = stream
         self.steps = steps
+        self.flags = flags
         self.rolled_back = False
 
     def __enter__(self) -> _Progress:
@@ -786,7 +788,7 @@ class _Progress:
             else:
                 message = "post-traffic probe" + (f": {message}" if message else "")
         if message:
-            parts.append(message)
+            parts.append(_in_flags(message, self.flags))
         if event.stats:
             parts.append(f"({_stats_text(event.stats)})")
         return "  ".join(parts)
@@ -805,8 +807,10 @@ class _Progress:
 class _RichProgress(_Progress):
     """A progress bar of the new version's weight, and a line per event above it."""
 
-    def __init__(self, console: Console, steps: int, description: str) -> None:
-        super().__init__(None, steps)
+    def __init__(
+        self, console: Console, steps: int, flags: Mapping[str, str], description: str
+    ) -> None:
+        super().__init__(None, steps, flags)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress: Progress = Progress(
@@ -838,13 +842,17 @@ class _RichProgress(_Progress):
 
 
 def _progress(args: argparse.Namespace, out: _Output, steps: int) -> _Progress:
+    flags = _flags(args)
     if args.no_progress:
-        return _Progress(None, steps)
+        return _Progress(None, steps, flags)
     console = None if out.json else _rich_console(out.stderr)
     if console is None:
-        return _Progress(out.stderr, steps)
+        return _Progress(out.stderr, steps, flags)
     return _RichProgress(
-        console, steps, f"{args.function_name}:{args.alias_name} → version {args.to_version}"
+        console,
+        steps,
+        flags,
+        f"{args.function_name}:{args.alias_name} → version {args.to_version}",
     )
 
 

@@ -765,7 +765,7 @@ class _Shift:
                 if exc.timed_out
                 else self.unusable("the new version", self.to_version, exc)
             ) from exc
-        waited = (self.clock() - started).total_seconds()
+        waited = round((self.clock() - started).total_seconds(), 1)
         await self.emit(
             ShiftEventKind.READY, message=f"version {self.to_version} is Active after {waited:g}s"
         )
