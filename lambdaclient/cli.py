@@ -65,7 +65,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, TypedDict
 
 from ._client import LambdaClient
 from ._errors import (
@@ -89,6 +89,7 @@ from ._wire import converter
 from .shifting import (
     AllAtOnce,
     Canary,
+    HealthCheck,
     HealthResult,
     InvokeProbe,
     Linear,
@@ -717,7 +718,14 @@ def _strategy_text(args: argparse.Namespace) -> str:
     return "all at once"
 
 
-def _checks(args: argparse.Namespace) -> dict[str, Any]:
+class _Checks(TypedDict, total=False):
+    health_check: HealthCheck | None
+    before_traffic: HealthCheck | None
+    after_traffic: HealthCheck | None
+    ready_timeout: float
+
+
+def _checks(args: argparse.Namespace) -> _Checks:
     """``shift_traffic``'s checks and readiness timeout from the options given: the probe the
     probe options configure gates each step when any of them is given, and runs before or
     after traffic with ``--pre-traffic-probe`` or ``--post-traffic-probe``. What is not given
@@ -730,7 +738,7 @@ def _checks(args: argparse.Namespace) -> dict[str, Any]:
     }
     given = {name: value for name, value in options.items() if value is not None}
     probe = InvokeProbe(**given)
-    checks: dict[str, Any] = {
+    checks: _Checks = {
         "health_check": probe if given else None,
         "before_traffic": probe if args.pre_traffic_probe else None,
         "after_traffic": probe if args.post_traffic_probe else None,

@@ -730,7 +730,7 @@ class _Shift:
 
     def unusable(self, which: str, version: str, seen: _VersionState) -> ShiftRefusedError:
         """The refusal of a version that is Failed or Inactive, naming the state and reason."""
-        why = _UNUSABLE.get(seen.state or "", "it cannot take traffic")
+        why = _UNUSABLE.get(seen.state or "", _UNUSABLE["Failed"])
         return ShiftRefusedError(
             f"{which} {version} of {self.function_name} is {_state_text(seen)}: {why}"
         )

@@ -67,6 +67,13 @@ async def cli(lam: LocalLambda, *argv: str) -> int:
     return await run(["--endpoint-url", lam.endpoint_url, "--region", lam.region, *argv])
 
 
+async def assert_live_on(lam: LocalLambda, version: str) -> None:
+    """All of alias ``live``'s traffic on ``version``, as the server holds it."""
+    async with client_for(lam) as client:
+        alias = await client.get_alias("fn", "live")
+    assert (alias.function_version, alias.routing_config) == (version, None)
+
+
 def outputs(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
     captured = capsys.readouterr()
     return captured.out, captured.err
@@ -305,9 +312,7 @@ async def test_shift_linear_completes(lam: LocalLambda, capsys: pytest.CaptureFi
     )
     assert re.search(r"^VERSION\s+INVOCATIONS\s+ERRORS\s+ERROR RATE", out, re.MULTILINE)
     assert "completed: alias live sends all traffic to version 2" in out
-    async with client_for(lam) as client:
-        alias = await client.get_alias("fn", "live")
-    assert (alias.function_version, alias.routing_config) == ("2", None)
+    await assert_live_on(lam, "2")
 
 
 async def test_shift_json(lam: LocalLambda, capsys: pytest.CaptureFixture[str]) -> None:
@@ -349,9 +354,7 @@ async def test_shift_to_a_failing_version_rolls_back(
     assert re.search(r"^1\s+50%\s+\S+\s+UNHEALTHY", out, re.MULTILINE)
     assert re.search(r"^3\s+\d+\s+(\d+)\s+100%", out, re.MULTILINE)  # every call to v3 failed
     assert "rolled back to version 1: health check failed at 50%" in out
-    async with client_for(lam) as client:
-        alias = await client.get_alias("fn", "live")
-    assert (alias.function_version, alias.routing_config) == ("1", None)
+    await assert_live_on(lam, "1")
 
     assert (
         await cli(lam, "--output", "json", *argv, "--no-progress", "--max-error-rate", "10%") == 3
@@ -478,9 +481,7 @@ async def test_ctrl_c_rolls_back_and_exits_130(lam: LocalLambda) -> None:
     assert process.returncode == 130
     assert "interrupted; alias live was rolled back" in rest.decode()
     assert "Traceback" not in rest.decode()
-    async with client_for(lam) as client:
-        alias = await client.get_alias("fn", "live")
-    assert (alias.function_version, alias.routing_config) == ("1", None)
+    await assert_live_on(lam, "1")
 
 
 async def test_shift_with_rich_progress(
@@ -568,9 +569,7 @@ async def test_a_version_not_active_in_time_is_refused_with_exit_4(
         " Pending (Creating: The function is being created.); nothing was changed"
     ) in err
     assert "ready_timeout" not in err
-    async with client_for(slow_lam) as client:
-        alias = await client.get_alias("fn", "live")
-    assert (alias.function_version, alias.routing_config) == ("1", None)
+    await assert_live_on(slow_lam, "1")
 
 
 async def test_a_failed_version_is_refused_with_its_reason(
@@ -630,9 +629,7 @@ async def test_a_failing_pre_traffic_probe_refuses_with_exit_4(
     assert out == ""
     assert "the --pre-traffic-probe check failed: the new version fails more often" in err
     assert "before_traffic" not in err
-    async with client_for(lam) as client:
-        alias = await client.get_alias("fn", "live")
-    assert (alias.function_version, alias.routing_config) == ("1", None)
+    await assert_live_on(lam, "1")
 
 
 async def test_a_failing_post_traffic_probe_rolls_back_with_exit_3(
@@ -647,9 +644,7 @@ async def test_a_failing_post_traffic_probe_rolls_back_with_exit_3(
     assert "rolled_back      0%  --post-traffic-probe check failed: the new version" in err
     assert re.search(r"^post\s+100%\s+-\s+UNHEALTHY", out, re.M)
     assert "rolled back to version 1: --post-traffic-probe check failed: " in out
-    async with client_for(lam) as client:
-        alias = await client.get_alias("fn", "live")
-    assert (alias.function_version, alias.routing_config) == ("1", None)
+    await assert_live_on(lam, "1")
 
 
 # --- failures and usage errors ---------------------------------------------------------------
