@@ -79,8 +79,9 @@ class ConcurrentModificationError(LambdaError):
 class ShiftRefusedError(LambdaError):
     """A traffic shift was refused before it changed anything: the target version does not
     exist or is not published, is already the primary, differs from it in execution role or
-    dead-letter configuration, the alias is mid-shift to another version, or the shift's
-    ``before_traffic`` check failed."""
+    dead-letter configuration, the alias is mid-shift to another version, the target or the
+    primary is ``Failed`` or ``Inactive``, the target was not ``Active`` within
+    ``ready_timeout``, or the shift's ``before_traffic`` check failed."""
 
 
 class WaiterError(LambdaError):

@@ -19,6 +19,8 @@ Usage examples::
     echo '{"order": 42}' | lambdaclient invoke my-fn --payload-file -
     lambdaclient shift my-fn live --to 7 --linear 10%/1m \\
         --probe-payload '{"ping": true}'
+    lambdaclient shift my-fn live --to 7 --all-at-once --ready-timeout 10m \\
+        --probe-payload '{"ping": true}' --pre-traffic-probe --post-traffic-probe
     lambdaclient --region eu-west-1 --profile prod shift my-fn live --to 7 --canary 5%/10m
 
 Global options are named as the AWS CLI names them (``--region``, ``--profile``,
@@ -41,9 +43,11 @@ Exit codes:
 - 1: the operation failed: an AWS error, a transport or credentials error, or (for
   ``invoke``) the function itself failed. The error is printed on stderr.
 - 2: usage error: bad arguments, or arguments lambdaclient rejects before sending anything.
-- 3: ``shift`` rolled the alias back (a failed health gate, or an error during the shift).
-- 4: ``shift`` refused before changing anything, or stopped because someone else changed the
-  alias meanwhile (their change stands).
+- 3: ``shift`` rolled the alias back (a failed health gate or post-traffic probe, or an error
+  during the shift).
+- 4: ``shift`` refused before changing anything (pre-flight checks, a version that is not
+  Active within ``--ready-timeout``, a failed pre-traffic probe), or stopped because someone
+  else changed the alias meanwhile (their change stands).
 - 130: interrupted (Ctrl-C); an interrupted ``shift`` rolls the alias back first.
 """
 
@@ -61,7 +65,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, TypedDict
 
 from ._client import LambdaClient
 from ._errors import (
@@ -85,6 +89,8 @@ from ._wire import converter
 from .shifting import (
     AllAtOnce,
     Canary,
+    HealthCheck,
+    HealthResult,
     InvokeProbe,
     Linear,
     ShiftEvent,
@@ -128,9 +134,11 @@ exit codes:
   1    the operation failed: AWS error, transport or credentials error, (invoke) the
        function itself failed, or (wait) Failed or out of time; the error is on stderr
   2    usage error: bad arguments, or arguments rejected before anything was sent
-  3    shift: the alias was rolled back (failed health gate, or an error mid-shift)
-  4    shift: refused before changing anything, or stopped because someone else changed
-       the alias meanwhile (their change stands)
+  3    shift: the alias was rolled back (failed health gate or post-traffic probe, or an
+       error mid-shift)
+  4    shift: refused before changing anything (pre-flight checks, version not Active in
+       time, failed pre-traffic probe), or stopped because someone else changed the alias
+       meanwhile (their change stands)
   130  interrupted (Ctrl-C); an interrupted shift rolls the alias back first
 """
 
@@ -397,6 +405,9 @@ _FLAGS = {
     "version": "VERSION",
     "delay": "--delay",
     "timeout": "--timeout",
+    "ready_timeout": "--ready-timeout",
+    "before_traffic": "--pre-traffic-probe",
+    "after_traffic": "--post-traffic-probe",
 }
 _IDENTIFIER = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
@@ -707,18 +718,34 @@ def _strategy_text(args: argparse.Namespace) -> str:
     return "all at once"
 
 
-def _probe(args: argparse.Namespace) -> InvokeProbe | None:
-    """The built-in health gate, when any probe option is given (it invokes the function)."""
-    options = (args.probe_payload, args.probe_invocations, args.max_error_rate, args.max_latency)
-    if all(option is None for option in options):
-        return None
-    given = {
+class _Checks(TypedDict, total=False):
+    health_check: HealthCheck | None
+    before_traffic: HealthCheck | None
+    after_traffic: HealthCheck | None
+    ready_timeout: float
+
+
+def _checks(args: argparse.Namespace) -> _Checks:
+    """``shift_traffic``'s checks and readiness timeout from the options given: the probe the
+    probe options configure gates each step when any of them is given, and runs before or
+    after traffic with ``--pre-traffic-probe`` or ``--post-traffic-probe``. What is not given
+    keeps the library's default."""
+    options = {
         "payload": args.probe_payload,
         "max_invocations": args.probe_invocations,
         "max_error_rate": args.max_error_rate,
         "max_latency": args.max_latency,
     }
-    return InvokeProbe(**{name: value for name, value in given.items() if value is not None})
+    given = {name: value for name, value in options.items() if value is not None}
+    probe = InvokeProbe(**given)
+    checks: _Checks = {
+        "health_check": probe if given else None,
+        "before_traffic": probe if args.pre_traffic_probe else None,
+        "after_traffic": probe if args.post_traffic_probe else None,
+    }
+    if args.ready_timeout is not None:
+        checks["ready_timeout"] = args.ready_timeout.total_seconds()
+    return checks
 
 
 def _stats_text(stats: Mapping[str, VersionStats]) -> str:
@@ -737,11 +764,13 @@ _EVENT_STYLE = {
 
 
 class _Progress:
-    """Shows a shift's events as they come: plain lines on a stream, or nothing."""
+    """Shows a shift's events as they come: plain lines on a stream, or nothing. Messages
+    name the options typed (``flags``), not the library's parameters."""
 
-    def __init__(self, stream: TextIO | None, steps: int) -> None:
+    def __init__(self, stream: TextIO | None, steps: int, flags: Mapping[str, str]) -> None:
         self.stream = stream
         self.steps = steps
+        self.flags = flags
         self.rolled_back = False
 
     def __enter__(self) -> _Progress:
@@ -758,10 +787,16 @@ class _Progress:
     def line(self, event: ShiftEvent) -> str:
         parts = [event.at.astimezone().strftime("%H:%M:%S"), f"{event.kind.value:<12}"]
         parts.append(f"{_percent(event.weight):>5}")
+        message = event.message
         if event.index is not None:
             parts.append(f"step {event.index + 1}/{self.steps}")
-        if event.message:
-            parts.append(event.message)
+        elif event.health is not None:  # outside the steps, a check is a probe before or after
+            if event.kind is ShiftEventKind.STARTED:
+                message += f"; pre-traffic probe: {event.health.reason}"
+            else:
+                message = "post-traffic probe" + (f": {message}" if message else "")
+        if message:
+            parts.append(_in_flags(message, self.flags))
         if event.stats:
             parts.append(f"({_stats_text(event.stats)})")
         return "  ".join(parts)
@@ -780,8 +815,10 @@ class _Progress:
 class _RichProgress(_Progress):
     """A progress bar of the new version's weight, and a line per event above it."""
 
-    def __init__(self, console: Console, steps: int, description: str) -> None:
-        super().__init__(None, steps)
+    def __init__(
+        self, console: Console, steps: int, flags: Mapping[str, str], description: str
+    ) -> None:
+        super().__init__(None, steps, flags)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress: Progress = Progress(
@@ -813,13 +850,17 @@ class _RichProgress(_Progress):
 
 
 def _progress(args: argparse.Namespace, out: _Output, steps: int) -> _Progress:
+    flags = _flags(args)
     if args.no_progress:
-        return _Progress(None, steps)
+        return _Progress(None, steps, flags)
     console = None if out.json else _rich_console(out.stderr)
     if console is None:
-        return _Progress(out.stderr, steps)
+        return _Progress(out.stderr, steps, flags)
     return _RichProgress(
-        console, steps, f"{args.function_name}:{args.alias_name} → version {args.to_version}"
+        console,
+        steps,
+        flags,
+        f"{args.function_name}:{args.alias_name} → version {args.to_version}",
     )
 
 
@@ -835,6 +876,16 @@ def _stats_document(stats: Mapping[str, VersionStats]) -> dict[str, Any]:
             "P90Latency": s.p90_latency,
         }
         for version, s in sorted(stats.items())
+    }
+
+
+def _check_document(health: HealthResult | None) -> dict[str, Any] | None:
+    if health is None:
+        return None
+    return {
+        "Healthy": health.healthy,
+        "Reason": health.reason,
+        "Stats": _stats_document(health.stats),
     }
 
 
@@ -858,6 +909,8 @@ def _shift_document(result: ShiftResult) -> dict[str, Any]:
             }
             for step in result.steps
         ],
+        "BeforeTraffic": _check_document(result.before_traffic),
+        "AfterTraffic": _check_document(result.after_traffic),
         "Alias": converter.unstructure(result.alias),
         "Stats": _stats_document(result.stats),
     }
@@ -879,18 +932,32 @@ def _health(healthy: bool | None) -> str:
     return "-" if healthy is None else "healthy" if healthy else "UNHEALTHY"
 
 
+def _check_row(step: str, weight: str, started: str, health: HealthResult | None) -> list[str]:
+    return [
+        step,
+        weight,
+        started,
+        _health(None if health is None else health.healthy),
+        (_stats_text(health.stats) if health else "") or "-",
+        (health.reason if health else "") or "-",
+    ]
+
+
 def _summary_rows(result: ShiftResult) -> tuple[list[list[str]], list[list[str]]]:
     steps = [
-        [
+        _check_row(
             str(step.index + 1),
             _percent(step.weight),
             step.started_at.astimezone().strftime("%H:%M:%S"),
-            _health(step.healthy),
-            _stats_text(step.stats) or "-",
-            (step.health.reason if step.health else "") or "-",
-        ]
+            step.health,
+        )
         for step in result.steps
     ]
+    # The probes before and after traffic, in the order they ran.
+    if result.before_traffic is not None:
+        steps.insert(0, _check_row("pre", "-", "-", result.before_traffic))
+    if result.after_traffic is not None:
+        steps.append(_check_row("post", _percent(1.0), "-", result.after_traffic))
     versions = [
         [
             version,
@@ -909,7 +976,7 @@ _STEP_HEADERS = ["STEP", "WEIGHT", "STARTED", "HEALTH", "PROBE", "VERDICT"]
 _VERSION_HEADERS = ["VERSION", "INVOCATIONS", "ERRORS", "ERROR RATE", "P50 LATENCY", "P90 LATENCY"]
 
 
-def _summary_text(result: ShiftResult, strategy: str) -> str:
+def _summary_text(result: ShiftResult, strategy: str, outcome: str) -> str:
     steps, versions = _summary_rows(result)
     parts = [
         f"shift {result.function_name}:{result.alias_name} version {result.from_version} →"
@@ -919,11 +986,11 @@ def _summary_text(result: ShiftResult, strategy: str) -> str:
         parts += ["", _columns(_STEP_HEADERS, steps)]
     if versions:
         parts += ["", _columns(_VERSION_HEADERS, versions)]
-    parts += ["", _outcome(result)]
+    parts += ["", outcome]
     return "\n".join(parts)
 
 
-def _print_rich_summary(console: Console, result: ShiftResult, strategy: str) -> None:
+def _print_rich_summary(console: Console, result: ShiftResult, strategy: str, outcome: str) -> None:
     from rich.table import Table
 
     steps, versions = _summary_rows(result)
@@ -944,7 +1011,7 @@ def _print_rich_summary(console: Console, result: ShiftResult, strategy: str) ->
         for row in versions:
             stats.add_row(*row)
         console.print(stats)
-    console.print(_outcome(result), style="bold green" if result.completed else "bold red")
+    console.print(outcome, style="bold green" if result.completed else "bold red")
 
 
 async def _shift(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
@@ -959,8 +1026,8 @@ async def _shift(client: LambdaClient, args: argparse.Namespace, out: _Output) -
                 args.alias_name,
                 to_version=args.to_version,
                 strategy=strategy,
-                health_check=_probe(args),
                 on_progress=progress.event,
+                **_checks(args),
             )
     except (ShiftRefusedError, ConcurrentModificationError) as exc:
         out.error(_describe(exc, args))
@@ -983,10 +1050,11 @@ async def _shift(client: LambdaClient, args: argparse.Namespace, out: _Output) -
         out.document(_shift_document(result))
     else:
         console = _rich_console(out.stdout)
+        outcome = _in_flags(_outcome(result), _flags(args))  # "--post-traffic-probe failed"
         if console is None:
-            out.text(_summary_text(result, _strategy_text(args)))
+            out.text(_summary_text(result, _strategy_text(args), outcome))
         else:
-            _print_rich_summary(console, result, _strategy_text(args))
+            _print_rich_summary(console, result, _strategy_text(args), outcome)
     return EXIT_ROLLED_BACK if result.rolled_back else EXIT_OK
 
 
@@ -1207,9 +1275,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--canary", type=STEP, metavar="PERCENT/DURATION", help="e.g. 10%%/5m, then all"
     )
     strategy.add_argument("--all-at-once", action="store_true", help="all traffic at once")
+    sub.add_argument(
+        "--ready-timeout",
+        type=DURATION,
+        metavar="DURATION",
+        help="wait up to this long for the new version to be Active before any traffic moves"
+        " (default 5m; 0 only checks)",
+    )
     probe = sub.add_argument_group(
-        "health probe (runs when any of these is given; after each step it invokes the old and"
-        " the new version in pairs and rolls back when the new one fails more often)"
+        "health probe (it invokes the old and the new version in pairs and fails when the new"
+        " one fails more often; it gates each step when any of its options is given)"
     )
     probe.add_argument("--probe-payload", type=JSON_TEXT, metavar="JSON", help="the probe's event")
     probe.add_argument(
@@ -1229,6 +1304,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=SECONDS,
         metavar="S",
         help="how much slower the new version's 90th-percentile latency may be",
+    )
+    probe.add_argument(
+        "--pre-traffic-probe",
+        action="store_true",
+        help="also probe before any traffic moves; if it fails, refuse the shift (exit 4)",
+    )
+    probe.add_argument(
+        "--post-traffic-probe",
+        action="store_true",
+        help="also probe once all traffic has moved; if it fails, roll back (exit 3)",
     )
     return parser
 

@@ -1,10 +1,15 @@
 """``make demo``: weighted aliases and a guarded rollout, on the embedded LocalLambda.
 
-1. A weighted alias: 80% of traffic to version 1, 20% to version 2; a few thousand
-   invocations show the split each version really got.
-2. A linear shift of alias ``live`` to version 2, healthy: it completes.
-3. A linear shift to version 3, which fails a fifth of its invocations: the probe between
-   steps catches it and the alias rolls back to version 2.
+As on AWS, a newly published version is ``Pending`` for a moment (two seconds here) before it
+can take traffic.
+
+1. A weighted alias: 80% of traffic to version 1, 20% to version 2 (once both are Active); a
+   few thousand invocations show the split each version really got.
+2. A linear shift of alias ``live`` to version 2, healthy: it completes, and a last probe
+   with all traffic on version 2 confirms it.
+3. Version 3, which fails a fifth of its invocations, is published and shifted to at once:
+   the shift waits for it to be Active, then the probe between steps catches it and the
+   alias rolls back to version 2.
 
 After each step the probe calls the old and the new version in pairs; the summary shows each
 step's calls and errors per version and the rule's verdict.
@@ -28,6 +33,7 @@ from .testing import LocalLambda
 FUNCTION = "checkout"
 INVOCATIONS = 4000
 CONCURRENCY = 50
+ACTIVATION_DELAY = 2.0  # seconds a new version stays Pending
 
 
 def checkout_v1(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -80,15 +86,17 @@ async def weighted_split(client: LambdaClient) -> None:
 
 async def run() -> None:
     async with (
-        LocalLambda(seed=11) as lam,
+        LocalLambda(seed=11, version_activation_delay=ACTIVATION_DELAY) as lam,
         LambdaClient(
             lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
         ) as client,
     ):
-        for handler in (checkout_v1, checkout_v2, checkout_v3):
+        for handler in (checkout_v1, checkout_v2):
             lam.add_function(FUNCTION, handler)
-            await client.publish_version(FUNCTION)
-        print(f"LocalLambda at {lam.endpoint_url}: '{FUNCTION}' versions 1, 2 and 3")
+            version = (await client.publish_version(FUNCTION)).version
+            assert version is not None
+            await client.wait_for_version_active(FUNCTION, version, delay=0.5)
+        print(f"LocalLambda at {lam.endpoint_url}: '{FUNCTION}' versions 1 and 2, Active")
         await weighted_split(client)
         await client.create_alias(FUNCTION, "live", function_version="1")
 
@@ -99,10 +107,18 @@ async def run() -> None:
         # The probe at its defaults: it rolls back a version failing 5 points more often than
         # the old one in at least 95% of rollouts, and a version no worse in at most 1%.
         options = ["--linear", "25%/1s", "--probe-payload", '{"prices": [10, 20]}']
-        heading("2. lambdaclient shift checkout live --to 2 --linear 25%/1s (2 is healthy)")
-        code = await cli([*shift, "live", "--to", "2", *options])
+        heading(
+            "2. lambdaclient shift checkout live --to 2 --linear 25%/1s --post-traffic-probe"
+            " (2 is healthy)"
+        )
+        code = await cli([*shift, "live", "--to", "2", *options, "--post-traffic-probe"])
         print(f"exit code {code}")
-        heading("3. lambdaclient shift checkout live --to 3 --linear 25%/1s (3 fails 1 in 5)")
+        lam.add_function(FUNCTION, checkout_v3)
+        await client.publish_version(FUNCTION)
+        heading(
+            "3. lambdaclient shift checkout live --to 3 --linear 25%/1s (3, just published,"
+            " fails 1 in 5)"
+        )
         code = await cli([*shift, "live", "--to", "3", *options])
         print(f"exit code {code}: the probe caught version 3; the alias is back on version 2")
 

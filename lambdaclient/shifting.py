@@ -3,6 +3,8 @@
 CodeDeploy shifts alias traffic on AWS's side; this does it from application code, safely:
 
 - pre-flight checks refuse a shift AWS would reject, or one that would fight another shift;
+- no weight moves before the new version is ``Active``: a ``Pending`` one is waited for, a
+  ``Failed`` or ``Inactive`` one refused;
 - every update carries the RevisionId it read, so a change someone else made meanwhile stops
   the shift (:class:`~lambdaclient.errors.ConcurrentModificationError`) instead of being
   overwritten;
@@ -49,10 +51,12 @@ from ._errors import (
     ResourceNotFoundError,
     ShiftRefusedError,
     ValidationError,
+    WaiterError,
 )
 from ._gate import GateRule, PairTally, Verdict, simulate_rollout
 from ._models import AliasConfiguration, FunctionConfiguration, RoutingConfig
 from ._payload import Payload, _is_binary_file, encode_payload
+from ._waiters import Progress, _seconds, version_active_progress
 
 __all__ = [
     "AllAtOnce",
@@ -81,6 +85,10 @@ __all__ = [
 logger = logging.getLogger("lambdaclient")
 
 _PUBLISHED_VERSION = re.compile(r"[0-9]+", re.ASCII)
+
+_READY_DELAY = 5.0
+"""Seconds between reads while waiting for the new version to be Active: the delay of
+botocore's ``PublishedVersionActive`` waiter."""
 
 
 # --- strategies ----------------------------------------------------------------------------
@@ -521,7 +529,9 @@ def _as_health(outcome: HealthResult | bool) -> HealthResult:
 class ShiftEventKind(enum.Enum):
     """What happened in a shift."""
 
-    STARTED = "started"  # pre-flight passed (or resumed)
+    WAITING = "waiting"  # the new version is not Active yet: the shift waits for it
+    READY = "ready"  # the new version became Active after a wait
+    STARTED = "started"  # pre-flight, readiness and before_traffic passed (or resumed)
     WEIGHT_SET = "weight_set"  # the alias now sends ``weight`` to the new version
     HEALTHY = "healthy"  # the gate after a step passed
     UNHEALTHY = "unhealthy"  # the gate failed; a rollback follows
@@ -533,8 +543,12 @@ class ShiftEventKind(enum.Enum):
 @attrs.frozen(slots=True)
 class ShiftEvent:
     """A progress event: ``kind``, the new version's ``weight`` at that moment, the step
-    ``index`` (None outside steps), ``at`` (the injected clock), a ``message``, and for
-    HEALTHY and UNHEALTHY the gate's ``health`` result."""
+    ``index`` (None outside steps), ``at`` (the injected clock), a ``message``, and the
+    ``health`` result of the check behind it: the gate's for HEALTHY and UNHEALTHY (with
+    ``index`` None, the ``after_traffic`` check's), ``before_traffic``'s for STARTED.
+
+    WAITING and READY come before STARTED, and only when the new version was not Active
+    yet: WAITING says its state and how long the shift will wait, READY how long it took."""
 
     kind: ShiftEventKind
     weight: float
@@ -610,6 +624,7 @@ class _Shift:
     sleep: Callable[[float], Awaitable[None]]
     alias: AliasConfiguration = attrs.field(init=False)
     from_version: str = attrs.field(init=False)
+    target: FunctionConfiguration = attrs.field(init=False)  # as the pre-flight read it
     weight: float = 0.0
     step_count: int = 0
     before_traffic: HealthCheck | None = None
@@ -681,6 +696,15 @@ class _Shift:
         # One after the other: a refusal must not leave the other read running.
         target = await self.configuration(self.to_version)
         primary = await self.configuration(self.from_version)
+        # The primary takes the traffic back on a rollback; a Pending one is not waited
+        # for: the alias sends it its traffic already.
+        for which, version, seen in (
+            ("the primary version", self.from_version, primary),
+            ("the new version", self.to_version, target),
+        ):
+            if seen.state in _UNUSABLE:
+                raise self.unusable(which, version, seen)
+        self.target = target
         if target.role != primary.role:
             raise ShiftRefusedError(
                 f"versions {self.from_version} and {self.to_version} have different execution"
@@ -703,6 +727,55 @@ class _Shift:
                     f" ({weight:.0%}); finish or roll back that shift first"
                 )
             self.weight = weight  # resuming an interrupted shift to the same version
+
+    def unusable(self, which: str, version: str, seen: _VersionState) -> ShiftRefusedError:
+        """The refusal of a version that is Failed or Inactive, naming the state and reason."""
+        why = _UNUSABLE.get(seen.state or "", _UNUSABLE["Failed"])
+        return ShiftRefusedError(
+            f"{which} {version} of {self.function_name} is {_state_text(seen)}: {why}"
+        )
+
+    async def wait_until_ready(self, timeout: float) -> None:  # noqa: ASYNC109 (a sleep budget)
+        """Return once the new version is Active, waiting up to ``timeout`` seconds of
+        sleeps for it; refuse it if it turns Failed or the time runs out."""
+        if version_active_progress(self.target) is Progress.DONE:
+            return
+        if timeout == 0:
+            raise self.not_ready(self.target, timeout)
+        started = self.clock()
+        await self.emit(
+            ShiftEventKind.WAITING,
+            message=f"version {self.to_version} is {_state_text(self.target)}; waiting up to"
+            f" {timeout:g}s for it to be Active",
+        )
+        # The pre-flight has just read the state: the first read of the wait comes a delay on.
+        pause = min(_READY_DELAY, timeout)
+        await self.sleep(pause)
+        try:
+            self.target = await self.client.wait_for_version_active(
+                self.function_name,
+                self.to_version,
+                delay=_READY_DELAY,
+                timeout=timeout - pause,
+                sleep=self.sleep,
+            )
+        except WaiterError as exc:  # it ran out of time, or the version turned Failed
+            raise (
+                self.not_ready(exc, timeout)
+                if exc.timed_out
+                else self.unusable("the new version", self.to_version, exc)
+            ) from exc
+        waited = round((self.clock() - started).total_seconds(), 1)
+        await self.emit(
+            ShiftEventKind.READY, message=f"version {self.to_version} is Active after {waited:g}s"
+        )
+
+    def not_ready(self, version: _VersionState, timeout: float) -> ShiftRefusedError:
+        return ShiftRefusedError(
+            f"version {self.to_version} of {self.function_name} was not Active within"
+            f" ready_timeout ({timeout:g}s): last seen {_state_text(version)}; nothing was"
+            " changed"
+        )
 
     async def update(
         self, *, routing_config: RoutingConfig, function_version: str | None = None
@@ -834,6 +907,35 @@ class _Shift:
         )
 
 
+class _VersionState(Protocol):
+    """A version's state as a configuration, or a :class:`WaiterError`, reports it."""
+
+    @property
+    def state(self) -> str | None: ...
+    @property
+    def state_reason(self) -> str | None: ...
+    @property
+    def state_reason_code(self) -> str | None: ...
+    @property
+    def last_update_status(self) -> str | None: ...
+
+
+_UNUSABLE = {
+    "Failed": "it cannot take traffic",
+    "Inactive": "it cannot take traffic until Lambda restores it (an invocation starts that)",
+}
+"""The states that refuse a shift, and why."""
+
+
+def _state_text(seen: _VersionState) -> str:
+    """``Failed (InsufficientRolePermissions: The role cannot be assumed.)``."""
+    text = seen.state or "in no state"
+    if seen.last_update_status == "InProgress":
+        text += " with an update in progress"
+    why = ": ".join(filter(None, (seen.state_reason_code, seen.state_reason)))
+    return f"{text} ({why})" if why else text
+
+
 def _default_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -848,6 +950,7 @@ async def shift_traffic(
     health_check: HealthCheck | None = None,
     before_traffic: HealthCheck | None = None,
     after_traffic: HealthCheck | None = None,
+    ready_timeout: float = 300.0,
     on_progress: ProgressCallback | None = None,
     rollback_on_cancel: bool = True,
     clock: Callable[[], datetime] | None = None,
@@ -862,6 +965,20 @@ async def shift_traffic(
     asks ``health_check`` (given a :class:`StepContext`); an unhealthy :class:`HealthResult`,
     a False or an exception rolls back, with the result's reason in ``ShiftResult.reason``.
     Completion sets the primary to ``to_version`` and clears the weights.
+
+    Readiness: a version that is ``Failed`` or ``Inactive``, the new one or the primary, is
+    refused with ``ShiftRefusedError`` naming its state and reason (``StateReasonCode:
+    StateReason``); traffic sent to it would fail, and a rollback needs a primary that can
+    take the traffic back. A new version that is not ``Active`` yet (``Pending``, or with an
+    update in progress) is waited for before anything else happens, ``before_traffic``
+    included (it would only meet 409s), through :meth:`LambdaClient.wait_for_version_active`
+    with the injected ``sleep``, reading every 5 seconds, for up to ``ready_timeout`` seconds
+    of sleeps (default 300, as the client's waiter; 0 checks without waiting). The
+    reads reuse the pre-flight's: an Active version costs no extra request. If the time runs
+    out, or the version turns ``Failed``, the shift is refused with ``ShiftRefusedError``
+    (the :class:`~lambdaclient.errors.WaiterError` as its cause) and nothing changed; a
+    cancelled wait changes nothing either. The wait is reported as WAITING, then READY,
+    events. A primary that is ``Pending`` is not waited for: it takes the traffic already.
 
     ``before_traffic`` and ``after_traffic`` are checks like ``health_check`` (CodeDeploy's
     BeforeAllowTraffic and AfterAllowTraffic hooks), with ``StepContext.phase`` saying which.
@@ -880,6 +997,7 @@ async def shift_traffic(
     ten-minute rollout in milliseconds.
     """
     steps = _check_steps(strategy.steps())  # custom strategies are held to the same rules
+    ready_timeout = _seconds(ready_timeout, "ready_timeout", zero=True)
     shift = _Shift(
         client,
         function_name,
@@ -894,6 +1012,7 @@ async def shift_traffic(
         after_traffic=after_traffic,
     )
     await shift.preflight()
+    await shift.wait_until_ready(ready_timeout)
     await shift.check_before_traffic()
     await shift.emit(
         ShiftEventKind.STARTED,

@@ -67,6 +67,13 @@ async def cli(lam: LocalLambda, *argv: str) -> int:
     return await run(["--endpoint-url", lam.endpoint_url, "--region", lam.region, *argv])
 
 
+async def assert_live_on(lam: LocalLambda, version: str) -> None:
+    """All of alias ``live``'s traffic on ``version``, as the server holds it."""
+    async with client_for(lam) as client:
+        alias = await client.get_alias("fn", "live")
+    assert (alias.function_version, alias.routing_config) == (version, None)
+
+
 def outputs(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
     captured = capsys.readouterr()
     return captured.out, captured.err
@@ -305,9 +312,7 @@ async def test_shift_linear_completes(lam: LocalLambda, capsys: pytest.CaptureFi
     )
     assert re.search(r"^VERSION\s+INVOCATIONS\s+ERRORS\s+ERROR RATE", out, re.MULTILINE)
     assert "completed: alias live sends all traffic to version 2" in out
-    async with client_for(lam) as client:
-        alias = await client.get_alias("fn", "live")
-    assert (alias.function_version, alias.routing_config) == ("2", None)
+    await assert_live_on(lam, "2")
 
 
 async def test_shift_json(lam: LocalLambda, capsys: pytest.CaptureFixture[str]) -> None:
@@ -349,9 +354,7 @@ async def test_shift_to_a_failing_version_rolls_back(
     assert re.search(r"^1\s+50%\s+\S+\s+UNHEALTHY", out, re.MULTILINE)
     assert re.search(r"^3\s+\d+\s+(\d+)\s+100%", out, re.MULTILINE)  # every call to v3 failed
     assert "rolled back to version 1: health check failed at 50%" in out
-    async with client_for(lam) as client:
-        alias = await client.get_alias("fn", "live")
-    assert (alias.function_version, alias.routing_config) == ("1", None)
+    await assert_live_on(lam, "1")
 
     assert (
         await cli(lam, "--output", "json", *argv, "--no-progress", "--max-error-rate", "10%") == 3
@@ -478,9 +481,7 @@ async def test_ctrl_c_rolls_back_and_exits_130(lam: LocalLambda) -> None:
     assert process.returncode == 130
     assert "interrupted; alias live was rolled back" in rest.decode()
     assert "Traceback" not in rest.decode()
-    async with client_for(lam) as client:
-        alias = await client.get_alias("fn", "live")
-    assert (alias.function_version, alias.routing_config) == ("1", None)
+    await assert_live_on(lam, "1")
 
 
 async def test_shift_with_rich_progress(
@@ -512,6 +513,138 @@ async def test_shift_without_rich_falls_back_to_plain_lines(
     assert [line.split()[1] for line in err.splitlines()] == ["started", "completed"]
     assert "\x1b[" not in err + out
     assert "completed: alias live sends all traffic to version 2" in out
+
+
+# --- shift: readiness, and probes before and after traffic ----------------------------------
+
+
+@pytest.fixture
+async def slow_lam(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[LocalLambda]:
+    """As ``lam`` (versions 1 and 2 Active, alias ``live`` on 1), where a version published
+    later stays Pending for 0.3 seconds."""
+    async with LocalLambda(seed=7, version_activation_delay=0.3) as lam:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", lam.credentials.access_key_id)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", lam.credentials.secret_access_key)
+        async with client_for(lam) as client:
+            for handler in (stable, healthy):
+                lam.add_function("fn", handler)
+                version = (await client.publish_version("fn")).version
+                assert version is not None
+                lam.set_version_state("fn", version, "Active")
+            await client.create_alias("fn", "live", function_version="1")
+            lam.add_function("fn", healthy, description="release 3")
+            assert (await client.publish_version("fn")).state == "Pending"
+        yield lam
+
+
+async def test_shift_waits_for_the_new_version_to_be_active(
+    slow_lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The first read after the pre-flight's comes one second on, when version 3 is Active.
+    argv = ["shift", "fn", "live", "--to", "3", "--all-at-once", "--ready-timeout", "1s"]
+    assert await cli(slow_lam, *argv) == 0
+    out, err = outputs(capsys)
+    assert [line.split()[1] for line in err.splitlines()] == [
+        "waiting",
+        "ready",
+        "started",
+        "completed",
+    ]
+    assert (
+        "version 3 is Pending (Creating: The function is being created.); waiting up to 1s" in err
+    )
+    assert "version 3 is Active after 1s" in err
+    assert "completed: alias live sends all traffic to version 3" in out
+
+
+async def test_a_version_not_active_in_time_is_refused_with_exit_4(
+    slow_lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["shift", "fn", "live", "--to", "3", "--all-at-once", "--ready-timeout", "0"]
+    assert await cli(slow_lam, *argv) == 4
+    out, err = outputs(capsys)
+    assert out == ""
+    assert (
+        "ShiftRefusedError: version 3 of fn was not Active within --ready-timeout (0s): last seen"
+        " Pending (Creating: The function is being created.); nothing was changed"
+    ) in err
+    assert "ready_timeout" not in err
+    await assert_live_on(slow_lam, "1")
+
+
+async def test_a_failed_version_is_refused_with_its_reason(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lam.set_version_state(
+        "fn", "2", "Failed", reason="The role cannot be assumed.", reason_code="InvalidRole"
+    )
+    assert await cli(lam, "shift", "fn", "live", "--to", "2", "--all-at-once") == 4
+    _, err = outputs(capsys)
+    assert (
+        "the new version 2 of fn is Failed (InvalidRole: The role cannot be assumed.): it cannot"
+        " take traffic"
+    ) in err
+
+
+async def test_pre_and_post_traffic_probes_pass(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["shift", "fn", "live", "--to", "2", "--canary", "50%/0s", "--max-error-rate", "50%"]
+    assert await cli(lam, *argv, "--pre-traffic-probe", "--post-traffic-probe") == 0
+    out, err = outputs(capsys)
+    lines = err.splitlines()
+    assert [line.split()[1] for line in lines] == [
+        "started",
+        "weight_set",
+        "healthy",
+        "healthy",
+        "completed",
+    ]
+    assert "from version 1; pre-traffic probe: no higher error rate" in lines[0]
+    assert "post-traffic probe: no higher error rate" in lines[3]
+    # The summary lists the probes before and after traffic around the step.
+    rows = [
+        line.split()[0]
+        for line in out.splitlines()
+        if re.match(r"(pre|\d+|post)\s+(-|\d+%)\s", line)
+    ]
+    assert rows == ["pre", "1", "post"]
+    assert re.search(r"^pre\s+-\s+-\s+healthy\s+v1 0/\d+ errors, v2 0/\d+ errors", out, re.M)
+    assert re.search(r"^post\s+100%\s+-\s+healthy", out, re.M)
+
+    argv = ["--output", "json", "shift", "fn", "live", "--to", "1", "--all-at-once"]
+    assert await cli(lam, *argv, "--post-traffic-probe", "--max-error-rate", "50%") == 0
+    result = json_out(capsys)
+    assert result["BeforeTraffic"] is None
+    assert result["AfterTraffic"]["Healthy"] is True
+    assert result["AfterTraffic"]["Stats"]["1"]["Errors"] == 0
+
+
+async def test_a_failing_pre_traffic_probe_refuses_with_exit_4(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["shift", "fn", "live", "--to", "3", "--all-at-once", "--pre-traffic-probe"]
+    assert await cli(lam, *argv, "--max-error-rate", "10%", "--probe-invocations", "400") == 4
+    out, err = outputs(capsys)
+    assert out == ""
+    assert "the --pre-traffic-probe check failed: the new version fails more often" in err
+    assert "before_traffic" not in err
+    await assert_live_on(lam, "1")
+
+
+async def test_a_failing_post_traffic_probe_rolls_back_with_exit_3(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["shift", "fn", "live", "--to", "3", "--all-at-once", "--post-traffic-probe"]
+    assert await cli(lam, *argv, "--max-error-rate", "10%", "--probe-invocations", "400") == 3
+    out, err = outputs(capsys)
+    kinds = [line.split()[1] for line in err.splitlines()]
+    assert kinds == ["started", "unhealthy", "rolling_back", "rolled_back"]
+    assert "post-traffic probe: the new version fails more often" in err
+    assert "rolled_back      0%  --post-traffic-probe check failed: the new version" in err
+    assert re.search(r"^post\s+100%\s+-\s+UNHEALTHY", out, re.M)
+    assert "rolled back to version 1: --post-traffic-probe check failed: " in out
+    await assert_live_on(lam, "1")
 
 
 # --- failures and usage errors ---------------------------------------------------------------
@@ -650,6 +783,7 @@ async def test_a_refused_shift_names_the_options_typed(
         (["--all-at-once", "--probe-invocations", "0"], "at least 1"),
         (["--all-at-once", "--probe-payload", "{oops"], "invalid JSON"),
         (["--all-at-once", "--linear", "10%/1m"], "not allowed with"),
+        (["--all-at-once", "--ready-timeout", "soon"], "invalid duration"),
         ([], "one of the arguments"),
     ],
 )
@@ -761,7 +895,8 @@ ROUTING_OPTIONS = {"--routing-config", "--weight"}
         (
             ("shift",),
             {"--to", "--no-progress", "--linear", "--canary", "--all-at-once"}
-            | {"--probe-payload", "--probe-invocations", "--max-error-rate", "--max-latency"},
+            | {"--probe-payload", "--probe-invocations", "--max-error-rate", "--max-latency"}
+            | {"--ready-timeout", "--pre-traffic-probe", "--post-traffic-probe"},
         ),
     ],
 )

@@ -13,14 +13,18 @@ object believes in would be worse than none.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import random
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import attrs
 import pytest
 
@@ -36,6 +40,7 @@ from lambdaclient.errors import (
     ServiceException,
     ShiftRefusedError,
     ValidationError,
+    WaiterError,
 )
 from lambdaclient.shifting import (
     AllAtOnce,
@@ -57,7 +62,7 @@ from lambdaclient.shifting import (
     VersionStats,
     shift_traffic,
 )
-from lambdaclient.testing import LocalLambda, ServerError
+from lambdaclient.testing import Delay, LocalLambda, ServerError
 
 SEED = 20261125
 FN = "orders"
@@ -66,6 +71,7 @@ START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 OTHER_ROLE = "arn:aws:iam::123456789012:role/other-role"
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:dead-letters"
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 TENTHS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
 K = ShiftEventKind
@@ -121,8 +127,8 @@ class FakeTime:
 
 class RecordingClient(LambdaClient):
     """A LambdaClient that remembers every ``update_alias`` it was asked to make, so a test can
-    tell how many updates a shift made and that each carried a RevisionId, and how many
-    invocations went to each qualifier."""
+    tell how many updates a shift made and that each carried a RevisionId, how many
+    invocations went to each qualifier, and how many times each configuration was read."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -135,10 +141,12 @@ class RecordingClient(LambdaClient):
         self.after_update: dict[int, Callable[[], Awaitable[None]]] = {}
         # Seconds to hold back get_function_configuration for a qualifier.
         self.configuration_delay: dict[str, float] = {}
+        self.configuration_reads: Counter[str | None] = Counter()
 
     async def get_function_configuration(
         self, function_name: str, *, qualifier: str | None = None
     ) -> FunctionConfiguration:
+        self.configuration_reads[qualifier] += 1
         delay = self.configuration_delay.get(qualifier or "$LATEST")
         if delay is not None:
             await asyncio.sleep(delay)
@@ -206,6 +214,7 @@ class Env:
         health_check: HealthCheck | None = None,
         before_traffic: HealthCheck | None = None,
         after_traffic: HealthCheck | None = None,
+        ready_timeout: float = 300.0,
         on_progress: Callable[[ShiftEvent], Awaitable[None] | None] | None = None,
         rollback_on_cancel: bool = True,
     ) -> ShiftResult:
@@ -218,6 +227,7 @@ class Env:
             health_check=health_check,
             before_traffic=before_traffic,
             after_traffic=after_traffic,
+            ready_timeout=ready_timeout,
             on_progress=self.events.append if on_progress is None else on_progress,
             rollback_on_cancel=rollback_on_cancel,
             clock=self.time.clock,
@@ -240,19 +250,38 @@ class Env:
         return version
 
 
-@pytest.fixture
-async def env() -> AsyncIterator[Env]:
-    async with LocalLambda(seed=SEED) as lam:
+@contextlib.asynccontextmanager
+async def environment(
+    version_activation_delay: float = 0.0, session: aiohttp.ClientSession | None = None
+) -> AsyncIterator[Env]:
+    """The :class:`Env`; versions published later stay Pending ``version_activation_delay``
+    seconds (versions 1 and 2 are made Active at once). ``session``: the shift's client's."""
+    async with LocalLambda(seed=SEED, version_activation_delay=version_activation_delay) as lam:
         client = RecordingClient(
-            lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
+            lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials, session=session
         )
         other = LambdaClient(lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials)
         async with client, other:
             setup = Env(lam, client, other)
-            assert await setup.publish(v1) == "1"
-            assert await setup.publish(v2) == "2"
+            for handler, version in ((v1, "1"), (v2, "2")):
+                assert await setup.publish(handler) == version
+                lam.set_version_state(FN, version, "Active")
             await client.create_alias(FN, ALIAS, function_version="1")
             yield setup
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[Env]:
+    async with environment() as setup:
+        yield setup
+
+
+@pytest.fixture
+async def pending() -> AsyncIterator[Env]:
+    """The :class:`Env` with version 3 published and Pending for an hour."""
+    async with environment(version_activation_delay=3600) as setup:
+        assert await setup.publish(v3) == "3"
+        yield setup
 
 
 def weights_of(alias: AliasConfiguration) -> dict[str, float]:
@@ -345,6 +374,8 @@ async def test_all_at_once_updates_once(env: Env) -> None:
 
     assert env.time.waits == []
     assert env.kinds() == [K.STARTED, K.COMPLETED]
+    # An Active version is not waited for: the pre-flight's read of each version is all.
+    assert env.client.configuration_reads == {"1": 1, "2": 1}
     assert env.client.updates == [
         {
             "function_version": "2",
@@ -1155,6 +1186,231 @@ async def test_refusal_leaves_no_request_running(env: Env) -> None:
     ]
     await asyncio.sleep(0.1)  # let the stray read finish before the client closes
     assert running == []
+
+
+# --- readiness -------------------------------------------------------------------------------
+
+CREATING = "Pending (Creating: The function is being created.)"
+
+
+def put_state(env: Env, version: str, state: str, **reason: str) -> Callable[[], Awaitable[None]]:
+    """A hook that puts ``version`` in ``state``, as Lambda would meanwhile."""
+
+    async def hook() -> None:
+        env.lam.set_version_state(FN, version, state, **reason)
+
+    return hook
+
+
+async def test_waits_for_a_pending_version_then_shifts(pending: Env) -> None:
+    states: list[str | None] = []
+
+    async def before(step: StepContext) -> bool:
+        # It runs once the version can take traffic: a probe of a Pending one meets 409s.
+        states.append((await pending.other.get_function_configuration(FN, qualifier="3")).state)
+        return True
+
+    pending.time.hooks[1] = put_state(pending, "3", "Active")  # Lambda readies it meanwhile
+
+    result = await pending.shift(Canary(0.1, MINUTE), to_version="3", before_traffic=before)
+
+    assert pending.time.waits == [5.0, 5.0, 60.0]
+    assert pending.kinds() == [K.WAITING, K.READY, K.STARTED, K.WEIGHT_SET, K.HEALTHY, K.COMPLETED]
+    waiting, ready = pending.events[:2]
+    assert waiting.message == f"version 3 is {CREATING}; waiting up to 300s for it to be Active"
+    assert (waiting.at, waiting.weight, waiting.index) == (START, 0.0, None)
+    assert (ready.message, ready.at) == ("version 3 is Active after 10s", START + 10 * SECOND)
+    assert states == ["Active"]
+    # The pre-flight's read is the wait's first: one read before the pauses, one after each.
+    assert pending.client.configuration_reads["3"] == 3
+    assert result.completed
+    assert_on(await pending.alias(), "3")
+
+
+async def test_waits_through_a_real_activation_delay() -> None:
+    async with environment(version_activation_delay=0.3) as env:
+        assert await env.publish(v3) == "3"
+
+        async def real_pause() -> None:
+            await asyncio.sleep(0.05)
+
+        env.time.hooks = dict.fromkeys(range(1000), real_pause)
+        probe = InvokeProbe(max_error_rate=0.2)
+
+        result = await env.shift(AllAtOnce(), to_version="3", before_traffic=probe)
+
+        assert env.kinds() == [K.WAITING, K.READY, K.STARTED, K.COMPLETED]
+        assert set(env.time.waits) == {5.0}  # at least one pause, each of 5 seconds
+        # The probe before traffic met an Active version: none of its calls failed.
+        assert result.before_traffic is not None
+        assert result.before_traffic.stats["3"].errors == 0
+        assert result.completed
+        assert_on(await env.alias(), "3")
+
+
+async def test_a_version_still_pending_at_ready_timeout_is_refused(pending: Env) -> None:
+    before = await pending.alias()
+    checked: list[GatePhase] = []
+
+    async def gate(step: StepContext) -> bool:
+        checked.append(step.phase)
+        return True
+
+    with pytest.raises(ShiftRefusedError) as caught:
+        await pending.shift(
+            Linear(0.1, MINUTE), to_version="3", before_traffic=gate, ready_timeout=12
+        )
+
+    assert str(caught.value) == (
+        f"version 3 of orders was not Active within ready_timeout (12s): last seen {CREATING};"
+        " nothing was changed"
+    )
+    assert isinstance(caught.value.__cause__, WaiterError)
+    assert caught.value.__cause__.timed_out
+    assert pending.time.waits == [5.0, 5.0, 2.0]  # the sleeps add up to the timeout
+    assert pending.kinds() == [K.WAITING]
+    assert checked == []
+    assert await pending.alias() == before  # same revision: nothing changed
+    assert pending.client.updates == []
+
+
+async def test_ready_timeout_zero_checks_without_waiting(pending: Env) -> None:
+    with pytest.raises(ShiftRefusedError, match=r"not Active within ready_timeout \(0s\)"):
+        await pending.shift(AllAtOnce(), to_version="3", ready_timeout=0)
+    assert pending.time.waits == []
+    assert pending.events == []
+    assert pending.client.configuration_reads["3"] == 1  # the pre-flight's read, no other
+
+    pending.lam.set_version_state(FN, "3", "Active")
+    result = await pending.shift(AllAtOnce(), to_version="3", ready_timeout=0)
+
+    assert result.completed
+    assert pending.time.waits == []
+
+
+@pytest.mark.parametrize("ready_timeout", [-1, math.nan, math.inf, "5m", True])
+async def test_a_bad_ready_timeout_is_refused_before_anything_is_read(
+    env: Env, ready_timeout: Any
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await env.shift(AllAtOnce(), ready_timeout=ready_timeout)
+
+    assert caught.value.field == "ready_timeout"
+    assert str(caught.value).startswith("ready_timeout must be a finite number of seconds")
+    assert env.client.configuration_reads == {}
+    assert env.client.updates == []
+
+
+FAILED = {"reason": "The role cannot be assumed.", "reason_code": "InsufficientRolePermissions"}
+IDLE = {"reason": "The function is inactive.", "reason_code": "Idle"}
+
+
+@pytest.mark.parametrize(
+    ("version", "state", "reason", "message"),
+    [
+        pytest.param(
+            "2",
+            "Failed",
+            FAILED,
+            "the new version 2 of orders is Failed (InsufficientRolePermissions: The role"
+            " cannot be assumed.): it cannot take traffic",
+            id="new-failed",
+        ),
+        pytest.param(
+            "2",
+            "Inactive",
+            IDLE,
+            "the new version 2 of orders is Inactive (Idle: The function is inactive.): it"
+            " cannot take traffic until Lambda restores it",
+            id="new-inactive",
+        ),
+        pytest.param(
+            "1",
+            "Failed",
+            FAILED,
+            "the primary version 1 of orders is Failed (InsufficientRolePermissions: The role",
+            id="primary-failed",
+        ),
+        pytest.param(
+            "1",
+            "Inactive",
+            IDLE,
+            "the primary version 1 of orders is Inactive (Idle: The function is inactive.)",
+            id="primary-inactive",
+        ),
+    ],
+)
+async def test_refuses_a_failed_or_inactive_version(
+    env: Env, version: str, state: str, reason: dict[str, str], message: str
+) -> None:
+    env.lam.set_version_state(FN, version, state, **reason)
+    await assert_refused(env, "2", re.escape(message))
+    assert env.time.waits == []  # refused at once, not waited out
+
+
+async def test_a_version_that_fails_while_pending_is_refused(pending: Env) -> None:
+    before = await pending.alias()
+    pending.time.hooks[0] = put_state(pending, "3", "Failed", **FAILED)
+
+    with pytest.raises(ShiftRefusedError) as caught:
+        await pending.shift(Linear(0.1, MINUTE), to_version="3")
+
+    assert str(caught.value).startswith(
+        "the new version 3 of orders is Failed (InsufficientRolePermissions: The role cannot be"
+        " assumed.)"
+    )
+    assert isinstance(caught.value.__cause__, WaiterError)
+    assert not caught.value.__cause__.timed_out
+    assert pending.time.waits == [5.0]
+    assert await pending.alias() == before
+    assert pending.client.updates == []
+
+
+@pytest.mark.parametrize("where", ["sleeping", "reading"])
+async def test_a_cancelled_wait_changes_nothing_and_holds_no_connection(where: str) -> None:
+    reading = asyncio.Event()
+    reads = 0
+
+    async def headers_sent(
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestHeadersSentParams,
+    ) -> None:
+        nonlocal reads
+        if params.url.path.endswith("/configuration"):
+            reads += 1
+            if reads == 3:  # the pre-flight's two, then the wait's first
+                reading.set()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(headers_sent)
+    # One connection in the pool: one kept by the cancelled wait would stall every later call.
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1), trace_configs=[trace])
+    async with session, environment(version_activation_delay=3600, session=session) as env:
+        assert await env.publish(v3) == "3"
+        before = await env.alias()
+        sleeping = asyncio.Event()
+
+        async def park() -> None:
+            sleeping.set()
+            await asyncio.Event().wait()
+
+        async def slow_read() -> None:
+            env.lam.inject("GetFunctionConfiguration", Delay(0.5))
+
+        env.time.hooks[0] = park if where == "sleeping" else slow_read
+        shift = asyncio.create_task(env.shift(Linear(0.1, MINUTE), to_version="3"))
+        await (sleeping if where == "sleeping" else reading).wait()
+
+        shift.cancel()
+
+        with pytest.raises(asyncio.CancelledError):
+            await shift
+        async with asyncio.timeout(5):
+            alias = await env.client.get_alias(FN, ALIAS)
+        assert alias == before  # same revision: nothing changed
+        assert env.client.updates == []
+        assert env.kinds() == [K.WAITING]
 
 
 # --- logging ---------------------------------------------------------------------------------
