@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench clean
+.PHONY: test lint typecheck pytest demo dist bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -27,6 +27,13 @@ test: lint typecheck pytest
 # A weighted alias on the embedded LocalLambda: the observed split per version.
 demo: $(STAMP)
 	$(PY) -m lambdaclient.demo
+
+# The sdist and the wheel in dist/, built as a publisher would (an isolated build), and
+# checked the way PyPI reads them.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
 
 BENCH_VENV ?= .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python

@@ -250,6 +250,20 @@ class LocalLambda:
             ),
         )
 
+    def publish_version(self, function_name: str, *, description: str | None = None) -> str:
+        """Publish ``$LATEST`` of a registered function, as PublishVersion would, and return
+        the version's number. As in Lambda, nothing new is published when neither the handler
+        nor the configuration changed since the last version (that version's number comes
+        back): pass a new ``description``, or register a new handler, to get a new version.
+        An unknown function is a ``KeyError``."""
+        function = self._state.functions.get(function_name)
+        if function is None:
+            raise KeyError(f"no function {function_name!r}: register it with add_function")
+        version = self._state.publish(
+            function, description=description, code_sha256=None, revision_id=None
+        )
+        return version.number
+
     def executions(self, function_name: str, version: str) -> int:
         """How many times ``version`` (``"$LATEST"`` or a number) of a function has run."""
         return self._executions[(function_name, version)]
