@@ -17,7 +17,7 @@ import json
 import logging
 import math
 import os
-import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -51,6 +51,7 @@ from lambdaclient import (
     ValidationError,
 )
 from lambdaclient.testing import Delay, DropConnection, LocalLambda, ServerError, Throttle
+from tests.local_lambda_process import local_lambda_process
 
 SEED = 20261125
 ACCOUNT = "123456789012"
@@ -593,6 +594,25 @@ async def test_publish_without_a_change_returns_the_same_version(
     assert again["RevisionId"] == first["RevisionId"]
     versions = await boto("list_versions_by_function", FunctionName="fn")
     assert [v["Version"] for v in versions["Versions"]] == ["$LATEST", "1"]
+
+
+async def test_a_test_publishes_versions_without_a_client(
+    lam: LocalLambda, client: LambdaClient
+) -> None:
+    assert lam.publish_version("fn") == "1"
+    assert lam.publish_version("fn") == "1"  # nothing changed: nothing new, as in Lambda
+    assert lam.publish_version("fn", description="second") == "2"
+    lam.add_function("fn", echo_v2)
+    assert lam.publish_version("fn") == "3"
+
+    second = await client.get_function_configuration("fn", qualifier="2")
+    assert (second.version, second.description) == ("2", "second")
+    old = await client.invoke("fn", qualifier="2", payload={"a": 1})
+    new = await client.invoke("fn", qualifier="3", payload={"a": 1})
+    assert old.json() == {"event": {"a": 1}, "version": "2"}
+    assert new.json() == {"event": {"a": 1}, "version": "3", "v2": True}
+    with pytest.raises(KeyError, match="no function 'nope'"):
+        lam.publish_version("nope")
 
 
 async def test_publish_guards_on_revision_id_and_code_sha256(lam: LocalLambda, boto: Boto) -> None:
@@ -1208,46 +1228,78 @@ async def test_the_command_line_server(tmp_path: Path) -> None:
         "def handler(event, context):\n    return {'hello': event['name']}\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "lambdaclient.testing",
-        "--port",
-        "0",
-        "--function",
-        "greet=cli_greeting:handler",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    assert process.stdout is not None
-    try:
-        exported: dict[str, str] = {}
-        while "AWS_REGION" not in exported:
-            line = (await asyncio.wait_for(process.stdout.readline(), timeout=20)).decode()
-            assert line, "the server exited before printing its endpoint"
-            if line.startswith("export "):
-                key, _, value = line.removeprefix("export ").strip().partition("=")
-                exported[key] = value
-            else:
-                assert line.startswith("LocalLambda listening on http://127.0.0.1:")
-        endpoint = exported["AWS_ENDPOINT_URL_LAMBDA"]
-        credentials = Credentials(exported["AWS_ACCESS_KEY_ID"], exported["AWS_SECRET_ACCESS_KEY"])
-        async with LambdaClient(
-            exported["AWS_REGION"], endpoint_url=endpoint, credentials=credentials
-        ) as client:
-            result = await client.invoke("greet", payload={"name": "ada"})
-        assert result.json() == {"hello": "ada"}
-        assert result.executed_version == "$LATEST"
+    async with (
+        local_lambda_process("--function", "greet=cli_greeting:handler", env=env) as exported,
+        _client_of(exported) as client,
+    ):
+        result = await client.invoke("greet", payload={"name": "ada"})
+    assert result.json() == {"hello": "ada"}
+    assert result.executed_version == "$LATEST"
 
-        # Ctrl-C is how it is stopped: it should exit cleanly, and promptly.
-        process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
-        assert process.returncode == 0, stderr.decode()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
+
+async def test_the_command_line_publishes_versions_of_an_echo_function() -> None:
+    arguments = ("--function", "my-fn", "--function", "other", "--versions", "my-fn=2")
+    async with (
+        local_lambda_process(*arguments, "--versions", "my-fn=1") as exported,
+        _client_of(exported) as client,
+    ):
+        versions = [v async for v in client.list_versions_by_function("my-fn")]
+        others = [v.version async for v in client.list_versions_by_function("other")]
+        result = await client.invoke("my-fn", payload={"order": 42}, qualifier="2")
+    assert [(v.version, v.description) for v in versions] == [
+        ("$LATEST", ""),
+        ("1", "version 1"),
+        ("2", "version 2"),
+        ("3", "version 3"),
+    ]
+    assert others == ["$LATEST"]
+    assert result.json() == {"order": 42}  # a function given without a handler echoes
+    assert result.executed_version == "2"
+
+
+def _client_of(exported: dict[str, str]) -> LambdaClient:
+    credentials = Credentials(exported["AWS_ACCESS_KEY_ID"], exported["AWS_SECRET_ACCESS_KEY"])
+    return LambdaClient(
+        exported["AWS_REGION"],
+        endpoint_url=exported["AWS_ENDPOINT_URL_LAMBDA"],
+        credentials=credentials,
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--versions", "my-fn=2"), "--versions my-fn=2: no --function my-fn"),
+        (("--function", "my-fn", "--versions", "my-fn=0"), "expected NAME=COUNT with COUNT >= 1"),
+        (("--function", "my-fn", "--versions", "my-fn"), "expected NAME=COUNT with COUNT >= 1"),
+        (("--function", "=mod:attr"), "expected NAME[=MODULE:ATTRIBUTE]"),
+    ],
+)
+def test_the_command_line_refuses_versions_it_cannot_publish(
+    arguments: tuple[str, ...], message: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lambdaclient.testing", "--port", "0", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 2  # argparse's usage error, before anything listens
+    assert message in result.stderr
+
+
+def test_the_command_line_help_shows_the_defaults() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lambdaclient.testing", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=20,
+    )
+    help_text = " ".join(result.stdout.split())
+    for default in ("127.0.0.1", "9001", "us-east-1", "AKIDLOCALLAMBDA00000"):
+        assert f"(default: {default})" in help_text
+    assert "NAME=COUNT" in help_text
 
 
 async def test_the_command_line_refuses_a_handler_it_cannot_load(tmp_path: Path) -> None:
