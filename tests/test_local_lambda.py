@@ -1018,6 +1018,23 @@ def queued(lam: LocalLambda, operation: str) -> int:
     return len(lam._faults.get(operation, []))
 
 
+async def test_faults_injected_with_their_defaults_answer_as_aws_does(lam: LocalLambda) -> None:
+    lam.inject("GetAlias", Throttle())
+    lam.inject("GetAlias", ServerError())
+    lam.inject("Invoke", DropConnection())
+    async with make_client(lam, max_attempts=1) as client:
+        with pytest.raises(TooManyRequestsError) as throttled:
+            await client.get_alias("fn", "live")
+        with pytest.raises(ServiceException) as failed:
+            await client.get_alias("fn", "live")
+        with pytest.raises(TransportError):
+            await client.invoke("fn")
+    assert (throttled.value.status, throttled.value.retry_after_seconds) == (429, 1)
+    assert throttled.value.reason == "CallerRateLimitExceeded"
+    assert (failed.value.code, failed.value.status) == ("ServiceException", 500)
+    assert lam.executions("fn", "$LATEST") == 0  # dropped before the function ran
+
+
 async def test_throttling_is_retried(lam: LocalLambda, client: LambdaClient) -> None:
     await client.create_alias("fn", "live", function_version="$LATEST")
     lam.inject("GetAlias", Throttle(retry_after=0), times=2)

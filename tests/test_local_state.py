@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from lambdaclient.testing import Delay, DropConnection, ServerError, Throttle
 from lambdaclient.testing._state import (
     Function,
     LambdaFault,
@@ -518,14 +517,3 @@ def test_lambda_fault_carries_code_status_message_fields_and_headers() -> None:
     assert fault.headers == {"Retry-After": "1"}
     assert str(fault) == "TooManyRequestsException: Rate exceeded"
     assert_fault(not_found("gone"), *NOT_FOUND)
-
-
-def test_injectable_faults_default_to_what_aws_sends() -> None:
-    assert (Throttle().retry_after, Throttle().reason) == (1, "CallerRateLimitExceeded")
-    assert (ServerError().status, ServerError().code, ServerError().after_execution) == (
-        500,
-        "ServiceException",
-        False,
-    )
-    assert DropConnection().after_execution is False
-    assert Delay(0.5).seconds == 0.5
