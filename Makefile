@@ -19,8 +19,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# In parallel (pytest-xdist, a worker per CPU), then the tests marked serial on their own.
 pytest: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto -m "not serial"
+	$(PY) -m pytest -q -m serial
 
 test: lint typecheck pytest
 

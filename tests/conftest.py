@@ -8,6 +8,12 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
+from hypothesis import settings
+
+# Speed is proved by benchmarks, not by tests: on a busy machine running the suite in parallel
+# workers, hypothesis's per-example deadline would only make tests flaky.
+settings.register_profile("lambdaclient", deadline=None)
+settings.load_profile("lambdaclient")
 
 # Variables that would let a test read the developer's AWS set-up or reach a real endpoint.
 _AWS_VARIABLES = (
