@@ -1290,9 +1290,13 @@ def _client_of(exported: dict[str, str]) -> LambdaClient:
         (("--function", "my-fn", "--versions", "my-fn=0"), "expected NAME=COUNT with COUNT >= 1"),
         (("--function", "my-fn", "--versions", "my-fn"), "expected NAME=COUNT with COUNT >= 1"),
         (("--function", "=mod:attr"), "expected NAME[=MODULE:ATTRIBUTE]"),
+        (
+            ("--function", "greet=no_such_module_anywhere:handler"),
+            "cannot load no_such_module_anywhere:handler",
+        ),
     ],
 )
-def test_the_command_line_refuses_versions_it_cannot_publish(
+def test_the_command_line_refuses_what_it_cannot_serve(
     arguments: tuple[str, ...], message: str
 ) -> None:
     result = subprocess.run(
@@ -1317,25 +1321,3 @@ def test_the_command_line_help_shows_the_defaults() -> None:
     for default in ("127.0.0.1", "9001", "us-east-1", "AKIDLOCALLAMBDA00000"):
         assert f"(default: {default})" in help_text
     assert "NAME=COUNT" in help_text
-
-
-async def test_the_command_line_refuses_a_handler_it_cannot_load(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "lambdaclient.testing",
-        "--port",
-        "0",
-        "--function",
-        "greet=no_such_module_anywhere:handler",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
-    assert process.returncode == 2  # argparse's usage error
-    assert b"cannot load no_such_module_anywhere:handler" in stderr
