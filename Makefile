@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench clean
+.PHONY: test lint typecheck pytest demo dist bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -25,14 +25,23 @@ typecheck: $(STAMP)
 pyright: $(STAMP)
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(PY) -m pyright --pythonpath $(PY)
 
+# In parallel (pytest-xdist, a worker per CPU), then the tests marked serial on their own.
 pytest: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto -m "not serial"
+	$(PY) -m pytest -q -m serial
 
 test: lint typecheck pyright pytest
 
 # A weighted alias on the embedded LocalLambda: the observed split per version.
 demo: $(STAMP)
 	$(PY) -m lambdaclient.demo
+
+# The sdist and the wheel in dist/, built as a publisher would (an isolated build), and
+# checked the way PyPI reads them.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
 
 BENCH_VENV ?= .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python

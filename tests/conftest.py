@@ -8,6 +8,12 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
+from hypothesis import settings
+
+# Speed is proved by benchmarks, not by tests: on a busy machine running the suite in parallel
+# workers, hypothesis's per-example deadline would only make tests flaky.
+settings.register_profile("lambdaclient", deadline=None)
+settings.load_profile("lambdaclient")
 
 # Variables that would let a test read the developer's AWS set-up or reach a real endpoint.
 _AWS_VARIABLES = (
@@ -35,12 +41,18 @@ _AWS_VARIABLES = (
 
 @pytest.fixture(autouse=True)
 def isolated_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test sees the machine's AWS variables or files, and none can reach IMDS."""
+    """No test sees the machine's AWS variables or files (``~`` is a temporary folder, for
+    botocore's ``~/.aws`` and ``~/.boto``; ``BOTO_CONFIG`` replaces ``/etc/boto.cfg``), and none
+    can reach IMDS."""
     for name in _AWS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("BOTO_CONFIG", str(tmp_path / "boto.cfg"))
 
 
 class CompatClientResponse(ClientResponse):

@@ -627,10 +627,39 @@ def test_a_client_used_from_a_second_event_loop_says_to_create_one_per_loop() ->
     assert isinstance(info.value, RuntimeError)  # what code catching aiohttp's error expects
 
 
-async def test_close_is_idempotent() -> None:
-    client = LambdaClient("us-east-1", credentials=CREDENTIALS)
-    await client.close()
-    await client.close()
+async def test_closing_twice_is_harmless_and_releases_the_connection_it_opened() -> None:
+    released = asyncio.Event()
+    body = json.dumps(stubs.load("GetAlias", "200-unweighted").body).encode()
+
+    async def one_keep_alive_response(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+        await reader.read()  # until the client closes the connection
+        released.set()
+        writer.close()
+
+    server = await asyncio.start_server(one_keep_alive_response, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        client = LambdaClient(
+            "us-east-1", credentials=CREDENTIALS, endpoint_url=f"http://127.0.0.1:{port}"
+        )
+        assert (await client.get_alias("my-fn", "live")).name == "live"
+        assert not released.is_set()  # kept alive for the next call
+
+        await client.close()
+        await client.close()
+
+        await asyncio.wait_for(released.wait(), timeout=5)
+        with pytest.raises(ClientClosedError):
+            await client.get_alias("my-fn", "live")
 
 
 # --- configuration --------------------------------------------------------------------------

@@ -34,9 +34,13 @@ RSS_GROWTH_BOUND = 30 * 1024 * 1024
 # a resolver thread); leaked connections would be dozens.
 FD_SLACK = 4
 
-pytestmark = pytest.mark.skipif(
-    not os.path.isdir("/proc/self/fd"), reason="needs Linux's /proc to measure RSS and fds"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not os.path.isdir("/proc/self/fd"), reason="needs Linux's /proc to measure RSS and fds"
+    ),
+    # It measures its own process and loads the machine: `make test` runs it on its own.
+    pytest.mark.serial,
+]
 
 
 def rss_bytes() -> int:

@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -59,6 +60,7 @@ from lambdaclient.testing import (
     ServerError,
     Throttle,
 )
+from tests.local_lambda_process import local_lambda_process
 
 SEED = 20261125
 ACCOUNT = "123456789012"
@@ -656,6 +658,25 @@ async def test_publish_without_a_change_returns_the_same_version(
     assert [v["Version"] for v in versions["Versions"]] == ["$LATEST", "1"]
 
 
+async def test_a_test_publishes_versions_without_a_client(
+    lam: LocalLambda, client: LambdaClient
+) -> None:
+    assert lam.publish_version("fn") == "1"
+    assert lam.publish_version("fn") == "1"  # nothing changed: nothing new, as in Lambda
+    assert lam.publish_version("fn", description="second") == "2"
+    lam.add_function("fn", echo_v2)
+    assert lam.publish_version("fn") == "3"
+
+    second = await client.get_function_configuration("fn", qualifier="2")
+    assert (second.version, second.description) == ("2", "second")
+    old = await client.invoke("fn", qualifier="2", payload={"a": 1})
+    new = await client.invoke("fn", qualifier="3", payload={"a": 1})
+    assert old.json() == {"event": {"a": 1}, "version": "2"}
+    assert new.json() == {"event": {"a": 1}, "version": "3", "v2": True}
+    with pytest.raises(KeyError, match="no function 'nope'"):
+        lam.publish_version("nope")
+
+
 async def test_publish_guards_on_revision_id_and_code_sha256(lam: LocalLambda, boto: Boto) -> None:
     latest = await boto("get_function_configuration", FunctionName="fn")
     lam.add_function("fn", echo_v2)  # as UpdateFunctionCode: $LATEST has a new RevisionId
@@ -1105,6 +1126,23 @@ def queued(lam: LocalLambda, operation: str) -> int:
     return len(lam._faults.get(operation, []))
 
 
+async def test_faults_injected_with_their_defaults_answer_as_aws_does(lam: LocalLambda) -> None:
+    lam.inject("GetAlias", Throttle())
+    lam.inject("GetAlias", ServerError())
+    lam.inject("Invoke", DropConnection())
+    async with make_client(lam, max_attempts=1) as client:
+        with pytest.raises(TooManyRequestsError) as throttled:
+            await client.get_alias("fn", "live")
+        with pytest.raises(ServiceException) as failed:
+            await client.get_alias("fn", "live")
+        with pytest.raises(TransportError):
+            await client.invoke("fn")
+    assert (throttled.value.status, throttled.value.retry_after_seconds) == (429, 1)
+    assert throttled.value.reason == "CallerRateLimitExceeded"
+    assert (failed.value.code, failed.value.status) == ("ServiceException", 500)
+    assert lam.executions("fn", "$LATEST") == 0  # dropped before the function ran
+
+
 async def test_throttling_is_retried(lam: LocalLambda, client: LambdaClient) -> None:
     await client.create_alias("fn", "live", function_version="$LATEST")
     lam.inject("GetAlias", Throttle(retry_after=0), times=2)
@@ -1310,12 +1348,16 @@ async def test_a_fault_after_execution_applies_to_an_event_invocation(
 # --- the command line ----------------------------------------------------------------------
 
 
-async def serve_greeting(tmp_path: Path) -> asyncio.subprocess.Process:
-    """``python -m lambdaclient.testing`` on a free port, serving a ``greet`` function."""
+def greeting_module(tmp_path: Path) -> dict[str, str]:
+    """A ``cli_greeting`` module with a ``handler``, and the environment that can import it."""
     (tmp_path / "cli_greeting.py").write_text(
         "def handler(event, context):\n    return {'hello': event['name']}\n"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+
+
+async def serve_greeting(tmp_path: Path) -> asyncio.subprocess.Process:
+    """``python -m lambdaclient.testing`` on a free port, serving a ``greet`` function."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -1326,40 +1368,20 @@ async def serve_greeting(tmp_path: Path) -> asyncio.subprocess.Process:
         "greet=cli_greeting:handler",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=env,
+        env=greeting_module(tmp_path),
     )
 
 
 async def test_the_command_line_server(tmp_path: Path) -> None:
-    process = await serve_greeting(tmp_path)
-    assert process.stdout is not None
-    try:
-        exported: dict[str, str] = {}
-        while "AWS_REGION" not in exported:
-            line = (await asyncio.wait_for(process.stdout.readline(), timeout=20)).decode()
-            assert line, "the server exited before printing its endpoint"
-            if line.startswith("export "):
-                key, _, value = line.removeprefix("export ").strip().partition("=")
-                exported[key] = value
-            else:
-                assert line.startswith("# LocalLambda listening on http://127.0.0.1:")
-        endpoint = exported["AWS_ENDPOINT_URL_LAMBDA"]
-        credentials = Credentials(exported["AWS_ACCESS_KEY_ID"], exported["AWS_SECRET_ACCESS_KEY"])
-        async with LambdaClient(
-            exported["AWS_REGION"], endpoint_url=endpoint, credentials=credentials
-        ) as client:
-            result = await client.invoke("greet", payload={"name": "ada"})
-        assert result.json() == {"hello": "ada"}
-        assert result.executed_version == "$LATEST"
-
-        # Ctrl-C is how it is stopped: it should exit cleanly, and promptly.
-        process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
-        assert process.returncode == 0, stderr.decode()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
+    # local_lambda_process also checks that Ctrl-C stops it cleanly and promptly.
+    env = greeting_module(tmp_path)
+    async with (
+        local_lambda_process("--function", "greet=cli_greeting:handler", env=env) as exported,
+        _client_of(exported) as client,
+    ):
+        result = await client.invoke("greet", payload={"name": "ada"})
+    assert result.json() == {"hello": "ada"}
+    assert result.executed_version == "$LATEST"
 
 
 async def test_the_printed_lines_alone_are_enough_for_boto3(tmp_path: Path) -> None:
@@ -1408,23 +1430,70 @@ async def test_the_printed_lines_alone_are_enough_for_boto3(tmp_path: Path) -> N
         await asyncio.wait_for(process.communicate(), timeout=20)
 
 
-async def test_the_command_line_refuses_a_handler_it_cannot_load(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "lambdaclient.testing",
-        "--port",
-        "0",
-        "--function",
-        "greet=no_such_module_anywhere:handler",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+async def test_the_command_line_publishes_versions_of_an_echo_function() -> None:
+    arguments = ("--function", "my-fn", "--function", "other", "--versions", "my-fn=2")
+    async with (
+        local_lambda_process(*arguments, "--versions", "my-fn=1") as exported,
+        _client_of(exported) as client,
+    ):
+        versions = [v async for v in client.list_versions_by_function("my-fn")]
+        others = [v.version async for v in client.list_versions_by_function("other")]
+        result = await client.invoke("my-fn", payload={"order": 42}, qualifier="2")
+    assert [(v.version, v.description) for v in versions] == [
+        ("$LATEST", "version 3"),  # as the last publish left it
+        ("1", "version 1"),
+        ("2", "version 2"),
+        ("3", "version 3"),
+    ]
+    assert others == ["$LATEST"]
+    assert result.json() == {"order": 42}  # a function given without a handler echoes
+    assert result.executed_version == "2"
+
+
+def _client_of(exported: dict[str, str]) -> LambdaClient:
+    credentials = Credentials(exported["AWS_ACCESS_KEY_ID"], exported["AWS_SECRET_ACCESS_KEY"])
+    return LambdaClient(
+        exported["AWS_REGION"],
+        endpoint_url=exported["AWS_ENDPOINT_URL_LAMBDA"],
+        credentials=credentials,
     )
-    try:
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
-    assert process.returncode == 2  # argparse's usage error
-    assert b"cannot load no_such_module_anywhere:handler" in stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--versions", "my-fn=2"), "--versions my-fn=2: no --function my-fn"),
+        (("--function", "my-fn", "--versions", "my-fn=0"), "expected NAME=COUNT with COUNT >= 1"),
+        (("--function", "my-fn", "--versions", "my-fn"), "expected NAME=COUNT with COUNT >= 1"),
+        (("--function", "=mod:attr"), "expected NAME[=MODULE:ATTRIBUTE]"),
+        (
+            ("--function", "greet=no_such_module_anywhere:handler"),
+            "cannot load no_such_module_anywhere:handler",
+        ),
+    ],
+)
+def test_the_command_line_refuses_what_it_cannot_serve(
+    arguments: tuple[str, ...], message: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lambdaclient.testing", "--port", "0", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 2  # argparse's usage error, before anything listens
+    assert message in result.stderr
+
+
+def test_the_command_line_help_shows_the_defaults() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lambdaclient.testing", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=20,
+    )
+    help_text = " ".join(result.stdout.split())
+    for default in ("127.0.0.1", "9001", "us-east-1", "AKIDLOCALLAMBDA00000"):
+        assert f"(default: {default})" in help_text
+    assert "NAME=COUNT" in help_text

@@ -16,7 +16,6 @@ from typing import Any
 import botocore.session
 import pytest
 
-from lambdaclient.testing import Delay, DropConnection, ServerError, Throttle
 from lambdaclient.testing._state import (
     ALIAS_PATTERN,
     FUNCTION_NAME_PATTERN,
@@ -676,14 +675,3 @@ def test_lambda_fault_carries_code_status_message_fields_and_headers() -> None:
     assert fault.headers == {"Retry-After": "1"}
     assert str(fault) == "TooManyRequestsException: Rate exceeded"
     assert_fault(not_found("gone"), *NOT_FOUND)
-
-
-def test_injectable_faults_default_to_what_aws_sends() -> None:
-    assert (Throttle().retry_after, Throttle().reason) == (1, "CallerRateLimitExceeded")
-    assert (ServerError().status, ServerError().code, ServerError().after_execution) == (
-        500,
-        "ServiceException",
-        False,
-    )
-    assert DropConnection().after_execution is False
-    assert Delay(0.5).seconds == 0.5

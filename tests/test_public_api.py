@@ -6,7 +6,6 @@ import inspect
 import re
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import lambdaclient
@@ -15,8 +14,6 @@ import lambdaclient.pagination
 import lambdaclient.testing
 from lambdaclient import Credentials, LambdaClient
 from lambdaclient.testing import LambdaContext, LocalLambda
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -82,27 +79,6 @@ def test_operation_arguments_are_positional_or_keyword_then_keyword_only() -> No
         expected = ["function_name"] if name in function_only else ["function_name", "name"]
         assert positional == expected, name
         assert rest <= {inspect.Parameter.KEYWORD_ONLY}, name
-
-
-def test_the_readme_quick_start_is_the_type_checked_example() -> None:
-    readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
-    example = (ROOT / "tests" / "typing" / "quickstart.py").read_text()
-    assert example in blocks, "README's quick start must be tests/typing/quickstart.py verbatim"
-
-
-def test_the_readme_local_lambda_example_is_a_test_that_runs() -> None:
-    readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
-    example = (ROOT / "tests" / "test_readme_example.py").read_text()
-    assert example in blocks, "README's LocalLambda example must be tests/test_readme_example.py"
-
-
-def test_the_readme_opens_with_the_two_set_up_commands() -> None:
-    readme = (ROOT / "README.md").read_text()
-    first_block = re.search(r"```(?:sh|bash|console)?\n(.*?)```", readme, flags=re.DOTALL)
-    assert first_block is not None
-    assert first_block.group(1).split() == ["make", "demo", "make", "test"]
 
 
 def test_importing_with_environment_credentials_does_not_import_botocore() -> None:

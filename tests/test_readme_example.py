@@ -10,9 +10,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     return {"echo": event, "version": context.function_version}
 
 
+@pytest.mark.asyncio
 async def test_my_code_never_runs_a_function_twice() -> None:
     async with LocalLambda(seed=7) as lam:
-        lam.add_function("my-fn", handler)  # $LATEST; publish versions with PublishVersion
+        lam.add_function("my-fn", handler)  # $LATEST; lam.publish_version("my-fn") for "1"
         async with LambdaClient(
             lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
         ) as client:

@@ -126,10 +126,6 @@ def test_delay_is_always_within_bounds(
 # --------------------------------------------------------------------------------------------
 
 
-def test_quota_starts_full() -> None:
-    assert RetryQuota().tokens == 500
-
-
 @pytest.mark.parametrize(
     ("error", "cost"),
     [

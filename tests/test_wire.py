@@ -122,20 +122,6 @@ def test_unstructure_page() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("value", "attribute"),
-    [
-        (_alias(), "name"),
-        (_alias(), "routing_config"),
-        (RoutingConfig({"2": 0.1}), "additional_version_weights"),
-        (AliasPage((), None), "next_marker"),
-    ],
-)
-def test_models_are_frozen(value: object, attribute: str) -> None:
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        setattr(value, attribute, None)
-
-
 def test_routing_config_keeps_a_copy_of_the_weights() -> None:
     weights = {"2": 0.1}
     config = RoutingConfig(weights)

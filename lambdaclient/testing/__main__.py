@@ -1,12 +1,17 @@
 """Run LocalLambda for other processes and tools (boto3, the AWS CLI, other languages).
 
     python -m lambdaclient.testing --port 9001 --function greet=mypackage.handlers:greet
+    python -m lambdaclient.testing --function my-fn --versions my-fn=2
 
 It prints the endpoint, the credentials it accepts and the region, as shell lines: sourcing
 them (or ``eval``) is enough for boto3 and the AWS CLI, with no ~/.aws. botocore reads the
 region from ``AWS_DEFAULT_REGION`` (``AWS_REGION`` is what other SDKs read), and the endpoint
 from ``AWS_ENDPOINT_URL_LAMBDA``; for a CLI too old to read that, a comment shows the
 ``--endpoint-url`` to pass.
+A function given without a handler echoes its event, enough to try aliases and weights.
+``--versions NAME=COUNT`` publishes COUNT versions of a function at start; each is published
+from a ``$LATEST`` with a description of its own (``version N``), since Lambda publishes
+nothing new for an unchanged function.
 """
 
 from __future__ import annotations
@@ -23,11 +28,20 @@ from .._credentials import Credentials
 from ._server import DEFAULT_CREDENTIALS, LocalLambda
 
 
+def echo(event: Any, context: Any) -> Any:
+    """The handler of a function registered without one: it returns its event."""
+    return event
+
+
 def _handler(spec: str) -> tuple[str, Callable[..., Any]]:
-    name, _, target = spec.partition("=")
+    name, has_target, target = spec.partition("=")
+    if not name:
+        raise argparse.ArgumentTypeError(f"expected NAME[=MODULE:ATTRIBUTE], got {spec!r}")
+    if not has_target:
+        return name, echo
     module_name, _, attribute = target.partition(":")
-    if not name or not module_name or not attribute:
-        raise argparse.ArgumentTypeError(f"expected NAME=MODULE:ATTRIBUTE, got {spec!r}")
+    if not module_name or not attribute:
+        raise argparse.ArgumentTypeError(f"expected NAME[=MODULE:ATTRIBUTE], got {spec!r}")
     try:
         handler = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
@@ -37,30 +51,61 @@ def _handler(spec: str) -> tuple[str, Callable[..., Any]]:
     return name, handler
 
 
+def _versions(spec: str) -> tuple[str, int]:
+    name, _, count = spec.partition("=")
+    if not name or not count.isdigit() or int(count) < 1:
+        raise argparse.ArgumentTypeError(f"expected NAME=COUNT with COUNT >= 1, got {spec!r}")
+    return name, int(count)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m lambdaclient.testing",
         description="A local Lambda that honours weighted aliases.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=9001, help="port (0 for a free one)")
-    parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("--access-key-id", default=DEFAULT_CREDENTIALS.access_key_id)
-    parser.add_argument("--secret-access-key", default=DEFAULT_CREDENTIALS.secret_access_key)
-    parser.add_argument("--seed", type=int, help="seed for weighted routing")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=9001, help="port, 0 for a free one (default: %(default)s)"
+    )
+    parser.add_argument("--region", default="us-east-1", help="region (default: %(default)s)")
+    parser.add_argument(
+        "--access-key-id",
+        default=DEFAULT_CREDENTIALS.access_key_id,
+        help="the access key id requests must be signed with (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--secret-access-key",
+        default=DEFAULT_CREDENTIALS.secret_access_key,
+        help="its secret access key (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed for weighted routing (default: none, a random split)"
+    )
     parser.add_argument(
         "--function",
         dest="functions",
         action="append",
         type=_handler,
         default=[],
-        metavar="NAME=MODULE:ATTRIBUTE",
-        help="register a function (repeatable)",
+        metavar="NAME[=MODULE:ATTRIBUTE]",
+        help="register a function as $LATEST; without a handler it echoes its event"
+        " (repeatable; default: none)",
+    )
+    parser.add_argument(
+        "--versions",
+        action="append",
+        type=_versions,
+        default=[],
+        metavar="NAME=COUNT",
+        help="publish COUNT versions (1, 2, ...) of a registered function"
+        " (repeatable; default: none)",
     )
     return parser
 
 
-async def _serve(args: argparse.Namespace) -> None:
+def _local_lambda(parser: argparse.ArgumentParser, args: argparse.Namespace) -> LocalLambda:
     lam = LocalLambda(
         host=args.host,
         port=args.port,
@@ -68,8 +113,23 @@ async def _serve(args: argparse.Namespace) -> None:
         credentials=Credentials(args.access_key_id, args.secret_access_key),
         seed=args.seed,
     )
-    for name, handler in args.functions:
+    handlers = dict(args.functions)
+    for name, handler in handlers.items():
         lam.add_function(name, handler)
+    published = dict.fromkeys(handlers, 0)
+    for name, count in args.versions:
+        if name not in published:
+            parser.error(f"--versions {name}={count}: no --function {name}")
+        for _ in range(count):
+            # $LATEST changes before each publish, or Lambda would publish nothing new.
+            published[name] += 1
+            description = f"version {published[name]}"
+            lam.add_function(name, handlers[name], description=description)
+            lam.publish_version(name, description=description)
+    return lam
+
+
+async def _serve(lam: LocalLambda) -> None:
     async with lam:
         print(_exports(lam), flush=True)
         await asyncio.Event().wait()
@@ -94,9 +154,10 @@ def _exports(lam: LocalLambda) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    lam = _local_lambda(parser, parser.parse_args(argv))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is stopped
-        asyncio.run(_serve(args))
+        asyncio.run(_serve(lam))
 
 
 if __name__ == "__main__":

@@ -346,6 +346,27 @@ class LocalLambda:
             raise ValueError("an Active version has no reason or reason_code")
         target.put_state(state, reason, reason_code)
 
+    def publish_version(self, function_name: str, *, description: str | None = None) -> str:
+        """Publish ``$LATEST`` of a registered function, as PublishVersion would, and return
+        the version's number. As in Lambda, nothing new is published when neither the handler
+        nor the configuration of ``$LATEST`` changed since the last version (that version's
+        number comes back; a new ``description`` alone is not a change): register a new
+        handler or configuration with :meth:`add_function` first to get a new version. The
+        version is ``Pending`` for ``version_activation_delay``, as over the wire. An unknown
+        function is a ``KeyError``."""
+        function = self._state.functions.get(function_name)
+        if function is None:
+            raise KeyError(f"no function {function_name!r}: register it with add_function")
+        version = self._state.publish(
+            function,
+            description=description,
+            code_sha256=None,
+            revision_id=None,
+            now=time.monotonic(),
+            activation_delay=self.version_activation_delay,
+        )
+        return version.number
+
     def executions(self, function_name: str, version: str) -> int:
         """How many times ``version`` (``"$LATEST"`` or a number) of a function has run."""
         return self._executions[(function_name, version)]

@@ -1,0 +1,165 @@
+"""The README: it opens with how to install lambdaclient and how to work on it, and every
+Python example in it runs as written (against LocalLambda) or, for the signature it shows,
+matches the code."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import inspect
+import io
+import os
+import re
+import shlex
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdaclient import LambdaClient, RoutingConfig
+from lambdaclient.testing import LocalLambda
+from tests.local_lambda_process import local_lambda_process
+from tests.typing import readme_fragments
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+QUICK_START = ROOT / "tests" / "typing" / "quickstart.py"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+
+
+def _body(function: Any) -> str:
+    """The source of a function's body, dedented: what its README block says."""
+    source = Path(inspect.getsourcefile(function) or "").read_text()
+    (node,) = (
+        n
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.AsyncFunctionDef) and n.name == function.__name__
+    )
+    lines = source.splitlines(keepends=True)[node.body[0].lineno - 1 : node.end_lineno]
+    return textwrap.dedent("".join(lines))
+
+
+def _configuration_block() -> str:
+    (block,) = (block for block in _blocks("python") if block.startswith("LambdaClient("))
+    return block
+
+
+def test_every_python_block_is_checked() -> None:
+    checked = [
+        QUICK_START.read_text(),  # type-checked by mypy; run below
+        _body(readme_fragments.invoking_functions),
+        _body(readme_fragments.rolling_out_a_new_version),
+        (ROOT / "tests" / "test_readme_example.py").read_text(),  # a test pytest runs
+        _configuration_block(),
+    ]
+    assert _blocks("python") == checked
+
+
+def test_the_readme_opens_with_installing_then_the_two_set_up_commands() -> None:
+    opening = README[: README.index("\n## ")]
+    install, develop = re.findall(r"```sh\n(.*?)```", opening, flags=re.DOTALL)
+    commands = [line.partition("#")[0].strip() for line in install.splitlines()]
+    assert commands == ["pip install lambdaclient", "pip install 'lambdaclient[cli]'"]
+    assert develop.split() == ["make", "demo", "make", "test"]
+
+
+@pytest.fixture
+async def lam() -> AsyncIterator[LocalLambda]:
+    """``my-fn`` echoing its event, with versions 1 to 7 and no alias yet."""
+    async with LocalLambda(seed=11) as server:
+        server.add_function("my-fn", lambda event, context: event)
+        for number in range(1, 8):
+            server.publish_version("my-fn", description=f"release {number}")
+        yield server
+
+
+@pytest.fixture
+async def client(lam: LocalLambda) -> AsyncIterator[LambdaClient]:
+    async with LambdaClient(
+        lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
+    ) as lambda_client:
+        yield lambda_client
+
+
+async def test_the_quick_start_runs_against_the_local_lambda_it_tells_you_to_start() -> None:
+    (command,) = (
+        line
+        for block in _blocks("sh")
+        for line in block.splitlines()
+        if line.startswith("python -m lambdaclient.testing")
+    )
+    async with local_lambda_process(*shlex.split(command)[3:]) as exported:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(QUICK_START),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, **exported},
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    # The alias after the update (version 2, weights cleared), then its one page.
+    assert out.decode().splitlines() == ["live 2 None", "1 None"]
+
+
+async def test_the_invoking_functions_example_runs(lam: LocalLambda, client: LambdaClient) -> None:
+    await client.create_alias(
+        "my-fn", "live", function_version="1", routing_config=RoutingConfig({"2": 0.5})
+    )
+    sink = io.BytesIO()
+
+    await readme_fragments.invoking_functions(client, sink)
+
+    await lam.stop()  # waits for the event invocation
+    assert sink.getvalue() == b"{}{}"  # the two streams' echoed payloads
+    assert lam.executions("my-fn", "$LATEST") == 1  # the event, sent without a qualifier
+    assert lam.executions("my-fn", "1") + lam.executions("my-fn", "2") == 4
+
+
+async def test_the_rollout_example_runs(
+    lam: LocalLambda,
+    client: LambdaClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await client.create_alias("my-fn", "live", function_version="6")
+    # Its ten one-minute waits pass at once: shift_traffic sleeps with asyncio.sleep.
+    real_sleep = asyncio.sleep
+
+    async def no_wait(delay: float, result: Any = None) -> Any:
+        return await real_sleep(0, result)
+
+    monkeypatch.setattr(asyncio, "sleep", no_wait)
+
+    await readme_fragments.rolling_out_a_new_version(client)
+
+    alias = await client.get_alias("my-fn", "live")
+    assert (alias.function_version, alias.routing_config) == ("7", None)
+    progress = capsys.readouterr().out
+    assert "rolled back" not in progress
+    assert all(f" {weight}%" in progress for weight in range(10, 100, 10))
+    assert lam.executions("my-fn", "7") > 0
+
+
+def test_the_configuration_block_is_lambda_clients_signature() -> None:
+    (definition,) = ast.parse(f"def {_configuration_block().strip()}: ...").body
+    assert isinstance(definition, ast.FunctionDef)
+    assert definition.name == "LambdaClient"
+    arguments = definition.args
+    documented = [
+        (a.arg, inspect.Parameter.POSITIONAL_OR_KEYWORD, ast.literal_eval(d))
+        for a, d in zip(arguments.args, arguments.defaults, strict=True)
+    ] + [
+        (a.arg, inspect.Parameter.KEYWORD_ONLY, ast.literal_eval(d or ast.Constant(None)))
+        for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+    ]
+    actual = [
+        (p.name, p.kind, p.default) for p in inspect.signature(LambdaClient).parameters.values()
+    ]
+    assert documented == actual

@@ -1,0 +1,56 @@
+"""The README's fragments, each the body of a function that gives it what it needs: an open
+``client`` and, for streams, a ``sink``. mypy --strict checks them here, and
+tests/test_readme.py runs them against LocalLambda and checks that each body is, line for
+line, its README block."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from lambdaclient import LambdaClient
+
+
+async def invoking_functions(client: LambdaClient, sink: BinaryIO) -> None:
+    from lambdaclient import InvocationType, LogType
+
+    result = await client.invoke("my-fn", payload={"order": 42}, qualifier="live")
+    result.status_code  # 200; 202 for InvocationType.EVENT, 204 for DRY_RUN
+    result.executed_version  # the version that ran: where the weighted alias sent this call
+    result.payload  # bytes; result.json() decodes them
+    result.function_error  # "Unhandled" (or similar) when the function failed, else None
+    result.raise_for_function_error()  # FunctionError(error_type, error_message, stack_trace, ...)
+
+    queued = await client.invoke("my-fn", payload={}, invocation_type=InvocationType.EVENT)
+    queued.status_code  # 202: accepted; the function runs on its own
+    tail = await client.invoke("my-fn", qualifier="live", log_type=LogType.TAIL)
+    print(tail.log_result)  # the end of the function's log
+
+    # The headers first, then the payload as it arrives, never held whole:
+    async with client.invoke_stream("my-fn", payload=b"{}", qualifier="live") as response:
+        print(response.executed_version)
+        async for chunk in response.iter_chunks():
+            sink.write(chunk)
+
+    # Functions that stream their response (InvokeWithResponseStream):
+    async with client.invoke_with_response_stream("my-fn", payload={}, qualifier="live") as stream:
+        async for chunk in stream:  # the bytes of each PayloadChunk event
+            sink.write(chunk)
+    stream.complete  # InvokeComplete(error_code, error_details, log_result)
+
+
+async def rolling_out_a_new_version(client: LambdaClient) -> None:
+    from datetime import timedelta
+
+    from lambdaclient.shifting import InvokeProbe, Linear, shift_traffic
+
+    result = await shift_traffic(
+        client,
+        "my-fn",
+        "live",
+        to_version="7",
+        strategy=Linear(step=0.1, interval=timedelta(minutes=1)),  # 10%, 20%, ... 90%, then 100%
+        health_check=InvokeProbe(payload={"ping": True}),
+        on_progress=lambda event: print(event.kind.value, f"{event.weight:.0%}", event.message),
+    )
+    if result.rolled_back:
+        print("rolled back:", result.reason, result.stats)
