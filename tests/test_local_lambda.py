@@ -663,16 +663,17 @@ async def test_a_test_publishes_versions_without_a_client(
 ) -> None:
     assert lam.publish_version("fn") == "1"
     assert lam.publish_version("fn") == "1"  # nothing changed: nothing new, as in Lambda
-    assert lam.publish_version("fn", description="second") == "2"
+    # A new description alone is no change either, as in Lambda; a new handler is.
+    assert lam.publish_version("fn", description="second") == "1"
     lam.add_function("fn", echo_v2)
-    assert lam.publish_version("fn") == "3"
+    assert lam.publish_version("fn", description="second") == "2"
 
     second = await client.get_function_configuration("fn", qualifier="2")
     assert (second.version, second.description) == ("2", "second")
-    old = await client.invoke("fn", qualifier="2", payload={"a": 1})
-    new = await client.invoke("fn", qualifier="3", payload={"a": 1})
-    assert old.json() == {"event": {"a": 1}, "version": "2"}
-    assert new.json() == {"event": {"a": 1}, "version": "3", "v2": True}
+    old = await client.invoke("fn", qualifier="1", payload={"a": 1})
+    new = await client.invoke("fn", qualifier="2", payload={"a": 1})
+    assert old.json() == {"event": {"a": 1}, "version": "1"}
+    assert new.json() == {"event": {"a": 1}, "version": "2", "v2": True}
     with pytest.raises(KeyError, match="no function 'nope'"):
         lam.publish_version("nope")
 
@@ -1400,7 +1401,7 @@ async def test_the_printed_lines_alone_are_enough_for_boto3(tmp_path: Path) -> N
         assert f"export AWS_DEFAULT_REGION={LocalLambda().region}" in printed
         exports = tmp_path / "exports.sh"
         exports.write_text("\n".join(printed) + "\n")
-        home = tmp_path / "home"
+        home = tmp_path / "bare-home"
         home.mkdir()
         script = (
             "import boto3, json\n"

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from lambdaclient import LambdaClient, RoutingConfig
-from lambdaclient.testing import LocalLambda
+from lambdaclient.testing import LambdaContext, LocalLambda
 from tests.local_lambda_process import local_lambda_process
 from tests.typing import readme_fragments
 
@@ -55,6 +55,7 @@ def test_every_python_block_is_checked() -> None:
         QUICK_START.read_text(),  # type-checked by mypy; run below
         _body(readme_fragments.invoking_functions),
         _body(readme_fragments.rolling_out_a_new_version),
+        _body(readme_fragments.waiting_for_a_new_version),
         (ROOT / "tests" / "test_readme_example.py").read_text(),  # a test pytest runs
         _configuration_block(),
     ]
@@ -69,13 +70,18 @@ def test_the_readme_opens_with_installing_then_the_two_set_up_commands() -> None
     assert develop.split() == ["make", "demo", "make", "test"]
 
 
+def _echo(event: Any, context: LambdaContext) -> Any:
+    return event
+
+
 @pytest.fixture
 async def lam() -> AsyncIterator[LocalLambda]:
     """``my-fn`` echoing its event, with versions 1 to 7 and no alias yet."""
     async with LocalLambda(seed=11) as server:
-        server.add_function("my-fn", lambda event, context: event)
         for number in range(1, 8):
-            server.publish_version("my-fn", description=f"release {number}")
+            # A new $LATEST each time, or Lambda would publish nothing new.
+            server.add_function("my-fn", _echo, description=f"release {number}")
+            server.publish_version("my-fn")
         yield server
 
 
@@ -163,3 +169,27 @@ def test_the_configuration_block_is_lambda_clients_signature() -> None:
         (p.name, p.kind, p.default) for p in inspect.signature(LambdaClient).parameters.values()
     ]
     assert documented == actual
+
+
+async def test_the_waiting_example_runs(
+    lam: LocalLambda,
+    client: LambdaClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lam.add_function("my-fn", _echo, description="release 8")
+    lam.version_activation_delay = 0.3  # published Pending, Active 0.3 s later
+    # The example's five-second pauses between reads take a tenth of a second each here.
+    real_sleep = asyncio.sleep
+    pauses: list[float] = []
+
+    async def short(delay: float, result: Any = None) -> Any:
+        pauses.append(delay)
+        return await real_sleep(0.1, result)
+
+    monkeypatch.setattr(asyncio, "sleep", short)
+
+    await readme_fragments.waiting_for_a_new_version(client)
+
+    assert capsys.readouterr().out == "8 Active\n"
+    assert set(pauses) == {5.0}  # it did wait for the Pending version

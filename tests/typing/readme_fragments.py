@@ -54,3 +54,11 @@ async def rolling_out_a_new_version(client: LambdaClient) -> None:
     )
     if result.rolled_back:
         print("rolled back:", result.reason, result.stats)
+
+
+async def waiting_for_a_new_version(client: LambdaClient) -> None:
+    version = (await client.publish_version("my-fn")).version
+    assert version is not None  # every field of FunctionConfiguration is optional
+    ready = await client.wait_for_version_active("my-fn", version, timeout=600)
+    print(ready.version, ready.state)  # e.g. 8 Active
+    await client.wait_for_function_updated("my-fn")  # after UpdateFunctionCode/Configuration
