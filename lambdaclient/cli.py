@@ -62,11 +62,21 @@ import logging
 import math
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
-from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, TextIO, TypedDict
+from typing import IO, Any, TextIO, TypedDict
 
+from ._cli_output import (
+    PROG,
+    Output,
+    columns,
+    duration,
+    fields,
+    in_flags,
+    percent,
+    rich_console,
+    weights,
+)
 from ._client import LambdaClient
 from ._errors import (
     ConcurrentModificationError,
@@ -84,26 +94,24 @@ from ._models import (
     RoutingConfig,
 )
 from ._payload import Payload
+from ._shift_display import (
+    print_rich_summary,
+    shift_document,
+    shift_outcome,
+    shift_progress,
+    summary_text,
+)
 from ._version import __version__
 from ._wire import converter
 from .shifting import (
     AllAtOnce,
     Canary,
     HealthCheck,
-    HealthResult,
     InvokeProbe,
     Linear,
-    ShiftEvent,
-    ShiftEventKind,
-    ShiftResult,
     Strategy,
-    VersionStats,
     shift_traffic,
 )
-
-if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.progress import Progress, TaskID
 
 __all__ = [
     "EXIT_FAILED",
@@ -118,8 +126,6 @@ __all__ = [
     "parse_fraction",
     "run",
 ]
-
-PROG = "lambdaclient"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -300,93 +306,6 @@ PAYLOAD = _argument_type("payload", _payload_text)
 # --- output ---------------------------------------------------------------------------------
 
 
-def _percent(weight: float) -> str:
-    return f"{100 * weight:.3g}%"
-
-
-def _weights(routing_config: RoutingConfig | None) -> str:
-    if routing_config is None or not routing_config.additional_version_weights:
-        return "-"
-    return ", ".join(
-        f"{version}={_percent(weight)}"
-        for version, weight in routing_config.additional_version_weights.items()
-    )
-
-
-def _duration(wait: timedelta) -> str:
-    seconds = wait.total_seconds()
-    if seconds == 0:
-        return "0s"
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{int(hours)}h" if hours else "", f"{int(minutes)}m" if minutes else ""]
-    parts.append(f"{seconds:g}s" if seconds else "")
-    return "".join(parts)
-
-
-def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{1000 * seconds:.1f} ms"
-
-
-def _columns(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Rows as aligned columns under their headers."""
-    widths = [len(header) for header in headers]
-    for row in rows:
-        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [headers, *rows]
-    )
-
-
-def _fields(pairs: Sequence[tuple[str, str | None]]) -> str:
-    """``Key  value`` lines, leaving out what is None."""
-    present = [(key, value) for key, value in pairs if value is not None]
-    width = max(len(key) for key, _ in present)
-    return "\n".join(f"{key.ljust(width)}  {value}" for key, value in present)
-
-
-def _rich_console(stream: TextIO) -> Console | None:
-    """A rich console on ``stream`` if rich is installed and ``stream`` is a terminal (rich
-    honours ``FORCE_COLOR`` and ``TTY_COMPATIBLE``), else None: plain text then."""
-    try:
-        from rich.console import Console
-    except ImportError:
-        return None
-    console = Console(file=stream, highlight=False)
-    return console if console.is_terminal else None
-
-
-class _Output:
-    """Where results (stdout) and diagnostics (stderr) go, in the chosen format."""
-
-    def __init__(self, mode: str) -> None:
-        self.json = mode == "json"
-        # Looked up now, not at import: tests and callers may have replaced them.
-        self.stdout: TextIO = sys.stdout
-        self.stderr: TextIO = sys.stderr
-
-    def document(self, value: Any) -> None:
-        self.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
-
-    def text(self, text: str) -> None:
-        self.stdout.write(text + "\n")
-
-    def result(self, document: Any, text: Callable[[], str]) -> None:
-        """One JSON document with ``--output json``, else the human-readable ``text()``."""
-        if self.json:
-            self.document(document)
-        else:
-            self.text(text())
-
-    def note(self, text: str) -> None:
-        self.stderr.write(text + "\n")
-        self.stderr.flush()
-
-    def error(self, text: str) -> None:
-        self.note(f"{PROG}: error: {text}")
-
-
 # What the user typed for each argument the library names in a ValidationError's ``field``.
 _FLAGS = {
     "region": "--region",
@@ -409,7 +328,6 @@ _FLAGS = {
     "before_traffic": "--pre-traffic-probe",
     "after_traffic": "--post-traffic-probe",
 }
-_IDENTIFIER = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 
 def _flags(args: argparse.Namespace) -> dict[str, str]:
@@ -435,11 +353,6 @@ def _flags(args: argparse.Namespace) -> dict[str, str]:
     return flags
 
 
-def _in_flags(text: str, flags: Mapping[str, str]) -> str:
-    """``text`` with the library's parameter names (``function_version``) as the options."""
-    return _IDENTIFIER.sub(lambda match: flags.get(match[0], match[0]), text)
-
-
 def _usage_message(exc: ValidationError, args: argparse.Namespace) -> str:
     """A rejected argument's message in the command line's terms: the options the user typed
     where the library names its parameters (``region=``, ``routing_config``, ...)."""
@@ -449,7 +362,7 @@ def _usage_message(exc: ValidationError, args: argparse.Namespace) -> str:
         field = re.escape(exc.field)
         # The library's messages start with the argument's name, or say "pass <name>=".
         text = re.sub(rf"^{field}\b|\b{field}=", flags[exc.field], text)
-    text = _in_flags(text, flags)
+    text = in_flags(text, flags)
     if exc.field in flags and flags[exc.field] not in text:
         text = f"{flags[exc.field]}: {text}"
     return text
@@ -463,18 +376,18 @@ def _describe(exc: BaseException, args: argparse.Namespace) -> str:
         text += f" (HTTP {exc.status}"
         text += f", request id {exc.request_id})" if exc.request_id else ")"
     else:
-        text = f"{type(exc).__name__}: {_in_flags(str(exc), _flags(args))}"
+        text = f"{type(exc).__name__}: {in_flags(str(exc), _flags(args))}"
     for note in getattr(exc, "__notes__", ()):
         text += f"\n  {note}"
     return text
 
 
 def _alias_text(alias: AliasConfiguration) -> str:
-    return _fields(
+    return fields(
         [
             ("Name", alias.name),
             ("FunctionVersion", alias.function_version),
-            ("Weights", _weights(alias.routing_config)),
+            ("Weights", weights(alias.routing_config)),
             ("Description", alias.description),
             ("RevisionId", alias.revision_id),
             ("AliasArn", alias.alias_arn),
@@ -484,7 +397,7 @@ def _alias_text(alias: AliasConfiguration) -> str:
 
 def _version_text(version: FunctionConfiguration) -> str:
     dead_letter = version.dead_letter_config.target_arn if version.dead_letter_config else None
-    return _fields(
+    return fields(
         [
             ("Version", version.version),
             ("FunctionArn", version.function_arn),
@@ -501,10 +414,10 @@ def _version_text(version: FunctionConfiguration) -> str:
 
 # --- commands -------------------------------------------------------------------------------
 
-Command = Callable[[LambdaClient, argparse.Namespace, _Output], Awaitable[int]]
+Command = Callable[[LambdaClient, argparse.Namespace, Output], Awaitable[int]]
 
 
-async def _aliases(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+async def _aliases(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     aliases = [
         alias
         async for alias in client.list_aliases(
@@ -513,10 +426,10 @@ async def _aliases(client: LambdaClient, args: argparse.Namespace, out: _Output)
     ]
     out.result(
         {"Aliases": [converter.unstructure(alias) for alias in aliases]},
-        lambda: _columns(
+        lambda: columns(
             ["NAME", "VERSION", "WEIGHTS", "DESCRIPTION"],
             [
-                [a.name, a.function_version, _weights(a.routing_config), a.description or ""]
+                [a.name, a.function_version, weights(a.routing_config), a.description or ""]
                 for a in aliases
             ],
         ),
@@ -524,7 +437,7 @@ async def _aliases(client: LambdaClient, args: argparse.Namespace, out: _Output)
     return EXIT_OK
 
 
-async def _alias_get(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+async def _alias_get(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     alias = await client.get_alias(args.function_name, args.name)
     out.result(converter.unstructure(alias), lambda: _alias_text(alias))
     return EXIT_OK
@@ -538,7 +451,7 @@ def _routing(args: argparse.Namespace) -> RoutingConfig | None:
     return None
 
 
-async def _alias_create(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+async def _alias_create(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     alias = await client.create_alias(
         args.function_name,
         args.name,
@@ -550,7 +463,7 @@ async def _alias_create(client: LambdaClient, args: argparse.Namespace, out: _Ou
     return EXIT_OK
 
 
-async def _alias_update(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+async def _alias_update(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     alias = await client.update_alias(
         args.function_name,
         args.name,
@@ -563,17 +476,17 @@ async def _alias_update(client: LambdaClient, args: argparse.Namespace, out: _Ou
     return EXIT_OK
 
 
-async def _alias_delete(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+async def _alias_delete(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     await client.delete_alias(args.function_name, args.name)
     out.result({}, lambda: f"deleted alias {args.name} of {args.function_name}")
     return EXIT_OK
 
 
-async def _versions(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+async def _versions(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     versions = [version async for version in client.list_versions_by_function(args.function_name)]
     out.result(
         {"Versions": [converter.unstructure(version) for version in versions]},
-        lambda: _columns(
+        lambda: columns(
             ["VERSION", "LAST MODIFIED", "CODE SHA256", "DESCRIPTION"],
             [
                 [
@@ -589,7 +502,7 @@ async def _versions(client: LambdaClient, args: argparse.Namespace, out: _Output
     return EXIT_OK
 
 
-async def _publish(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+async def _publish(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     version = await client.publish_version(
         args.function_name,
         description=args.description,
@@ -600,7 +513,7 @@ async def _publish(client: LambdaClient, args: argparse.Namespace, out: _Output)
     return EXIT_OK
 
 
-async def _wait(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+async def _wait(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     """``wait version-active`` and ``wait function-updated``: wait, then print what was
     reached. A Failed version or update, or the timeout, is a WaiterError (exit code 1)."""
     if args.waiter == "version-active":
@@ -613,7 +526,7 @@ async def _wait(client: LambdaClient, args: argparse.Namespace, out: _Output) ->
         )
     out.result(
         converter.unstructure(configuration),
-        lambda: _fields(
+        lambda: fields(
             [
                 ("FunctionName", configuration.function_name),
                 ("Version", configuration.version),
@@ -652,7 +565,7 @@ def _invoke_document(result: InvokeResult) -> dict[str, Any]:
     return document
 
 
-async def _invoke(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+async def _invoke(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     with contextlib.ExitStack() as files:
         payload: Payload = None
         if args.payload == "-" or args.payload_file == "-":
@@ -673,7 +586,7 @@ async def _invoke(client: LambdaClient, args: argparse.Namespace, out: _Output) 
 
     def text() -> str:
         lines = [
-            _fields(
+            fields(
                 [
                     ("ExecutedVersion", result.executed_version),
                     ("StatusCode", str(result.status_code)),
@@ -712,9 +625,9 @@ def _strategy(args: argparse.Namespace) -> Strategy:
 
 def _strategy_text(args: argparse.Namespace) -> str:
     if args.linear is not None:
-        return f"linear {_percent(args.linear[0])} every {_duration(args.linear[1])}"
+        return f"linear {percent(args.linear[0])} every {duration(args.linear[1])}"
     if args.canary is not None:
-        return f"canary {_percent(args.canary[0])} for {_duration(args.canary[1])}"
+        return f"canary {percent(args.canary[0])} for {duration(args.canary[1])}"
     return "all at once"
 
 
@@ -748,276 +661,10 @@ def _checks(args: argparse.Namespace) -> _Checks:
     return checks
 
 
-def _stats_text(stats: Mapping[str, VersionStats]) -> str:
-    return ", ".join(
-        f"v{version} {s.errors}/{s.invocations} errors" for version, s in sorted(stats.items())
-    )
-
-
-_EVENT_STYLE = {
-    ShiftEventKind.HEALTHY: "green",
-    ShiftEventKind.COMPLETED: "bold green",
-    ShiftEventKind.UNHEALTHY: "red",
-    ShiftEventKind.ROLLING_BACK: "yellow",
-    ShiftEventKind.ROLLED_BACK: "bold red",
-}
-
-
-class _Progress:
-    """Shows a shift's events as they come: plain lines on a stream, or nothing. Messages
-    name the options typed (``flags``), not the library's parameters."""
-
-    def __init__(self, stream: TextIO | None, steps: int, flags: Mapping[str, str]) -> None:
-        self.stream = stream
-        self.steps = steps
-        self.flags = flags
-        self.rolled_back = False
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    def line(self, event: ShiftEvent) -> str:
-        parts = [event.at.astimezone().strftime("%H:%M:%S"), f"{event.kind.value:<12}"]
-        parts.append(f"{_percent(event.weight):>5}")
-        message = event.message
-        if event.index is not None:
-            parts.append(f"step {event.index + 1}/{self.steps}")
-        elif event.health is not None:  # outside the steps, a check is a probe before or after
-            if event.kind is ShiftEventKind.STARTED:
-                message += f"; pre-traffic probe: {event.health.reason}"
-            else:
-                message = "post-traffic probe" + (f": {message}" if message else "")
-        if message:
-            parts.append(_in_flags(message, self.flags))
-        if event.stats:
-            parts.append(f"({_stats_text(event.stats)})")
-        return "  ".join(parts)
-
-    def event(self, event: ShiftEvent) -> None:
-        if event.kind is ShiftEventKind.ROLLED_BACK:
-            self.rolled_back = True
-        self.show(event)
-
-    def show(self, event: ShiftEvent) -> None:
-        if self.stream is not None:
-            self.stream.write(self.line(event) + "\n")
-            self.stream.flush()
-
-
-class _RichProgress(_Progress):
-    """A progress bar of the new version's weight, and a line per event above it."""
-
-    def __init__(
-        self, console: Console, steps: int, flags: Mapping[str, str], description: str
-    ) -> None:
-        super().__init__(None, steps, flags)
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress: Progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>5.1f}%"),
-            TimeElapsedColumn(),
-            console=console,
-        )
-        self.task: TaskID = self.progress.add_task(description, total=100)
-
-    def __enter__(self) -> _RichProgress:
-        self.progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.progress.stop()
-
-    def show(self, event: ShiftEvent) -> None:
-        from rich.text import Text
-
-        self.progress.update(self.task, completed=100 * event.weight, refresh=True)
-        self.progress.console.print(Text(self.line(event), style=_EVENT_STYLE.get(event.kind, "")))
-
-
-def _progress(args: argparse.Namespace, out: _Output, steps: int) -> _Progress:
-    flags = _flags(args)
-    if args.no_progress:
-        return _Progress(None, steps, flags)
-    console = None if out.json else _rich_console(out.stderr)
-    if console is None:
-        return _Progress(out.stderr, steps, flags)
-    return _RichProgress(
-        console,
-        steps,
-        flags,
-        f"{args.function_name}:{args.alias_name} → version {args.to_version}",
-    )
-
-
-def _stats_document(stats: Mapping[str, VersionStats]) -> dict[str, Any]:
-    return {
-        version: {
-            "Invocations": s.invocations,
-            "Errors": s.errors,
-            "ErrorRate": s.error_rate,
-            "MeanLatency": s.mean_latency,
-            "MaxLatency": s.max_latency,
-            "P50Latency": s.p50_latency,
-            "P90Latency": s.p90_latency,
-        }
-        for version, s in sorted(stats.items())
-    }
-
-
-def _check_document(health: HealthResult | None) -> dict[str, Any] | None:
-    if health is None:
-        return None
-    return {
-        "Healthy": health.healthy,
-        "Reason": health.reason,
-        "Stats": _stats_document(health.stats),
-    }
-
-
-def _shift_document(result: ShiftResult) -> dict[str, Any]:
-    return {
-        "FunctionName": result.function_name,
-        "AliasName": result.alias_name,
-        "FromVersion": result.from_version,
-        "ToVersion": result.to_version,
-        "Completed": result.completed,
-        "RolledBack": result.rolled_back,
-        "Reason": result.reason,
-        "Steps": [
-            {
-                "Index": step.index,
-                "Weight": step.weight,
-                "StartedAt": step.started_at.isoformat(),
-                "Healthy": step.healthy,
-                "Reason": None if step.health is None else step.health.reason,
-                "Stats": _stats_document(step.stats),
-            }
-            for step in result.steps
-        ],
-        "BeforeTraffic": _check_document(result.before_traffic),
-        "AfterTraffic": _check_document(result.after_traffic),
-        "Alias": converter.unstructure(result.alias),
-        "Stats": _stats_document(result.stats),
-    }
-
-
-def _outcome(result: ShiftResult) -> str:
-    if result.completed:
-        return (
-            f"completed: alias {result.alias_name} sends all traffic to version {result.to_version}"
-        )
-    return (
-        f"rolled back to version {result.from_version}: {result.reason}"
-        if result.rolled_back
-        else f"stopped: {result.reason}"
-    )
-
-
-def _health(healthy: bool | None) -> str:
-    return "-" if healthy is None else "healthy" if healthy else "UNHEALTHY"
-
-
-def _check_row(step: str, weight: str, started: str, health: HealthResult | None) -> list[str]:
-    return [
-        step,
-        weight,
-        started,
-        _health(None if health is None else health.healthy),
-        (_stats_text(health.stats) if health else "") or "-",
-        (health.reason if health else "") or "-",
-    ]
-
-
-def _summary_rows(result: ShiftResult) -> tuple[list[list[str]], list[list[str]]]:
-    steps = [
-        _check_row(
-            str(step.index + 1),
-            _percent(step.weight),
-            step.started_at.astimezone().strftime("%H:%M:%S"),
-            step.health,
-        )
-        for step in result.steps
-    ]
-    # The probes before and after traffic, in the order they ran.
-    if result.before_traffic is not None:
-        steps.insert(0, _check_row("pre", "-", "-", result.before_traffic))
-    if result.after_traffic is not None:
-        steps.append(_check_row("post", _percent(1.0), "-", result.after_traffic))
-    versions = [
-        [
-            version,
-            str(s.invocations),
-            str(s.errors),
-            _percent(s.error_rate),
-            _ms(s.p50_latency),
-            _ms(s.p90_latency),
-        ]
-        for version, s in sorted(result.stats.items())
-    ]
-    return steps, versions
-
-
-_STEP_HEADERS = ["STEP", "WEIGHT", "STARTED", "HEALTH", "PROBE", "VERDICT"]
-_VERSION_HEADERS = ["VERSION", "INVOCATIONS", "ERRORS", "ERROR RATE", "P50 LATENCY", "P90 LATENCY"]
-
-
-def _summary_text(result: ShiftResult, strategy: str, outcome: str) -> str:
-    steps, versions = _summary_rows(result)
-    parts = [
-        f"shift {result.function_name}:{result.alias_name} version {result.from_version} →"
-        f" {result.to_version} ({strategy})"
-    ]
-    if steps:
-        parts += ["", _columns(_STEP_HEADERS, steps)]
-    if versions:
-        parts += ["", _columns(_VERSION_HEADERS, versions)]
-    parts += ["", outcome]
-    return "\n".join(parts)
-
-
-def _print_rich_summary(console: Console, result: ShiftResult, strategy: str, outcome: str) -> None:
-    from rich.table import Table
-
-    steps, versions = _summary_rows(result)
-    title = (
-        f"shift {result.function_name}:{result.alias_name} version {result.from_version} →"
-        f" {result.to_version} ({strategy})"
-    )
-    table = Table(*_STEP_HEADERS, title=title)
-    for row in steps:
-        style = "red" if row[3] == "UNHEALTHY" else ""
-        table.add_row(*row, style=style)
-    if steps:
-        console.print(table)
-    else:
-        console.print(title)
-    if versions:
-        stats = Table(*_VERSION_HEADERS, title="probes per version")
-        for row in versions:
-            stats.add_row(*row)
-        console.print(stats)
-    console.print(outcome, style="bold green" if result.completed else "bold red")
-
-
-async def _shift(client: LambdaClient, args: argparse.Namespace, out: _Output) -> int:
+async def _shift(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     strategy = _strategy(args)
     steps = strategy.steps()  # a ValidationError here is a usage error, before any request
-    progress = _progress(args, out, len(steps))
+    progress = shift_progress(args, out, len(steps), _flags(args))
     try:
         with progress:
             result = await shift_traffic(
@@ -1047,14 +694,14 @@ async def _shift(client: LambdaClient, args: argparse.Namespace, out: _Output) -
         out.error(_describe(exc, args))
         return EXIT_ROLLED_BACK
     if out.json:
-        out.document(_shift_document(result))
+        out.document(shift_document(result))
     else:
-        console = _rich_console(out.stdout)
-        outcome = _in_flags(_outcome(result), _flags(args))  # "--post-traffic-probe failed"
+        console = rich_console(out.stdout)
+        outcome = in_flags(shift_outcome(result), _flags(args))  # "--post-traffic-probe failed"
         if console is None:
-            out.text(_summary_text(result, _strategy_text(args), outcome))
+            out.text(summary_text(result, _strategy_text(args), outcome))
         else:
-            _print_rich_summary(console, result, _strategy_text(args), outcome)
+            print_rich_summary(console, result, _strategy_text(args), outcome)
     return EXIT_ROLLED_BACK if result.rolled_back else EXIT_OK
 
 
@@ -1348,7 +995,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage error, or the help
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    out = _Output(args.output)
+    out = Output(args.output)
     command: Command = args.command
     with _logging(args.debug, out.stderr):
         try:
