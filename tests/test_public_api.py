@@ -13,6 +13,7 @@ import lambdaclient
 import lambdaclient.errors
 import lambdaclient.pagination
 import lambdaclient.testing
+import lambdaclient.transport
 from lambdaclient import Credentials, LambdaClient
 from lambdaclient.testing import LambdaContext, LocalLambda
 
@@ -20,7 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_all_is_sorted_and_complete() -> None:
-    modules = (lambdaclient, lambdaclient.errors, lambdaclient.pagination, lambdaclient.testing)
+    modules = (
+        lambdaclient,
+        lambdaclient.errors,
+        lambdaclient.pagination,
+        lambdaclient.testing,
+        lambdaclient.transport,
+    )
     for module in modules:
         assert module.__all__ == sorted(module.__all__)
         for name in module.__all__:
@@ -28,7 +35,8 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_every_public_name_has_a_docstring() -> None:
-    for module in (lambdaclient, lambdaclient.pagination, lambdaclient.testing):
+    modules = (lambdaclient, lambdaclient.pagination, lambdaclient.testing, lambdaclient.transport)
+    for module in modules:
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj) or inspect.isfunction(obj):
@@ -82,6 +90,7 @@ def test_operation_arguments_are_positional_or_keyword_then_keyword_only() -> No
         expected = ["function_name"] if name in function_only else ["function_name", "name"]
         assert positional == expected, name
         assert rest <= {inspect.Parameter.KEYWORD_ONLY}, name
+    assert inspect.iscoroutinefunction(LambdaClient.invoke)  # as AsyncMock(spec=...) needs
 
 
 def test_the_readme_quick_start_is_the_type_checked_example() -> None:
@@ -98,6 +107,13 @@ def test_the_readme_local_lambda_example_is_a_test_that_runs() -> None:
     assert example in blocks, "README's LocalLambda example must be tests/test_readme_example.py"
 
 
+def test_the_readme_mock_transport_example_is_a_test_that_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    example = (ROOT / "tests" / "test_readme_mock_transport.py").read_text()
+    assert example in blocks, "README's MockTransport example must be its test file verbatim"
+
+
 def test_the_readme_opens_with_the_two_set_up_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     first_block = re.search(r"```(?:sh|bash|console)?\n(.*?)```", readme, flags=re.DOTALL)
@@ -108,9 +124,17 @@ def test_the_readme_opens_with_the_two_set_up_commands() -> None:
 def test_importing_with_environment_credentials_does_not_import_botocore() -> None:
     code = (
         "import sys, asyncio, lambdaclient\n"
-        "c = lambdaclient.LambdaClient('us-east-1')\n"
-        "creds = asyncio.run(c._credentials.get())\n"
-        "assert creds.access_key_id == 'AKIDEXAMPLE'\n"
+        "from lambdaclient.transport import Response\n"
+        "sent = []\n"
+        "class Recorder:\n"
+        "    async def send(self, request):\n"
+        "        sent.append(request)\n"
+        "        return Response(204)\n"
+        "    async def aclose(self):\n"
+        "        pass\n"
+        "c = lambdaclient.LambdaClient('us-east-1', transport=Recorder())\n"
+        "asyncio.run(c.delete_alias('fn', 'live'))\n"
+        "assert 'Credential=AKIDEXAMPLE/' in sent[0].headers['Authorization']\n"
         "print('botocore' in sys.modules)\n"
     )
     env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "PATH": ""}
