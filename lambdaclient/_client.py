@@ -155,9 +155,10 @@ class LambdaClient:
     has its own). ``max_attempts`` counts the first attempt.
 
     ``sleep`` (how the client waits between retries), ``jitter`` (a uniform draw in
-    [0, 1) that spreads the retry backoff) and ``clock`` (the UTC time requests are signed
-    with) default to ``asyncio.sleep``, ``random.random`` and the system clock; tests
-    replace them to retry at once, back off predictably or sign at a fixed time.
+    [0, 1) that spreads the retry backoff) and ``clock`` (the aware UTC time requests are
+    signed with and credentials' expiry is judged by) default to ``asyncio.sleep``,
+    ``random.random`` and the system clock; tests replace them to retry at once, back off
+    predictably, or sign and expire credentials at a time of their choosing.
 
     Raises :class:`ValidationError` at construction for a missing or malformed region or
     endpoint, or a bad setting.
@@ -222,7 +223,9 @@ class LambdaClient:
                 " unencrypted; use https:// unless this is a test server",
                 self._endpoint.url,
             )
-        self._credentials = credential_provider(credentials, profile=profile, environ=environ)
+        self._credentials = credential_provider(
+            credentials, profile=profile, environ=environ, clock=clock
+        )
         self._signer = SigV4Signer(service="lambda", region=self._endpoint.signing_region)
         connect_timeout = _positive(connect_timeout, "connect_timeout")
         read_timeout = _positive(read_timeout, "read_timeout")

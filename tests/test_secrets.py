@@ -56,7 +56,6 @@ from lambdaclient import (
     TransportError,
     ValidationError,
 )
-from lambdaclient._credentials import BotocoreCredentialProvider
 from lambdaclient._eventstream import invoke_complete_event, payload_chunk_event
 from lambdaclient.testing import DropConnection, LocalLambda, ServerError, Throttle
 from lambdaclient.transport import AiohttpTransport, Request, Response
@@ -173,14 +172,6 @@ class FakeClock:
 
     def advance(self, delta: dt.timedelta) -> None:
         self.now += delta
-
-
-def use_fake_clock(client: LambdaClient) -> FakeClock:
-    """Give the client profile "proc"'s provider on a fake clock. ``_credentials`` is
-    private: the client takes no provider or clock, and its calls read credentials there."""
-    clock = FakeClock()
-    client._credentials = BotocoreCredentialProvider("proc", clock=clock)
-    return clock
 
 
 # --- what the scenario leaves behind -----------------------------------------------------------
@@ -382,12 +373,12 @@ async def test_no_secret_or_payload_reaches_a_repr_a_message_or_a_log(
     # ...and a credential_process that worked, then fails when its credentials are too close
     # to expiry to keep using. (One that echoes the secrets as it fails: see the test below.)
     lam.credentials = Credentials("AKIDPROCESS", PROCESS_SECRET)
+    clock = FakeClock()  # the time credentials are judged by
     async with LambdaClient(
-        lam.region, endpoint_url=lam.endpoint_url, profile="proc", **seen.settings()
+        lam.region, endpoint_url=lam.endpoint_url, profile="proc", clock=clock, **seen.settings()
     ) as proc:
         seen.client(proc)
-        clock = use_fake_clock(proc)
-        seen.keep(proc._credentials, await proc.invoke("echo", payload=payload))
+        seen.keep(await proc.invoke("echo", payload=payload))
         (process_state / "fail.txt").write_text("quota exceeded")
         clock.advance(dt.timedelta(minutes=59, seconds=30))
         error = await seen.error(proc.invoke("echo", payload=payload), CredentialsError)
@@ -409,8 +400,10 @@ async def test_a_credential_source_that_echoes_the_secrets_it_gave_leaks_them_no
     lam: LocalLambda, process_state: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     lam.credentials = Credentials("AKIDPROCESS", PROCESS_SECRET)
-    async with LambdaClient(lam.region, endpoint_url=lam.endpoint_url, profile="proc") as proc:
-        clock = use_fake_clock(proc)
+    clock = FakeClock()  # the time credentials are judged by
+    async with LambdaClient(
+        lam.region, endpoint_url=lam.endpoint_url, profile="proc", clock=clock
+    ) as proc:
         await proc.invoke("echo", payload={"n": 1})
         (process_state / "fail.txt").write_text(f"had {PROCESS_SECRET} and {PROCESS_TOKEN}")
         clock.advance(dt.timedelta(minutes=59, seconds=30))
