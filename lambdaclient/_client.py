@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
 import os
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from random import random as _uniform
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
+
+import attrs
 
 from . import _protocol as protocol
 from . import _validate as check
@@ -35,11 +39,10 @@ from ._models import (
     RoutingConfig,
     VersionPage,
 )
-from ._payload import FileBody, Payload, prepare_payload
+from ._payload import Payload, prepare_payload
 from ._retry import RetryQuota, is_retryable, retry_delay
 from ._sigv4 import SigV4Signer
 from ._streams import ResponseStream, StreamingInvokeResponse
-from ._transport import HttpResponse, StreamedResponse, Transport
 from ._version import __version__
 from ._waiters import (
     Progress,
@@ -49,6 +52,7 @@ from ._waiters import (
     waiter_error,
 )
 from .pagination import AliasPaginator, VersionPaginator
+from .transport import AiohttpTransport, Request, Response, Transport
 
 if TYPE_CHECKING:
     import aiohttp
@@ -58,8 +62,15 @@ __all__ = ["LambdaClient"]
 logger = logging.getLogger("lambdaclient")
 
 T = TypeVar("T")
+A = TypeVar("A")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 _USER_AGENT = f"lambdaclient/{__version__}"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _positive(value: object, field: str) -> float:
@@ -68,6 +79,56 @@ def _positive(value: object, field: str) -> float:
             f"{field} must be a positive number of seconds (under 10**9)", field=field
         )
     return float(value)
+
+
+@attrs.frozen(slots=True)
+class _Invocation:
+    """The arguments of ``invoke``, ``invoke_stream`` and ``invoke_with_response_stream``:
+    this signature is the one those methods show (see :class:`_TakesArguments`)."""
+
+    function_name: str
+    payload: Payload = attrs.field(default=None, kw_only=True)
+    qualifier: str | None = attrs.field(default=None, kw_only=True)
+    invocation_type: InvocationType = attrs.field(
+        default=InvocationType.REQUEST_RESPONSE, kw_only=True
+    )
+    log_type: LogType = attrs.field(default=LogType.NONE, kw_only=True)
+    client_context: Mapping[str, Any] | None = attrs.field(default=None, kw_only=True)
+    read_timeout: float | None = attrs.field(default=None, kw_only=True)
+    idempotent: bool = attrs.field(default=False, kw_only=True)
+
+
+class _TakesArguments(Generic[P, A]):
+    """A decorator that gives a method the parameters of ``arguments`` (typed, and shown by
+    ``inspect.signature``), and calls it with them gathered by ``arguments``: a signature
+    written once for methods that share it."""
+
+    def __init__(self, arguments: Callable[P, A]) -> None:
+        self._arguments = arguments
+        self._parameters = list(inspect.signature(arguments).parameters.values())
+
+    def __call__(self, method: Callable[[Any, A], R]) -> Callable[Concatenate[Any, P], R]:
+        arguments = self._arguments
+
+        def call(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+            return method(self, arguments(*args, **kwargs))
+
+        async def call_async(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+            # A coroutine function stays one to inspect.iscoroutinefunction (and to mocks).
+            return await method(self, arguments(*args, **kwargs))  # type: ignore[misc]
+
+        wrapper = functools.wraps(method)(
+            call_async if inspect.iscoroutinefunction(method) else call
+        )
+        owner = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        returns = inspect.signature(method).return_annotation
+        wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [owner, *self._parameters], return_annotation=returns
+        )
+        return wrapper
+
+
+_invocation = _TakesArguments(_Invocation)
 
 
 class LambdaClient:
@@ -84,9 +145,20 @@ class LambdaClient:
     the event loop and refreshed before they expire.
     Endpoint: ``endpoint_url``, else ``AWS_ENDPOINT_URL_LAMBDA``, else ``AWS_ENDPOINT_URL``,
     else Lambda's regional endpoint (FIPS and dual-stack on request).
-    ``session`` is an ``aiohttp.ClientSession`` that the caller owns and closes; without it
-    the client creates and closes its own. ``max_attempts`` counts the first attempt.
-    ``connect_timeout`` bounds connecting; ``read_timeout`` bounds each wait for data.
+    ``transport`` is what requests are sent through (see :mod:`lambdaclient.transport`;
+    ``lambdaclient.testing.MockTransport`` in tests), and the client closes it, as httpx's
+    clients close theirs. Without it, the client sends through an
+    :class:`~lambdaclient.transport.AiohttpTransport` over ``session``, an
+    ``aiohttp.ClientSession`` that the caller owns and closes (the way to share one pool of
+    connections), or over a session of its own. ``connect_timeout`` bounds connecting and
+    ``read_timeout`` each wait for data, on that default transport (a transport passed in
+    has its own). ``max_attempts`` counts the first attempt.
+
+    ``sleep`` (how the client waits between retries), ``jitter`` (a uniform draw in
+    [0, 1) that spreads the retry backoff) and ``clock`` (the aware UTC time requests are
+    signed with and credentials' expiry is judged by) default to ``asyncio.sleep``,
+    ``random.random`` and the system clock; tests replace them to retry at once, back off
+    predictably, or sign and expire credentials at a time of their choosing.
 
     Raises :class:`ValidationError` at construction for a missing or malformed region or
     endpoint, or a bad setting.
@@ -100,16 +172,32 @@ class LambdaClient:
         profile: str | None = None,
         endpoint_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
         max_attempts: int = 3,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
         use_fips: bool = False,
         use_dualstack: bool = False,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = _uniform,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         environ = os.environ
         # Checked at run time too: callers are not all type-checked.
         if not isinstance(credentials, Credentials | None):
             raise ValidationError("credentials must be a Credentials", field="credentials")
+        if transport is not None and session is not None:
+            raise ValidationError(
+                "pass session= or transport=, not both (a transport has its own session)",
+                field="transport",
+            )
+        if transport is not None and not callable(getattr(transport, "send", None)):
+            raise ValidationError(
+                "transport must be a lambdaclient.transport.Transport", field="transport"
+            )
+        for seam, name in ((sleep, "sleep"), (jitter, "jitter"), (clock, "clock")):
+            if not callable(seam):
+                raise ValidationError(f"{name} must be callable", field=name)
         if type(max_attempts) is not int or max_attempts < 1:
             raise ValidationError("max_attempts must be an int of at least 1", field="max_attempts")
         resolved_region = resolve_region(region, environ)
@@ -135,22 +223,25 @@ class LambdaClient:
                 " unencrypted; use https:// unless this is a test server",
                 self._endpoint.url,
             )
-        self._credentials = credential_provider(credentials, profile=profile, environ=environ)
-        self._signer = SigV4Signer(service="lambda", region=self._endpoint.signing_region)
-        self._transport = Transport(
-            session,
-            connect_timeout=_positive(connect_timeout, "connect_timeout"),
-            read_timeout=_positive(read_timeout, "read_timeout"),
+        self._credentials = credential_provider(
+            credentials, profile=profile, environ=environ, clock=clock
         )
+        self._signer = SigV4Signer(service="lambda", region=self._endpoint.signing_region)
+        connect_timeout = _positive(connect_timeout, "connect_timeout")
+        read_timeout = _positive(read_timeout, "read_timeout")
+        if transport is None:
+            transport = AiohttpTransport(
+                session, connect_timeout=connect_timeout, read_timeout=read_timeout
+            )
+        self._transport = transport
         self._max_attempts = max_attempts
         self._in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in environ
         self._quota = RetryQuota()
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None  # set on first use
-        # Seams for tests: how the client waits, draws jitter and reads the time.
-        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self._random: Callable[[], float] = random.random
-        self._now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._sleep = sleep
+        self._jitter = jitter
+        self._clock = clock
 
     @property
     def region(self) -> str:
@@ -177,9 +268,9 @@ class LambdaClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the client (and its HTTP session, unless the caller passed one). Idempotent."""
+        """Close the client and its transport (not a session the caller passed). Idempotent."""
         self._closed = True
-        await self._transport.close()
+        await self._transport.aclose()
 
     def _check_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Bind the client to ``loop`` on first use; after that, another loop is an error
@@ -195,10 +286,11 @@ class LambdaClient:
     async def _attempts(
         self,
         request: protocol.HttpRequest,
-        exchange: Callable[[str, dict[str, str]], Awaitable[T]],
-        response_of: Callable[[T], HttpResponse | StreamedResponse],
+        read_timeout: float | None,
+        exchange: Callable[[Request], Awaitable[T]],
+        response_of: Callable[[T], Response],
     ) -> T:
-        """Run ``exchange(url, signed_headers)`` until it returns, retrying the failures that
+        """Run ``exchange(signed_request)`` until it returns, retrying the failures that
         are safe to retry for this request; raise the typed error of the last attempt.
 
         Each attempt is logged at DEBUG (``response_of`` finds the response in a result)."""
@@ -235,13 +327,15 @@ class LambdaClient:
                     headers=headers,
                     payload_sha256=request.body_sha256,
                     credentials=credentials,
-                    now=self._now(),
+                    now=self._clock(),
                 )
             )
             if debug:
                 started = time.perf_counter()
             try:
-                result = await exchange(url, headers)
+                result = await exchange(
+                    Request(request.method, url, headers, request.body, read_timeout)
+                )
             except LambdaError as error:
                 if debug:
                     _log_attempt(request.operation, attempt, started, error)
@@ -252,7 +346,7 @@ class LambdaClient:
                     logger.debug("%s: retry quota exhausted, not retrying", request.operation)
                     raise
                 retry_cost = cost
-                delay = retry_delay(error, attempt, self._random)
+                delay = retry_delay(error, attempt, self._jitter)
                 logger.debug("%s: retrying in %.3fs", request.operation, delay)
             else:
                 if debug:
@@ -262,55 +356,38 @@ class LambdaClient:
             await self._sleep(delay)
             attempt += 1
 
+    async def _open(self, request: Request) -> Response:
+        """Send one attempt; its 2xx response with the body unread, or the typed error."""
+        response = await self._transport.send(request)
+        if protocol.is_error(response.status):
+            async with response:
+                body = await response.read()
+            raise protocol.parse_error(response.status, response.headers, body)
+        return response
+
     async def _send(
         self, request: protocol.HttpRequest, *, read_timeout: float | None = None
-    ) -> HttpResponse:
-        """Send ``request`` with retries; the whole 2xx response, or the typed error."""
+    ) -> tuple[Response, bytes]:
+        """Send ``request`` with retries; the 2xx response and its whole body, or the typed
+        error. The body is read inside the attempt, so a read that fails is retried too."""
 
-        async def exchange(url: str, headers: dict[str, str]) -> HttpResponse:
-            response = await self._transport.request(
-                request.method, url, headers, request.body, read_timeout=read_timeout
-            )
-            if not 200 <= response.status < 300:
-                raise protocol.parse_error(response.status, response.headers, response.body)
-            return response
+        async def exchange(attempt: Request) -> tuple[Response, bytes]:
+            response = await self._open(attempt)
+            return response, await response.read()  # reading to the end releases it
 
-        try:
-            return await self._attempts(request, exchange, lambda response: response)
-        finally:
-            _close_body(request)
+        return await self._attempts(request, read_timeout, exchange, lambda result: result[0])
 
     @asynccontextmanager
     async def _stream(
         self, request: protocol.HttpRequest, *, read_timeout: float | None
-    ) -> AsyncIterator[StreamedResponse]:
-        """Send ``request`` with retries until a 2xx response's headers arrive; give it with
+    ) -> AsyncIterator[Response]:
+        """Send ``request`` with retries until a 2xx response's head arrives; give it with
         its body unread, and release the connection when the block is left."""
-
-        async def exchange(
-            url: str, headers: dict[str, str]
-        ) -> tuple[AsyncExitStack, StreamedResponse]:
-            stack = AsyncExitStack()
-            try:
-                response = await stack.enter_async_context(
-                    self._transport.stream(
-                        request.method, url, headers, request.body, read_timeout=read_timeout
-                    )
-                )
-                if not 200 <= response.status < 300:
-                    body = await response.read()
-                    raise protocol.parse_error(response.status, response.headers, body)
-            except BaseException:
-                await stack.aclose()
-                raise
-            return stack, response
-
+        response = await self._attempts(request, read_timeout, self._open, lambda r: r)
         try:
-            stack, response = await self._attempts(request, exchange, lambda opened: opened[1])
-            async with stack:
-                yield response
+            yield response
         finally:
-            _close_body(request)
+            await response.aclose()
 
     async def create_alias(
         self,
@@ -341,16 +418,16 @@ class LambdaClient:
             if routing_config is None
             else check.check_routing_config(routing_config, function_version),
         )
-        response = await self._send(request)
-        return protocol.parse_alias(response.status, response.headers, response.body)
+        response, body = await self._send(request)
+        return protocol.parse_alias(response.status, response.headers, body)
 
     async def get_alias(self, function_name: str, name: str) -> AliasConfiguration:
         """The alias ``name`` of a function. Raises :class:`ResourceNotFoundError` if absent."""
         request = protocol.build_get_alias(
             check.check_function_name(function_name), check.check_alias_name(name)
         )
-        response = await self._send(request)
-        return protocol.parse_alias(response.status, response.headers, response.body)
+        response, body = await self._send(request)
+        return protocol.parse_alias(response.status, response.headers, body)
 
     async def update_alias(
         self,
@@ -386,8 +463,8 @@ class LambdaClient:
             else check.check_routing_config(routing_config, function_version),
             revision_id=check.check_optional_str(revision_id, "revision_id"),
         )
-        response = await self._send(request)
-        return protocol.parse_alias(response.status, response.headers, response.body)
+        response, body = await self._send(request)
+        return protocol.parse_alias(response.status, response.headers, body)
 
     async def delete_alias(self, function_name: str, name: str) -> None:
         """Delete an alias."""
@@ -426,8 +503,8 @@ class LambdaClient:
                 marker=page_marker,
                 page_size=size,
             )
-            response = await self._send(request)
-            return protocol.parse_alias_page(response.status, response.headers, response.body)
+            response, body = await self._send(request)
+            return protocol.parse_alias_page(response.status, response.headers, body)
 
         return AliasPaginator(
             fetch,
@@ -462,10 +539,8 @@ class LambdaClient:
             code_sha256=check.check_optional_str(code_sha256, "code_sha256"),
             revision_id=check.check_optional_str(revision_id, "revision_id"),
         )
-        response = await self._send(request)
-        return protocol.parse_function_configuration(
-            response.status, response.headers, response.body
-        )
+        response, body = await self._send(request)
+        return protocol.parse_function_configuration(response.status, response.headers, body)
 
     def list_versions_by_function(
         self,
@@ -489,8 +564,8 @@ class LambdaClient:
             request = protocol.build_list_versions_by_function(
                 function_name, marker=page_marker, page_size=size
             )
-            response = await self._send(request)
-            return protocol.parse_version_page(response.status, response.headers, response.body)
+            response, body = await self._send(request)
+            return protocol.parse_version_page(response.status, response.headers, body)
 
         return VersionPaginator(
             fetch,
@@ -508,10 +583,8 @@ class LambdaClient:
             check.check_function_name(function_name, namespaced=True),
             qualifier=check.check_qualifier(qualifier),
         )
-        response = await self._send(request)
-        return protocol.parse_function_configuration(
-            response.status, response.headers, response.body
-        )
+        response, body = await self._send(request)
+        return protocol.parse_function_configuration(response.status, response.headers, body)
 
     async def wait_for_version_active(
         self,
@@ -634,35 +707,26 @@ class LambdaClient:
             waited = min(waited + pause, timeout)
 
     async def _invoke_request(
-        self,
-        function_name: str,
-        *,
-        payload: Payload,
-        qualifier: str | None,
-        invocation_type: InvocationType,
-        log_type: LogType,
-        client_context: Mapping[str, Any] | None,
-        read_timeout: float | None,
-        idempotent: bool,
-        response_stream: bool,
-    ) -> protocol.HttpRequest:
-        """Validate an invocation's arguments and prepare its request: nothing is sent."""
-        function_name = check.check_function_name(function_name, namespaced=True)
-        qualifier = check.check_qualifier(qualifier)
-        invocation_type = check.check_enum(invocation_type, InvocationType, "invocation_type")
+        self, call: _Invocation, *, response_stream: bool
+    ) -> tuple[protocol.HttpRequest, IO[bytes] | None]:
+        """Validate an invocation's arguments and prepare its request, and the spool made
+        for its payload (the caller closes it once the call is over): nothing is sent."""
+        function_name = check.check_function_name(call.function_name, namespaced=True)
+        qualifier = check.check_qualifier(call.qualifier)
+        invocation_type = check.check_enum(call.invocation_type, InvocationType, "invocation_type")
         if response_stream and invocation_type is InvocationType.EVENT:
             raise ValidationError(
                 "invoke_with_response_stream takes REQUEST_RESPONSE or DRY_RUN, not EVENT",
                 field="invocation_type",
             )
-        log_type = check.check_enum(log_type, LogType, "log_type")
-        context = check.encode_client_context(client_context)
-        if read_timeout is not None:
-            _positive(read_timeout, "read_timeout")
-        if not isinstance(idempotent, bool):
+        log_type = check.check_enum(call.log_type, LogType, "log_type")
+        context = check.encode_client_context(call.client_context)
+        if call.read_timeout is not None:
+            _positive(call.read_timeout, "read_timeout")
+        if not isinstance(call.idempotent, bool):
             raise ValidationError("idempotent must be a bool", field="idempotent")
-        body, body_sha256 = await prepare_payload(payload)
-        return protocol.build_invoke(
+        body, body_sha256, spool = await prepare_payload(call.payload)
+        request = protocol.build_invoke(
             function_name,
             body=body,
             body_sha256=body_sha256,
@@ -670,22 +734,26 @@ class LambdaClient:
             invocation_type=invocation_type,
             log_type=log_type,
             client_context=context,
-            idempotent=idempotent,
+            idempotent=call.idempotent,
             response_stream=response_stream,
         )
+        return request, spool
 
-    async def invoke(
-        self,
-        function_name: str,
-        *,
-        payload: Payload = None,
-        qualifier: str | None = None,
-        invocation_type: InvocationType = InvocationType.REQUEST_RESPONSE,
-        log_type: LogType = LogType.NONE,
-        client_context: Mapping[str, Any] | None = None,
-        read_timeout: float | None = None,
-        idempotent: bool = False,
-    ) -> InvokeResult:
+    @asynccontextmanager
+    async def _invoke_streamed(
+        self, call: _Invocation, *, response_stream: bool
+    ) -> AsyncIterator[tuple[protocol.InvokeHead, Response]]:
+        """Invoke, and give the response's head and its unread body until the block is left."""
+        request, spool = await self._invoke_request(call, response_stream=response_stream)
+        try:
+            async with self._stream(request, read_timeout=call.read_timeout) as response:
+                yield protocol.parse_invoke_head(response.status, response.headers), response
+        finally:
+            if spool is not None:
+                spool.close()
+
+    @_invocation
+    async def invoke(self, call: _Invocation) -> InvokeResult:
         """Invoke a function (through an alias or version with ``qualifier``) and read its
         whole response.
 
@@ -704,33 +772,17 @@ class LambdaClient:
             result.raise_for_function_error()
             print(result.executed_version, result.json())
         """
-        request = await self._invoke_request(
-            function_name,
-            payload=payload,
-            qualifier=qualifier,
-            invocation_type=invocation_type,
-            log_type=log_type,
-            client_context=client_context,
-            read_timeout=read_timeout,
-            idempotent=idempotent,
-            response_stream=False,
-        )
-        response = await self._send(request, read_timeout=read_timeout)
-        return protocol.parse_invoke(response.status, response.headers, response.body)
+        request, spool = await self._invoke_request(call, response_stream=False)
+        try:
+            response, body = await self._send(request, read_timeout=call.read_timeout)
+        finally:
+            if spool is not None:
+                spool.close()
+        return protocol.parse_invoke(response.status, response.headers, body)
 
+    @_invocation
     @asynccontextmanager
-    async def invoke_stream(
-        self,
-        function_name: str,
-        *,
-        payload: Payload = None,
-        qualifier: str | None = None,
-        invocation_type: InvocationType = InvocationType.REQUEST_RESPONSE,
-        log_type: LogType = LogType.NONE,
-        client_context: Mapping[str, Any] | None = None,
-        read_timeout: float | None = None,
-        idempotent: bool = False,
-    ) -> AsyncIterator[StreamingInvokeResponse]:
+    async def invoke_stream(self, call: _Invocation) -> AsyncIterator[StreamingInvokeResponse]:
         """Invoke a function like :meth:`invoke`, but give the response as soon as its headers
         arrive and stream its payload, never holding it whole.
 
@@ -743,33 +795,12 @@ class LambdaClient:
                 async for chunk in response.iter_chunks():
                     sink.write(chunk)
         """
-        request = await self._invoke_request(
-            function_name,
-            payload=payload,
-            qualifier=qualifier,
-            invocation_type=invocation_type,
-            log_type=log_type,
-            client_context=client_context,
-            read_timeout=read_timeout,
-            idempotent=idempotent,
-            response_stream=False,
-        )
-        async with self._stream(request, read_timeout=read_timeout) as response:
-            yield StreamingInvokeResponse(response)
+        async with self._invoke_streamed(call, response_stream=False) as (head, response):
+            yield StreamingInvokeResponse(head, response.body)
 
+    @_invocation
     @asynccontextmanager
-    async def invoke_with_response_stream(
-        self,
-        function_name: str,
-        *,
-        payload: Payload = None,
-        qualifier: str | None = None,
-        invocation_type: InvocationType = InvocationType.REQUEST_RESPONSE,
-        log_type: LogType = LogType.NONE,
-        client_context: Mapping[str, Any] | None = None,
-        read_timeout: float | None = None,
-        idempotent: bool = False,
-    ) -> AsyncIterator[ResponseStream]:
+    async def invoke_with_response_stream(self, call: _Invocation) -> AsyncIterator[ResponseStream]:
         """Invoke a response-streaming function: iterate the result for the bytes of each
         chunk the function streams; then ``.complete`` says how it ended.
 
@@ -785,26 +816,15 @@ class LambdaClient:
             if stream.complete and stream.complete.error_code:
                 ...
         """
-        request = await self._invoke_request(
-            function_name,
-            payload=payload,
-            qualifier=qualifier,
-            invocation_type=invocation_type,
-            log_type=log_type,
-            client_context=client_context,
-            read_timeout=read_timeout,
-            idempotent=idempotent,
-            response_stream=True,
-        )
-        async with self._stream(request, read_timeout=read_timeout) as response:
-            yield ResponseStream(response)
+        async with self._invoke_streamed(call, response_stream=True) as (head, response):
+            yield ResponseStream(head, response.body)
 
 
 def _log_attempt(
     operation: str,
     attempt: int,
     started: float,
-    outcome: HttpResponse | StreamedResponse | LambdaError,
+    outcome: Response | LambdaError,
 ) -> None:
     """One attempt's DEBUG line: operation, attempt number, HTTP status, request id and how
     long it took. Never headers, queries or bodies: they carry signatures and payloads."""
@@ -818,9 +838,3 @@ def _log_attempt(
         answer = f"HTTP {outcome.status}, request id {protocol.request_id(outcome.headers)}"
     elapsed = 1000 * (time.perf_counter() - started)
     logger.debug("%s attempt %d: %s, %.1f ms", operation, attempt, answer, elapsed)
-
-
-def _close_body(request: protocol.HttpRequest) -> None:
-    # A body spooled from an async iterable is ours to close once the call is over.
-    if isinstance(request.body, FileBody):
-        request.body.close()

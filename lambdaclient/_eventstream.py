@@ -18,6 +18,11 @@ with botocore's exception name as its code where botocore has one.
 bytes, ``InvokeComplete`` ends the stream, and ``exception`` or ``error`` messages, like a
 frame that fails its checksum, raise :class:`EventStreamError`.
 
+Both decoders follow one convention, as h11 does: :meth:`~MessageDecoder.feed` gives what the
+bytes complete and then raises the error that stopped decoding, if any (so what a caller sees
+does not depend on how the bytes were split); :meth:`~MessageDecoder.feed_eof` says the body
+has ended and raises :class:`IncompleteStreamError` if the stream was cut short.
+
 The encoder (:func:`encode_message`, :func:`payload_chunk_event`,
 :func:`invoke_complete_event`, :func:`exception_event`, :func:`error_event`) builds the frames
 Lambda sends, for a local emulator and for tests.
@@ -32,19 +37,19 @@ import struct
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, TypeVar
 
 import attrs
 
-from ._errors import EventStreamError
+from ._errors import EventStreamError, IncompleteStreamError
 from ._models import InvokeComplete
+from ._protocol import decode_log
 
 __all__ = [
     "HeaderValue",
     "InvokeStreamDecoder",
     "Message",
     "MessageDecoder",
-    "decode_log",
     "encode_message",
     "error_event",
     "exception_event",
@@ -80,6 +85,9 @@ _INTEGERS: Final = {
 _U16: Final = struct.Struct("!H")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND: Final = timedelta(milliseconds=1)
+
+
+T = TypeVar("T")
 
 
 def _crc32(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
@@ -143,12 +151,18 @@ def _decode_headers(data: bytes) -> dict[str, bool | int | str | bytes]:
     return headers
 
 
+def _replay(items: list[T], error: EventStreamError | None) -> Iterator[T]:
+    yield from items
+    if error is not None:
+        raise error
+
+
 class MessageDecoder:
     """Splits a byte stream into :class:`Message` frames, however the bytes are split.
 
     Bytes are kept in one buffer that grows in place and is compacted once per
     :meth:`feed`, so decoding is linear in the bytes fed. After a malformed frame the
-    stream cannot be resynchronised: every later call raises the same error.
+    stream cannot be resynchronised: every later :meth:`feed` raises the same error.
     """
 
     __slots__ = ("_buffer", "_error", "_lengths", "_start")
@@ -165,25 +179,32 @@ class MessageDecoder:
         """Whether part of a frame is waiting for the rest of its bytes."""
         return len(self._buffer) > self._start
 
-    def feed(
-        self, data: bytes | bytearray | memoryview
-    ) -> tuple[list[Message], EventStreamError | None]:
-        """The messages ``data`` completes, and the error that stopped decoding, if any
-        (the messages before a bad frame are still returned)."""
-        if self._error is not None:
-            return [], self._error
-        buffer = self._buffer
-        if self._start:
-            del buffer[: self._start]
-            self._start = 0
-        buffer += data
+    def feed(self, data: bytes | bytearray | memoryview) -> Iterator[Message]:
+        """Decode the frames ``data`` completes, at once; iterate the result for them, and
+        for the :class:`EventStreamError` that ends them if a frame was bad."""
         messages: list[Message] = []
-        try:
-            while (message := self._next()) is not None:
-                messages.append(message)
-        except EventStreamError as exc:
-            self._error = exc
-        return messages, self._error
+        if self._error is None:
+            buffer = self._buffer
+            if self._start:
+                del buffer[: self._start]
+                self._start = 0
+            buffer += data
+            try:
+                while (message := self._next()) is not None:
+                    messages.append(message)
+            except EventStreamError as exc:
+                self._error = exc
+        return _replay(messages, self._error)
+
+    def feed_eof(self) -> None:
+        """The body has ended: raise :class:`IncompleteStreamError` if part of a frame is
+        left over, or the error that stopped decoding."""
+        if self._error is not None:
+            raise self._error
+        if self.pending:
+            raise IncompleteStreamError(
+                "IncompleteStream", "the response stream ended in the middle of a frame"
+            )
 
     def _next(self) -> Message | None:
         buffer = self._buffer
@@ -248,16 +269,6 @@ def _check_prelude(prelude: bytes | bytearray) -> tuple[int, int]:
 # Lambda's meaning
 
 
-def decode_log(value: str | None) -> str | None:
-    """A base64 log tail (``X-Amz-Log-Result``, ``InvokeComplete.LogResult``) as text."""
-    if not value:
-        return None
-    try:
-        return base64.b64decode(value, validate=True).decode("utf-8", errors="replace")
-    except (binascii.Error, ValueError):
-        return value  # not base64: show what was sent rather than lose it
-
-
 def _json_object(payload: bytes) -> dict[str, Any]:
     try:
         data = json.loads(payload) if payload else {}
@@ -301,28 +312,22 @@ def _event(headers: Mapping[str, object], payload: bytes) -> bytes | InvokeCompl
     raise EventStreamError("UnknownMessage", f"unexpected message type {message_type!r}")
 
 
-def _replay(
-    events: list[bytes | InvokeComplete], error: EventStreamError | None
-) -> Iterator[bytes | InvokeComplete]:
-    yield from events
-    if error is not None:
-        raise error
-
-
 class InvokeStreamDecoder:
     """Feed it the response body as it arrives; it gives the events each piece completes.
 
     Events are ``bytes`` (a ``PayloadChunk``'s payload) or an :class:`InvokeComplete`. A bad
     frame or an ``exception``/``error`` message raises :class:`EventStreamError` once the
-    events before it have been given, so what a caller sees does not depend on how the bytes
-    were split; the stream is over then, and every later :meth:`feed` raises it again.
+    events before it have been given; the stream is over then, and every later :meth:`feed`
+    raises it again. :meth:`feed_eof` raises :class:`IncompleteStreamError` for a stream
+    that ended before its ``InvokeComplete``.
     """
 
-    __slots__ = ("_error", "_frames")
+    __slots__ = ("_complete", "_error", "_frames")
 
     def __init__(self) -> None:
         self._frames = MessageDecoder()
         self._error: EventStreamError | None = None
+        self._complete = False
 
     @property
     def pending(self) -> bool:
@@ -334,13 +339,25 @@ class InvokeStreamDecoder:
         for the :class:`EventStreamError` that ends them if the stream went wrong."""
         events: list[bytes | InvokeComplete] = []
         if self._error is None:
-            messages, self._error = self._frames.feed(data)
             try:
-                for message in messages:
-                    events.append(_event(message.headers, message.payload))
+                for message in self._frames.feed(data):
+                    event = _event(message.headers, message.payload)
+                    self._complete = self._complete or isinstance(event, InvokeComplete)
+                    events.append(event)
             except EventStreamError as exc:
-                self._error = exc  # it comes before any bad frame that followed it
+                self._error = exc  # an error event comes before any bad frame after it
         return _replay(events, self._error)
+
+    def feed_eof(self) -> None:
+        """The body has ended: raise :class:`IncompleteStreamError` unless the stream's
+        ``InvokeComplete`` has been decoded, or the error that stopped decoding."""
+        if self._error is not None:
+            raise self._error
+        if not self._complete:
+            where = " in the middle of a frame" if self.pending else ""
+            raise IncompleteStreamError(
+                "IncompleteStream", f"the response stream ended{where} before InvokeComplete"
+            )
 
 
 # Encoding

@@ -4,6 +4,10 @@ SigV4 signs the hash of the whole body, so a body is hashed before it is sent. B
 and JSON-able values are encoded in memory; a binary file is hashed and later sent in chunks,
 never read whole; an async iterable is spooled (to memory up to 1 MiB, then to a temporary
 file) while it is hashed, since it can be read only once and a retry must send it again.
+
+A file body is a :class:`~lambdaclient.transport.BodySource` the transport reads; it never
+closes the file. A spool is made here, so :func:`prepare_payload` hands it to its caller,
+who closes it when the call is over.
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 import attrs
 
 from ._errors import ValidationError
 from ._sigv4 import EMPTY_SHA256
 
-__all__ = ["Body", "FileBody", "Payload", "prepare_payload"]
+__all__ = ["FileBody", "Payload", "PreparedPayload", "prepare_payload"]
 
 CHUNK_SIZE = 1 << 20
 _SPOOL_IN_MEMORY = 1 << 20
@@ -44,20 +48,12 @@ value, a binary file object, an async iterable of bytes, or None (an empty body)
 
 @attrs.frozen(slots=True, eq=False)
 class FileBody:
-    """A body read from ``file`` (``length`` bytes from offset ``start``) in chunks.
-
-    ``owned`` files (spooled copies) are closed by :meth:`close`; the caller's are not.
-    """
+    """A body read from ``file`` (``length`` bytes from offset ``start``) in chunks; the
+    file stays open, for whoever opened it to close."""
 
     file: IO[bytes]
     start: int
     length: int
-    owned: bool = False
-
-    def close(self) -> None:
-        """Close the file if this body made it."""
-        if self.owned:
-            self.file.close()
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The body, a chunk at a time; each call starts again from ``start`` (for retries)."""
@@ -74,7 +70,9 @@ class FileBody:
             yield chunk
 
 
-Body = bytes | FileBody
+PreparedPayload: TypeAlias = tuple[bytes | FileBody, str, IO[bytes] | None]
+"""The body, its hex SHA-256, and the spool made for it (None if none), which the caller
+closes once the call is over."""
 
 
 def _is_binary_file(value: object) -> bool:
@@ -120,22 +118,22 @@ def _hash_file(file: IO[bytes]) -> tuple[int, int, str]:
     return start, length, digest.hexdigest()
 
 
-async def prepare_payload(payload: Payload) -> tuple[Body, str]:
-    """The body to send for ``payload`` and its hex SHA-256."""
+async def prepare_payload(payload: Payload) -> PreparedPayload:
+    """The body to send for ``payload``, its hex SHA-256, and the spool to close after."""
     if type(payload) is bytes:  # the common case, ahead of the duck-typing checks
-        return payload, hashlib.sha256(payload).hexdigest() if payload else EMPTY_SHA256
+        return payload, hashlib.sha256(payload).hexdigest() if payload else EMPTY_SHA256, None
     if _is_binary_file(payload):
         file: IO[bytes] = payload  # type: ignore[assignment]
         # File reads may block on a disk: off the event loop.
         start, length, sha256 = await asyncio.to_thread(_hash_file, file)
-        return FileBody(file, start, length), sha256
+        return FileBody(file, start, length), sha256, None
     if isinstance(payload, AsyncIterable):
         return await _spool(payload)
     data = encode_payload(payload)
-    return data, hashlib.sha256(data).hexdigest() if data else EMPTY_SHA256
+    return data, hashlib.sha256(data).hexdigest() if data else EMPTY_SHA256, None
 
 
-async def _spool(chunks: AsyncIterable[Any]) -> tuple[Body, str]:
+async def _spool(chunks: AsyncIterable[Any]) -> PreparedPayload:
     import tempfile  # here: it costs milliseconds at import, and few callers stream
 
     digest = hashlib.sha256()
@@ -155,4 +153,4 @@ async def _spool(chunks: AsyncIterable[Any]) -> tuple[Body, str]:
         spool.close()
         raise
     length = spool.tell()
-    return FileBody(spool, 0, length, owned=True), digest.hexdigest()
+    return FileBody(spool, 0, length), digest.hexdigest(), spool

@@ -7,19 +7,20 @@ headers and the body bytes of a response.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import functools
 import hashlib
 import json
 import json.scanner
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import attrs
 
 from ._errors import ResponseParseError, ServiceError, TooManyRequestsError, service_error_class
-from ._eventstream import decode_log
 from ._models import (
     AliasConfiguration,
     AliasPage,
@@ -30,13 +31,16 @@ from ._models import (
     RoutingConfig,
     VersionPage,
 )
-from ._payload import Body
 from ._sigv4 import EMPTY_SHA256
 from ._wire import structure, unstructure_routing_config
+
+if TYPE_CHECKING:
+    from .transport import RequestBody  # a type only: this module imports no HTTP library
 
 __all__ = [
     "HttpRequest",
     "Idempotency",
+    "InvokeHead",
     "build_create_alias",
     "build_delete_alias",
     "build_get_alias",
@@ -47,11 +51,14 @@ __all__ = [
     "build_publish_version",
     "build_update_alias",
     "decode_json",
+    "decode_log",
+    "is_error",
     "parse_alias",
     "parse_alias_page",
     "parse_error",
     "parse_function_configuration",
     "parse_invoke",
+    "parse_invoke_head",
     "parse_version_page",
     "request_id",
 ]
@@ -77,7 +84,7 @@ class HttpRequest:
     path: str
     query: str
     headers: Mapping[str, str]
-    body: Body
+    body: RequestBody
     body_sha256: str
     idempotency: Idempotency
 
@@ -237,7 +244,7 @@ def build_list_aliases(
 def build_invoke(
     function_name: str,
     *,
-    body: Body,
+    body: RequestBody,
     body_sha256: str,
     qualifier: str | None,
     invocation_type: InvocationType,
@@ -280,16 +287,52 @@ def build_invoke(
     )
 
 
-def parse_invoke(status: int, headers: Mapping[str, str], body: bytes) -> InvokeResult:
-    """Invoke: the status, the payload and the ``X-Amz-*`` headers."""
-    return InvokeResult(
+@attrs.frozen(slots=True)
+class InvokeHead:
+    """What the head of an Invoke or InvokeWithResponseStream response says, read once for
+    the buffered, streamed and event-stream paths alike."""
+
+    status: int
+    executed_version: str | None
+    function_error: str | None
+    log_result: str | None  # decoded from base64
+    request_id: str | None
+    content_type: str | None
+
+
+def parse_invoke_head(status: int, headers: Mapping[str, str]) -> InvokeHead:
+    """The head of a 2xx invoke response: status and the ``X-Amz-*`` headers."""
+    return InvokeHead(
         status,
-        body,
         headers.get("X-Amz-Executed-Version"),
         headers.get("X-Amz-Function-Error"),
         decode_log(headers.get("X-Amz-Log-Result")),
         request_id(headers),
+        headers.get("Content-Type"),
     )
+
+
+def parse_invoke(status: int, headers: Mapping[str, str], body: bytes) -> InvokeResult:
+    """Invoke: the status, the payload and the ``X-Amz-*`` headers."""
+    head = parse_invoke_head(status, headers)
+    return InvokeResult(
+        status,
+        body,
+        head.executed_version,
+        head.function_error,
+        head.log_result,
+        head.request_id,
+    )
+
+
+def decode_log(value: str | None) -> str | None:
+    """A base64 log tail (``X-Amz-Log-Result``, ``InvokeComplete.LogResult``) as text."""
+    if not value:
+        return None
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return value  # not base64: show what was sent rather than lose it
 
 
 def build_publish_version(
@@ -355,6 +398,12 @@ def parse_version_page(status: int, headers: Mapping[str, str], body: bytes) -> 
     """ListVersionsByFunction: ``{"Versions": [...], "NextMarker": ...}``."""
     data = _json_body(status, headers, body)
     return structure(data, VersionPage, status=status, request_id=request_id(headers))
+
+
+def is_error(status: int) -> bool:
+    """Whether a response is an error, to be read with :func:`parse_error`: any status
+    outside 2xx (no redirect is followed)."""
+    return not 200 <= status < 300
 
 
 def request_id(headers: Mapping[str, str]) -> str | None:

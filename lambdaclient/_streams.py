@@ -7,12 +7,14 @@ connection, so a stream that is not read to its end never leaks it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
-from ._errors import IncompleteStreamError
-from ._eventstream import InvokeStreamDecoder, decode_log
+from ._eventstream import InvokeStreamDecoder
 from ._models import InvokeComplete
-from ._protocol import request_id
-from ._transport import StreamedResponse
+
+if TYPE_CHECKING:
+    from ._protocol import InvokeHead
+    from .transport import ByteStream
 
 __all__ = ["ResponseStream", "StreamingInvokeResponse"]
 
@@ -29,7 +31,7 @@ class StreamingInvokeResponse:
     """
 
     __slots__ = (
-        "_response",
+        "_body",
         "executed_version",
         "function_error",
         "log_result",
@@ -37,22 +39,21 @@ class StreamingInvokeResponse:
         "status_code",
     )
 
-    def __init__(self, response: StreamedResponse) -> None:
-        headers = response.headers
-        self._response = response
-        self.status_code: int = response.status
-        self.executed_version: str | None = headers.get("X-Amz-Executed-Version")
-        self.function_error: str | None = headers.get("X-Amz-Function-Error")
-        self.log_result: str | None = decode_log(headers.get("X-Amz-Log-Result"))
-        self.request_id: str | None = request_id(headers)
+    def __init__(self, head: InvokeHead, body: ByteStream) -> None:
+        self._body = body
+        self.status_code: int = head.status
+        self.executed_version: str | None = head.executed_version
+        self.function_error: str | None = head.function_error
+        self.log_result: str | None = head.log_result
+        self.request_id: str | None = head.request_id
 
     def iter_chunks(self) -> AsyncIterator[bytes]:
         """The payload in chunks as they arrive; it is never held whole."""
-        return self._response.iter_chunks()
+        return aiter(self._body)
 
     async def read(self) -> bytes:
         """The rest of the payload, read whole."""
-        return await self._response.read()
+        return await self._body.read()
 
 
 class ResponseStream(AsyncIterator[bytes]):
@@ -73,13 +74,12 @@ class ResponseStream(AsyncIterator[bytes]):
             ...
     """
 
-    def __init__(self, response: StreamedResponse) -> None:
-        headers = response.headers
-        self._response = response
-        self.status_code: int = response.status
-        self.executed_version: str | None = headers.get("X-Amz-Executed-Version")
-        self.content_type: str | None = headers.get("Content-Type")
-        self.request_id: str | None = request_id(headers)
+    def __init__(self, head: InvokeHead, body: ByteStream) -> None:
+        self._body = body
+        self.status_code: int = head.status
+        self.executed_version: str | None = head.executed_version
+        self.content_type: str | None = head.content_type
+        self.request_id: str | None = head.request_id
         self._complete: InvokeComplete | None = None
         self._events = self._read_events()
 
@@ -92,7 +92,7 @@ class ResponseStream(AsyncIterator[bytes]):
         if self.status_code != 200:
             return  # DryRun (204) has no stream
         decoder = InvokeStreamDecoder()
-        async for data in self._response.iter_chunks():
+        async for data in self._body:
             for event in decoder.feed(data):
                 if isinstance(event, InvokeComplete):
                     # The last event: done, even if the server is slow to end the body.
@@ -100,11 +100,7 @@ class ResponseStream(AsyncIterator[bytes]):
                     return
                 if event:
                     yield event
-        if self._complete is None:
-            where = " in the middle of a frame" if decoder.pending else ""
-            raise IncompleteStreamError(
-                "IncompleteStream", f"the response stream ended{where} before InvokeComplete"
-            )
+        decoder.feed_eof()  # raises: the body ended before InvokeComplete
 
     def __aiter__(self) -> ResponseStream:
         return self

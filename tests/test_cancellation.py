@@ -384,8 +384,7 @@ async def test_cancelled_while_sleeping_before_a_retry(
 ) -> None:
     server = await raw(unavailable)
     gate = Gate()
-    async with guard.client(server.url) as client:
-        client._sleep = gate
+    async with guard.client(server.url, sleep=gate) as client:
         running = Running(how, guard.session).start(lambda: SLEEPY_CALLS[call](client))
 
         async def sleeping() -> None:

@@ -113,15 +113,15 @@ def fake_lambda() -> Iterator[FakeLambda]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[LambdaClient]:
-    async with LambdaClient("us-east-1", credentials=CREDENTIALS) as client:
-        client._now = lambda: NOW
-        client._random = lambda: 0.5
-        client.sleeps = []  # type: ignore[attr-defined]
+    sleeps: list[float] = []
 
-        async def sleep(seconds: float) -> None:
-            client.sleeps.append(seconds)  # type: ignore[attr-defined]
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
 
-        client._sleep = sleep
+    async with LambdaClient(
+        "us-east-1", credentials=CREDENTIALS, clock=lambda: NOW, jitter=lambda: 0.5, sleep=sleep
+    ) as client:
+        client.sleeps = sleeps  # type: ignore[attr-defined]
         yield client
 
 
@@ -766,12 +766,14 @@ async def test_closing_the_client_while_a_retry_waits_stops_the_retry(
     fake_lambda.reply(
         "GET", alias_path("my-fn", "live"), stubs.load("GetAlias", "500-service-exception")
     )
-    client = LambdaClient("us-east-1", credentials=CREDENTIALS)
+
+    clients: list[LambdaClient] = []
 
     async def close_instead_of_sleeping(seconds: float) -> None:
-        await client.close()
+        await clients[0].close()
 
-    client._sleep = close_instead_of_sleeping
+    client = LambdaClient("us-east-1", credentials=CREDENTIALS, sleep=close_instead_of_sleeping)
+    clients.append(client)
 
     with pytest.raises(ClientClosedError):
         await client.get_alias("my-fn", "live")

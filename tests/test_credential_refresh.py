@@ -32,7 +32,6 @@ from lambdaclient import (
     CredentialsError,
     LambdaClient,
 )
-from lambdaclient._credentials import BotocoreCredentialProvider
 from lambdaclient.testing import LocalLambda
 from tests.conftest import CompatClientResponse
 from tests.test_credentials import PROCESS_SCRIPT, FakeClock
@@ -82,6 +81,11 @@ class Process:
     def heal(self) -> None:
         (self.state / "fail.txt").unlink()
 
+    @property
+    def expiration(self) -> datetime:
+        """When the credentials it gives now expire."""
+        return datetime.fromisoformat((self.state / "expiration.txt").read_text())
+
     @staticmethod
     def credentials(run: int) -> Credentials:
         return Credentials(f"AKIDPROC{run}", f"proc-secret-{run}", f"proc-token-{run}")
@@ -110,16 +114,6 @@ def process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Process:
     return result
 
 
-def use_clock(client: LambdaClient, clock: FakeClock) -> BotocoreCredentialProvider:
-    """Give the client the provider it would build for ``profile="proc"``, on a fake clock.
-
-    ``_credentials`` is private; the client has no public way to take a provider or a clock,
-    and this is the one attribute its calls read credentials from."""
-    provider = BotocoreCredentialProvider("proc", clock=clock)
-    client._credentials = provider
-    return provider
-
-
 def echo(event: Any, context: Any) -> Any:
     return event
 
@@ -132,8 +126,18 @@ async def lam() -> AsyncIterator[LocalLambda]:
 
 
 @pytest.fixture
-async def client(lam: LocalLambda, process: Process) -> AsyncIterator[LambdaClient]:
-    async with LambdaClient(lam.region, endpoint_url=lam.endpoint_url, profile="proc") as client:
+def clock() -> FakeClock:
+    """The client's clock: it signs requests and judges the expiry of credentials by it."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def client(
+    lam: LocalLambda, process: Process, clock: FakeClock
+) -> AsyncIterator[LambdaClient]:
+    async with LambdaClient(
+        lam.region, endpoint_url=lam.endpoint_url, profile="proc", clock=clock
+    ) as client:
         yield client
 
 
@@ -147,10 +151,8 @@ async def create_alias(lam: LocalLambda, client: LambdaClient) -> AliasConfigura
 
 
 async def test_a_burst_after_expiry_refreshes_once_and_every_call_signs_with_the_new_keys(
-    lam: LocalLambda, client: LambdaClient, process: Process
+    lam: LocalLambda, client: LambdaClient, process: Process, clock: FakeClock
 ) -> None:
-    clock = FakeClock()
-    use_clock(client, clock)
     alias = await create_alias(lam, client)
     assert process.runs == 1
 
@@ -210,26 +212,25 @@ def recorded() -> Iterator[list[dict[str, str]]]:
 async def test_credentials_expiring_mid_burst_are_refreshed_once(
     process: Process, recorded: list[dict[str, str]]
 ) -> None:
-    # Each call reads the clock once to judge its cached credentials; after 400 reads the
-    # clock passes the refresh point, so the burst straddles the expiry.
+    # Each call reads the clock twice, to judge its cached credentials and to sign; after 400
+    # reads the clock passes the refresh point, so the burst straddles the expiry.
     expiration = process.expire_in(timedelta(hours=1))
     clock = JumpingClock(400, expiration - timedelta(minutes=4))
-    async with LambdaClient("us-east-1", profile="proc") as client:
-        use_clock(client, clock)
-        await client._credentials.get()  # the first load, before the burst
+    async with LambdaClient("us-east-1", profile="proc", clock=clock) as client:
+        await client.get_alias("fn", "live")  # the first load, before the burst
         assert process.runs == 1
         process.expire_in(timedelta(hours=2))  # what the refresh will find
         results = await asyncio.gather(*(client.get_alias("fn", "live") for _ in range(BURST)))
 
     assert [result.name for result in results] == ["live"] * BURST
     assert process.runs == 2
-    assert len(recorded) == BURST
+    assert len(recorded) == 1 + BURST
     signed_with = [
         (
             headers["Authorization"].split("Credential=")[1].split("/")[0],
             headers["X-Amz-Security-Token"],
         )
-        for headers in recorded
+        for headers in recorded[1:]
     ]
     # Some calls went out before the expiry with the first credentials, the rest after it
     # with the second; none was signed with a mixture of the two.
@@ -243,20 +244,17 @@ async def test_credentials_expiring_mid_burst_are_refreshed_once(
 
 
 async def test_a_failed_refresh_raises_a_clear_error_and_the_next_call_tries_again(
-    lam: LocalLambda, client: LambdaClient, process: Process
+    lam: LocalLambda, client: LambdaClient, process: Process, clock: FakeClock
 ) -> None:
-    clock = FakeClock()
-    provider = use_clock(client, clock)
     first = await client.invoke("fn", payload={"n": 1})
     assert first.json() == {"n": 1}
     assert process.runs == 1
-    held = await provider.get()
-    assert held.expiration is not None
+    held = Process.credentials(1)
 
     # The broken source echoes the secrets we hold; our message must not.
     process.fail(f"no route to the STS; had {held.secret_access_key} / {held.session_token}")
     # Within a minute of expiry, the current credentials are not used any more.
-    clock.now = held.expiration - timedelta(seconds=30)
+    clock.now = process.expiration - timedelta(seconds=30)
     with pytest.raises(CredentialsError) as caught:
         await client.invoke("fn", payload={"n": 2})
     message = str(caught.value)
@@ -286,14 +284,12 @@ async def test_a_failed_refresh_raises_a_clear_error_and_the_next_call_tries_aga
 
 
 async def test_a_failed_refresh_fails_a_whole_burst_with_one_run(
-    lam: LocalLambda, client: LambdaClient, process: Process
+    lam: LocalLambda, client: LambdaClient, process: Process, clock: FakeClock
 ) -> None:
-    clock = FakeClock()
-    provider = use_clock(client, clock)
-    held = await provider.get()
-    assert held.expiration is not None
+    await client.get_function_configuration("fn")  # the first load of the credentials
+    assert process.runs == 1
     process.fail("throttled by the identity provider")
-    clock.now = held.expiration - timedelta(seconds=30)
+    clock.now = process.expiration - timedelta(seconds=30)
 
     outcomes = await asyncio.gather(
         *(client.invoke("fn", payload={"n": n}) for n in range(BURST)), return_exceptions=True
@@ -309,15 +305,12 @@ async def test_a_failed_refresh_of_still_valid_credentials_keeps_the_burst_going
     lam: LocalLambda,
     client: LambdaClient,
     process: Process,
+    clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clock = FakeClock()
-    provider = use_clock(client, clock)
     alias = await create_alias(lam, client)
-    held = await provider.get()
-    assert held.expiration is not None
     process.fail("sso portal down")
-    clock.now = held.expiration - timedelta(minutes=3)  # inside the refresh window, still valid
+    clock.now = process.expiration - timedelta(minutes=3)  # inside the refresh window, valid
 
     with caplog.at_level(logging.WARNING, logger="lambdaclient"):
         results = await asyncio.gather(*(client.get_alias("fn", "live") for _ in range(BURST)))

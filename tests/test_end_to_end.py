@@ -182,9 +182,11 @@ async def test_a_refused_connection_is_a_connect_error_after_retries() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     async with LambdaClient(
-        "us-east-1", endpoint_url=f"http://127.0.0.1:{port}", credentials=CREDENTIALS
+        "us-east-1",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        credentials=CREDENTIALS,
+        sleep=lambda seconds: asyncio.sleep(0),
     ) as client:
-        client._sleep = lambda seconds: asyncio.sleep(0)
         with pytest.raises(ConnectError):
             await client.delete_alias("my-fn", "live")
 

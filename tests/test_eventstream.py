@@ -9,6 +9,7 @@ import binascii
 import itertools
 import json
 import struct
+import tracemalloc
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -19,18 +20,18 @@ from botocore.eventstream import DuplicateHeader, EventStreamBuffer
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from lambdaclient import EventStreamError, InvokeComplete
+from lambdaclient import EventStreamError, IncompleteStreamError, InvokeComplete
 from lambdaclient._eventstream import (
     HeaderValue,
     InvokeStreamDecoder,
     MessageDecoder,
-    decode_log,
     encode_message,
     error_event,
     exception_event,
     invoke_complete_event,
     payload_chunk_event,
 )
+from lambdaclient._protocol import decode_log
 
 Decoded = tuple[dict[str, Any], bytes]
 Event = bytes | InvokeComplete
@@ -43,9 +44,9 @@ def botocore_decode(data: bytes) -> list[Decoded]:
 
 
 def our_decode(data: bytes) -> list[Decoded]:
-    messages, error = MessageDecoder().feed(data)
-    if error is not None:
-        raise error
+    decoder = MessageDecoder()
+    messages = list(decoder.feed(data))
+    decoder.feed_eof()
     return [(message.headers, message.payload) for message in messages]
 
 
@@ -465,19 +466,24 @@ def test_a_string_running_past_the_headers_is_refused_not_truncated() -> None:
     ],
 )
 def test_bad_lengths_are_refused_as_soon_as_the_prelude_arrives(prelude: bytes, code: str) -> None:
-    messages, error = MessageDecoder().feed(prelude)
-    assert messages == []
-    assert error is not None
-    assert error.code == code
+    with pytest.raises(EventStreamError) as caught:
+        list(MessageDecoder().feed(prelude))
+    assert caught.value.code == code
 
 
 def test_a_decoder_does_not_keep_the_bytes_it_has_decoded() -> None:
     decoder = MessageDecoder()
     frame = payload_chunk_event(b"x" * 1000)
-    for _ in range(100):
-        decoder.feed(frame + frame[:10])
-        decoder.feed(frame[10:])
-    assert len(decoder._buffer) < 3 * len(frame)  # private: the buffer is compacted as it goes
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(1000):  # 2 MB through the decoder
+            list(decoder.feed(frame + frame[:10]))
+            list(decoder.feed(frame[10:]))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 10 * len(frame)  # the buffer is compacted as it goes
 
 
 # --- Lambda's events, however the bytes are split --------------------------------------------
@@ -492,6 +498,27 @@ def test_the_stream_decodes_whole() -> None:
     decoder = InvokeStreamDecoder()
     assert list(decoder.feed(STREAM)) == EXPECTED
     assert not decoder.pending
+    decoder.feed_eof()  # complete: nothing to raise
+
+
+@pytest.mark.parametrize(
+    ("cut", "where"),
+    [(len(STREAM) - 5, "in the middle of a frame"), (len(payload_chunk_event(CHUNKS[0])), "")],
+)
+def test_the_end_of_a_stream_cut_short_is_incomplete(cut: int, where: str) -> None:
+    decoder = InvokeStreamDecoder()
+    list(decoder.feed(STREAM[:cut]))
+    with pytest.raises(IncompleteStreamError, match=f"ended {where}".rstrip()):
+        decoder.feed_eof()
+
+
+def test_frames_cut_short_are_incomplete_and_whole_ones_are_not() -> None:
+    decoder = MessageDecoder()
+    assert len(list(decoder.feed(STREAM[:-1]))) == len(CHUNKS)
+    with pytest.raises(IncompleteStreamError, match="in the middle of a frame"):
+        decoder.feed_eof()
+    assert len(list(decoder.feed(STREAM[-1:]))) == 1
+    decoder.feed_eof()
 
 
 def test_the_stream_decodes_the_same_split_at_every_byte_offset() -> None:

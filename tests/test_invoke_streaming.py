@@ -118,9 +118,8 @@ def fed(monkeypatch: pytest.MonkeyPatch) -> list[list[bytes]]:
 
 def client_for(server: Server, **settings: Any) -> LambdaClient:
     settings.setdefault("credentials", CREDENTIALS)
-    client = LambdaClient("us-east-1", endpoint_url=server.url, **settings)
-    client._sleep = no_sleep
-    return client
+    settings.setdefault("sleep", no_sleep)
+    return LambdaClient("us-east-1", endpoint_url=server.url, **settings)
 
 
 async def no_sleep(seconds: float) -> None:
@@ -634,8 +633,7 @@ async def test_a_throttled_invoke_is_retried_and_the_function_runs_once(server: 
     async def record_sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    async with client_for(server) as client:
-        client._sleep = record_sleep
+    async with client_for(server, sleep=record_sleep) as client:
         result = await client.invoke("my-fn", payload={"n": 1})
 
     assert result.json() == {"ok": True}

@@ -144,11 +144,10 @@ async def lam() -> AsyncIterator[LocalLambda]:
 
 def make_client(lam: LocalLambda, **kwargs: Any) -> LambdaClient:
     kwargs.setdefault("credentials", lam.credentials)
-    client = LambdaClient(lam.region, endpoint_url=lam.endpoint_url, **kwargs)
-    # A documented seam for tests: no jitter, so backoff before a retry is zero and tests
-    # that retry stay fast (a 429's Retry-After is honoured regardless).
-    client._random = lambda: 0.0
-    return client
+    # No jitter, so backoff before a retry is zero and tests that retry stay fast (a 429's
+    # Retry-After is honoured regardless).
+    kwargs.setdefault("jitter", lambda: 0.0)
+    return LambdaClient(lam.region, endpoint_url=lam.endpoint_url, **kwargs)
 
 
 @pytest.fixture

@@ -39,15 +39,19 @@ from lambdaclient._models import AliasConfiguration, AliasPage, RoutingConfig
 from lambdaclient._protocol import (
     HttpRequest,
     Idempotency,
+    InvokeHead,
     build_create_alias,
     build_delete_alias,
     build_get_alias,
     build_list_aliases,
     build_update_alias,
     decode_json,
+    is_error,
     parse_alias,
     parse_alias_page,
     parse_error,
+    parse_invoke,
+    parse_invoke_head,
     request_id,
 )
 from lambdaclient._validate import check_description
@@ -769,3 +773,33 @@ def test_error_code_and_message_match_botocore(
     assert (error.code, error.message) == (expected["Code"], expected["Message"])
     assert error.status == status
     assert error.request_id == "rid"
+
+
+def test_an_invoke_head_is_read_once_the_same_for_every_path() -> None:
+    headers = CIMultiDict(
+        {
+            "x-amz-executed-version": "7",
+            "X-Amz-Function-Error": "Unhandled",
+            "X-Amz-Log-Result": "U1RBUlQK",  # base64 of "START\n"
+            "x-amzn-requestid": "req-1",
+            "content-type": "application/vnd.amazon.eventstream",
+        }
+    )
+    head = parse_invoke_head(200, headers)
+    assert head == InvokeHead(
+        200, "7", "Unhandled", "START\n", "req-1", "application/vnd.amazon.eventstream"
+    )
+    result = parse_invoke(200, headers, b"{}")
+    assert (result.executed_version, result.function_error, result.log_result) == (
+        head.executed_version,
+        head.function_error,
+        head.log_result,
+    )
+    assert result.request_id == head.request_id
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(199, True), (200, False), (299, False), (304, True)]
+)
+def test_only_a_2xx_is_not_an_error(status: int, error: bool) -> None:
+    assert is_error(status) is error

@@ -12,12 +12,19 @@ import lambdaclient
 import lambdaclient.errors
 import lambdaclient.pagination
 import lambdaclient.testing
+import lambdaclient.transport
 from lambdaclient import Credentials, LambdaClient
 from lambdaclient.testing import LambdaContext, LocalLambda
 
 
 def test_all_is_sorted_and_complete() -> None:
-    modules = (lambdaclient, lambdaclient.errors, lambdaclient.pagination, lambdaclient.testing)
+    modules = (
+        lambdaclient,
+        lambdaclient.errors,
+        lambdaclient.pagination,
+        lambdaclient.testing,
+        lambdaclient.transport,
+    )
     for module in modules:
         assert module.__all__ == sorted(module.__all__)
         for name in module.__all__:
@@ -25,7 +32,8 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_every_public_name_has_a_docstring() -> None:
-    for module in (lambdaclient, lambdaclient.pagination, lambdaclient.testing):
+    modules = (lambdaclient, lambdaclient.pagination, lambdaclient.testing, lambdaclient.transport)
+    for module in modules:
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj) or inspect.isfunction(obj):
@@ -79,14 +87,23 @@ def test_operation_arguments_are_positional_or_keyword_then_keyword_only() -> No
         expected = ["function_name"] if name in function_only else ["function_name", "name"]
         assert positional == expected, name
         assert rest <= {inspect.Parameter.KEYWORD_ONLY}, name
+    assert inspect.iscoroutinefunction(LambdaClient.invoke)  # as AsyncMock(spec=...) needs
 
 
 def test_importing_with_environment_credentials_does_not_import_botocore() -> None:
     code = (
         "import sys, asyncio, lambdaclient\n"
-        "c = lambdaclient.LambdaClient('us-east-1')\n"
-        "creds = asyncio.run(c._credentials.get())\n"
-        "assert creds.access_key_id == 'AKIDEXAMPLE'\n"
+        "from lambdaclient.transport import Response\n"
+        "sent = []\n"
+        "class Recorder:\n"
+        "    async def send(self, request):\n"
+        "        sent.append(request)\n"
+        "        return Response(204)\n"
+        "    async def aclose(self):\n"
+        "        pass\n"
+        "c = lambdaclient.LambdaClient('us-east-1', transport=Recorder())\n"
+        "asyncio.run(c.delete_alias('fn', 'live'))\n"
+        "assert 'Credential=AKIDEXAMPLE/' in sent[0].headers['Authorization']\n"
         "print('botocore' in sys.modules)\n"
     )
     env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "PATH": ""}

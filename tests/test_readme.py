@@ -9,11 +9,13 @@ import asyncio
 import inspect
 import io
 import os
+import random
 import re
 import shlex
 import sys
 import textwrap
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from tests.typing import readme_fragments
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 QUICK_START = ROOT / "tests" / "typing" / "quickstart.py"
+DESCRIBED = object()  # a default the README describes in words
 
 
 def _blocks(language: str) -> list[str]:
@@ -57,6 +60,7 @@ def test_every_python_block_is_checked() -> None:
         _body(readme_fragments.rolling_out_a_new_version),
         _body(readme_fragments.waiting_for_a_new_version),
         (ROOT / "tests" / "test_readme_example.py").read_text(),  # a test pytest runs
+        (ROOT / "tests" / "test_readme_mock_transport.py").read_text(),  # likewise
         _configuration_block(),
     ]
     assert _blocks("python") == checked
@@ -154,21 +158,37 @@ async def test_the_rollout_example_runs(
 
 
 def test_the_configuration_block_is_lambda_clients_signature() -> None:
-    (definition,) = ast.parse(f"def {_configuration_block().strip()}: ...").body
+    # Defaults are literals, the functions they name, or, in angle brackets, words for one.
+    block = re.sub(r"<[^>]*>", "DESCRIBED", _configuration_block().strip())
+    (definition,) = ast.parse(f"def {block}: ...").body
     assert isinstance(definition, ast.FunctionDef)
     assert definition.name == "LambdaClient"
     arguments = definition.args
+    names = {"asyncio": asyncio, "random": random, "DESCRIBED": DESCRIBED}
+
+    def default(node: ast.expr | None) -> object:
+        return (
+            None if node is None else eval(compile(ast.Expression(node), "README", "eval"), names)
+        )
+
     documented = [
-        (a.arg, inspect.Parameter.POSITIONAL_OR_KEYWORD, ast.literal_eval(d))
+        (a.arg, inspect.Parameter.POSITIONAL_OR_KEYWORD, default(d))
         for a, d in zip(arguments.args, arguments.defaults, strict=True)
     ] + [
-        (a.arg, inspect.Parameter.KEYWORD_ONLY, ast.literal_eval(d or ast.Constant(None)))
+        (a.arg, inspect.Parameter.KEYWORD_ONLY, default(d))
         for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
     ]
-    actual = [
-        (p.name, p.kind, p.default) for p in inspect.signature(LambdaClient).parameters.values()
+    actual = inspect.signature(LambdaClient).parameters
+    assert [(name, kind) for name, kind, _ in documented] == [
+        (p.name, p.kind) for p in actual.values()
     ]
-    assert documented == actual
+    for name, _, value in documented:
+        if value is DESCRIBED:  # the clock: "the system clock, in UTC"
+            now = actual[name].default()
+            assert now.tzinfo is UTC
+            assert abs(now - datetime.now(UTC)) < timedelta(minutes=1)
+        else:
+            assert actual[name].default == value, name
 
 
 async def test_the_waiting_example_runs(

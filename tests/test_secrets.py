@@ -31,7 +31,7 @@ import subprocess
 import sys
 import textwrap
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -56,10 +56,9 @@ from lambdaclient import (
     TransportError,
     ValidationError,
 )
-from lambdaclient._credentials import BotocoreCredentialProvider
 from lambdaclient._eventstream import invoke_complete_event, payload_chunk_event
-from lambdaclient._sigv4 import SigV4Signer
 from lambdaclient.testing import DropConnection, LocalLambda, ServerError, Throttle
+from lambdaclient.transport import AiohttpTransport, Request, Response
 
 # Distinctive values, so that a match can only be a leak.
 ACCESS_KEY = "AKIDSECRETSSCENARIO0"
@@ -79,26 +78,20 @@ NEEDLES = {
 }
 
 
-class RecordingSigner(SigV4Signer):
-    """Signs as the client's own signer does, and keeps every signature it made, so that the
+class RecordingTransport:
+    """The default transport, keeping the signature of every request it sends, so that the
     search below knows what to look for."""
 
-    def __init__(self, *, service: str, region: str) -> None:
-        super().__init__(service=service, region=region)
+    def __init__(self) -> None:
+        self.sent = AiohttpTransport()
         self.signatures: list[str] = []
 
-    def sign(self, **kwargs: Any) -> Mapping[str, str]:
-        headers = super().sign(**kwargs)
-        self.signatures.append(headers["Authorization"].rsplit("Signature=", 1)[1])
-        return headers
+    async def send(self, request: Request) -> Response:
+        self.signatures.append(request.headers["Authorization"].rsplit("Signature=", 1)[1])
+        return await self.sent.send(request)
 
-
-def record_signatures(client: LambdaClient) -> RecordingSigner:
-    # _signer is private; replacing it with a subclass that only observes is the one way to
-    # learn the signatures actually sent.
-    signer = RecordingSigner(service="lambda", region=client.region)
-    client._signer = signer
-    return signer
+    async def aclose(self) -> None:
+        await self.sent.aclose()
 
 
 async def no_sleep(seconds: float) -> None:
@@ -181,14 +174,6 @@ class FakeClock:
         self.now += delta
 
 
-def use_fake_clock(client: LambdaClient) -> FakeClock:
-    """Give the client profile "proc"'s provider on a fake clock. ``_credentials`` is
-    private: the client takes no provider or clock, and its calls read credentials there."""
-    clock = FakeClock()
-    client._credentials = BotocoreCredentialProvider("proc", clock=clock)
-    return clock
-
-
 # --- what the scenario leaves behind -----------------------------------------------------------
 
 
@@ -198,7 +183,7 @@ class Evidence:
 
     errors: list[BaseException] = attrs.Factory(list)
     values: list[object] = attrs.Factory(list)
-    signers: list[RecordingSigner] = attrs.Factory(list)
+    signers: list[RecordingTransport] = attrs.Factory(list)
 
     async def error(self, call: Awaitable[object], expected: type[BaseException]) -> Any:
         with pytest.raises(expected) as caught:
@@ -209,10 +194,14 @@ class Evidence:
     def keep(self, *values: object) -> None:
         self.values.extend(values)
 
+    def settings(self) -> dict[str, Any]:
+        """A client's settings: a transport that records signatures, and retries at once
+        rather than after a backoff."""
+        transport = RecordingTransport()
+        self.signers.append(transport)
+        return {"transport": transport, "sleep": no_sleep}
+
     def client(self, client: LambdaClient) -> LambdaClient:
-        self.signers.append(record_signatures(client))
-        # Private seam: retries go at once rather than after a backoff.
-        client._sleep = no_sleep
         self.values.append(client)
         return client
 
@@ -281,7 +270,7 @@ async def test_no_secret_or_payload_reaches_a_repr_a_message_or_a_log(
     seen.keep(credentials, str(credentials))
 
     async with LambdaClient(
-        lam.region, endpoint_url=lam.endpoint_url, credentials=credentials
+        lam.region, endpoint_url=lam.endpoint_url, credentials=credentials, **seen.settings()
     ) as client:
         seen.client(client)
         # Successes, each returning a model.
@@ -350,6 +339,7 @@ async def test_no_secret_or_payload_reaches_a_repr_a_message_or_a_log(
         lam.region,
         endpoint_url=lam.endpoint_url,
         credentials=Credentials(ACCESS_KEY, WRONG_SECRET, TOKEN),
+        **seen.settings(),
     ) as wrong:
         seen.client(wrong)
         error = await seen.error(wrong.get_alias("echo", "live"), ServiceError)
@@ -358,7 +348,11 @@ async def test_no_secret_or_payload_reaches_a_repr_a_message_or_a_log(
 
     # Nothing listening: connection refused.
     async with LambdaClient(
-        lam.region, endpoint_url="http://127.0.0.1:9", credentials=credentials, max_attempts=2
+        lam.region,
+        endpoint_url="http://127.0.0.1:9",
+        credentials=credentials,
+        max_attempts=2,
+        **seen.settings(),
     ) as refused:
         seen.client(refused)
         await seen.error(refused.invoke("echo", payload=payload), ConnectError)
@@ -368,7 +362,9 @@ async def test_no_secret_or_payload_reaches_a_repr_a_message_or_a_log(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
     monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", "2000-01-01T00:00:00Z")
-    async with LambdaClient(lam.region, endpoint_url=lam.endpoint_url) as expired:
+    async with LambdaClient(
+        lam.region, endpoint_url=lam.endpoint_url, **seen.settings()
+    ) as expired:
         seen.client(expired)
         await seen.error(expired.invoke("echo", payload=payload), CredentialsError)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
@@ -377,10 +373,12 @@ async def test_no_secret_or_payload_reaches_a_repr_a_message_or_a_log(
     # ...and a credential_process that worked, then fails when its credentials are too close
     # to expiry to keep using. (One that echoes the secrets as it fails: see the test below.)
     lam.credentials = Credentials("AKIDPROCESS", PROCESS_SECRET)
-    async with LambdaClient(lam.region, endpoint_url=lam.endpoint_url, profile="proc") as proc:
+    clock = FakeClock()  # the time credentials are judged by
+    async with LambdaClient(
+        lam.region, endpoint_url=lam.endpoint_url, profile="proc", clock=clock, **seen.settings()
+    ) as proc:
         seen.client(proc)
-        clock = use_fake_clock(proc)
-        seen.keep(proc._credentials, await proc.invoke("echo", payload=payload))
+        seen.keep(await proc.invoke("echo", payload=payload))
         (process_state / "fail.txt").write_text("quota exceeded")
         clock.advance(dt.timedelta(minutes=59, seconds=30))
         error = await seen.error(proc.invoke("echo", payload=payload), CredentialsError)
@@ -402,8 +400,10 @@ async def test_a_credential_source_that_echoes_the_secrets_it_gave_leaks_them_no
     lam: LocalLambda, process_state: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     lam.credentials = Credentials("AKIDPROCESS", PROCESS_SECRET)
-    async with LambdaClient(lam.region, endpoint_url=lam.endpoint_url, profile="proc") as proc:
-        clock = use_fake_clock(proc)
+    clock = FakeClock()  # the time credentials are judged by
+    async with LambdaClient(
+        lam.region, endpoint_url=lam.endpoint_url, profile="proc", clock=clock
+    ) as proc:
         await proc.invoke("echo", payload={"n": 1})
         (process_state / "fail.txt").write_text(f"had {PROCESS_SECRET} and {PROCESS_TOKEN}")
         clock.advance(dt.timedelta(minutes=59, seconds=30))
@@ -537,8 +537,8 @@ async def test_a_certificate_nobody_trusts_fails_the_call(
         "us-east-1",
         endpoint_url=tls_server.url,
         credentials=Credentials(ACCESS_KEY, SECRET),
+        sleep=no_sleep,  # the retries of a failed connect, at once
     ) as client:
-        client._sleep = no_sleep  # private seam: the retries of a failed connect, at once
         with pytest.raises(ConnectError) as caught:
             await client.get_alias("my-fn", "live")
     assert isinstance(caught.value, LambdaError)

@@ -611,14 +611,12 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 async def client(sleeps: list[float]) -> AsyncIterator[LambdaClient]:
-    async with LambdaClient("us-east-1", credentials=CREDENTIALS) as client:
-        client._now = lambda: NOW
-        client._random = lambda: 0.5
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
 
-        async def sleep(seconds: float) -> None:
-            sleeps.append(seconds)
-
-        client._sleep = sleep
+    async with LambdaClient(
+        "us-east-1", credentials=CREDENTIALS, clock=lambda: NOW, jitter=lambda: 0.5, sleep=sleep
+    ) as client:
         yield client
 
 
@@ -966,7 +964,10 @@ async def lam() -> AsyncIterator[LocalLambda]:
 @pytest.fixture
 async def local(lam: LocalLambda) -> AsyncIterator[LambdaClient]:
     async with LambdaClient(
-        lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
+        lam.region,
+        endpoint_url=lam.endpoint_url,
+        credentials=lam.credentials,
+        jitter=lambda: 0.0,  # no backoff wait
     ) as client:
         yield client
 
@@ -1078,7 +1079,6 @@ async def test_missing_functions_and_versions_are_not_found(
 async def test_over_sockets_a_read_is_retried_and_a_publish_is_not(
     lam: LocalLambda, local: LambdaClient
 ) -> None:
-    local._random = lambda: 0.0  # no backoff wait
     lam.add_function("app", handler_one)
     lam.inject("GetFunctionConfiguration", ServerError())
     lam.inject("ListVersionsByFunction", ServerError(503))

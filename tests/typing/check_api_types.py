@@ -3,8 +3,9 @@ check this file; it never runs."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, assert_type
 
 import lambdaclient
@@ -39,7 +40,8 @@ from lambdaclient.shifting import (
     VersionStats,
     shift_traffic,
 )
-from lambdaclient.testing import ClientContext, Handler, LambdaContext, LocalLambda
+from lambdaclient.testing import ClientContext, Handler, LambdaContext, LocalLambda, MockTransport
+from lambdaclient.transport import AiohttpTransport, Request, RequestBody, Response, Transport
 
 
 async def aliases(client: LambdaClient) -> None:
@@ -136,6 +138,35 @@ async def invoking(client: LambdaClient) -> None:
         async for part in stream:
             assert_type(part, bytes)
     assert_type(stream.complete, InvokeComplete | None)
+    # The three share one definition of their arguments, and type checkers still see them.
+    await client.invoke("my-fn", paylod=b"")  # type: ignore[call-arg]
+    await client.invoke("my-fn", qualifier=3)  # type: ignore[arg-type]
+
+
+async def transports() -> None:
+    def handler(request: Request) -> Response:
+        assert_type(request.body, RequestBody)
+        return Response(200, {"Content-Type": "application/json"}, b"{}")
+
+    async def async_handler(request: Request) -> Response:
+        return Response(404)
+
+    transport: Transport = MockTransport(handler)
+    MockTransport(async_handler)
+    async with LambdaClient(
+        "us-east-1",
+        transport=transport,
+        sleep=asyncio.sleep,
+        jitter=lambda: 0.5,
+        clock=lambda: datetime.now(UTC),
+    ) as client:
+        assert_type(client, LambdaClient)
+    default: Transport = AiohttpTransport(connect_timeout=5.0)
+    async with await default.send(Request("GET", "http://127.0.0.1:9001/", {})) as response:
+        assert_type(response.status, int)
+        assert_type(await response.read(), bytes)
+        async for chunk in response.body:
+            assert_type(chunk, bytes)
 
 
 async def shifting(client: LambdaClient) -> None:
