@@ -37,7 +37,7 @@ from ._models import (
 )
 from ._payload import FileBody, Payload, prepare_payload
 from ._retry import RetryQuota, is_retryable, retry_delay
-from ._sigv4 import SigV4Signer
+from ._sigv4 import RepeatedRequestSigner, SigV4Signer
 from ._streams import ResponseStream, StreamingInvokeResponse
 from ._transport import HttpResponse, StreamedResponse, Transport
 from ._version import __version__
@@ -136,7 +136,9 @@ class LambdaClient:
                 self._endpoint.url,
             )
         self._credentials = credential_provider(credentials, profile=profile, environ=environ)
-        self._signer = SigV4Signer(service="lambda", region=self._endpoint.signing_region)
+        self._signer: SigV4Signer = RepeatedRequestSigner(
+            service="lambda", region=self._endpoint.signing_region
+        )
         self._transport = Transport(
             session,
             connect_timeout=_positive(connect_timeout, "connect_timeout"),

@@ -9,7 +9,8 @@ Each step is a small pure function named as the SigV4 specification names it:
 
 :class:`SigV4Signer` runs the three for one service and region. The signing key depends
 only on the secret key, the date, the region and the service, so the signer keeps the last
-one it derived; it keeps nothing else between requests.
+one it derived; it keeps nothing else between requests. :class:`RepeatedRequestSigner`, the
+client's, also remembers the last request it signed.
 
 Compatibility notes (all deliberate, to match what botocore signs for Lambda):
 
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ALGORITHM",
     "EMPTY_SHA256",
+    "RepeatedRequestSigner",
     "SigV4Signer",
     "canonical_headers",
     "canonical_path",
@@ -294,3 +296,64 @@ class SigV4Signer:
             f"SignedHeaders={signed_headers}, Signature={signed}"
         )
         return added
+
+
+class RepeatedRequestSigner(SigV4Signer):
+    """A :class:`SigV4Signer` that remembers the last request it signed: the same request again
+    in the same second (same arguments, payload hash and credentials) gets a copy of the same
+    headers without being signed again, since its signature would be the same.
+
+    This is the one memo the signing path keeps. It pays only for a repeated request, such as
+    ``get_alias`` polled in a tight loop or a burst of identical invokes: there,
+    ``bench/compare.py`` measured it at about 20% of a ``get_alias`` call's CPU (304 against
+    239 µs) and 12% of a 1 KB invoke's (332 against 293 µs; 2026-12-02, medians of 3-4 runs,
+    ``bench/README.md``). A request with another payload gains nothing.
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self, *, service: str, region: str) -> None:
+        super().__init__(service=service, region=region)
+        # (the request as a tuple, the headers returned), replaced as a whole so that threads
+        # sharing the signer never see half of one.
+        self._last: tuple[tuple[object, ...], Mapping[str, str]] | None = None
+
+    def sign(
+        self,
+        *,
+        method: str,
+        host: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        payload_sha256: str,
+        credentials: Credentials,
+        now: datetime,
+    ) -> Mapping[str, str]:
+        """As :meth:`SigV4Signer.sign`; a new mapping every time."""
+        if now.utcoffset() is None:
+            raise ValidationError("now must be an aware datetime", field="now")
+        request = (
+            int(now.timestamp() // 1),  # the second: X-Amz-Date
+            method,
+            host,
+            path,
+            query,
+            tuple(headers.items()),
+            payload_sha256,
+            credentials,
+        )
+        last = self._last
+        if last is None or last[0] != request:
+            added = super().sign(
+                method=method,
+                host=host,
+                path=path,
+                query=query,
+                headers=headers,
+                payload_sha256=payload_sha256,
+                credentials=credentials,
+                now=now,
+            )
+            last = self._last = (request, added)
+        return dict(last[1])

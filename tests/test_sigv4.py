@@ -24,6 +24,7 @@ from lambdaclient._credentials import Credentials
 from lambdaclient._errors import ValidationError
 from lambdaclient._sigv4 import (
     EMPTY_SHA256,
+    RepeatedRequestSigner,
     SigV4Signer,
     canonical_path,
     canonical_query,
@@ -387,6 +388,7 @@ def test_matches_botocore(r: dict[str, Any]) -> None:
     assert list(added) == [name for name, value in expected.items() if value is not None]
 
 
+@pytest.mark.parametrize("signer_class", [SigV4Signer, RepeatedRequestSigner])
 @settings(max_examples=150, deadline=None)
 @given(
     _request(),
@@ -402,11 +404,13 @@ def test_matches_botocore(r: dict[str, Any]) -> None:
     ),
 )
 def test_a_reused_signer_signs_like_a_fresh_one(
-    r: dict[str, Any], follow_ups: list[tuple[int, bytes, str | None, str | None]]
+    signer_class: type[SigV4Signer],
+    r: dict[str, Any],
+    follow_ups: list[tuple[int, bytes, str | None, str | None]],
 ) -> None:
-    # The signer keeps the signing key it derived for earlier requests; every signature must
-    # still be the one a fresh signer gives.
-    shared = SigV4Signer(service="lambda", region=r["region"])
+    # A signer keeps the signing key it derived, and a RepeatedRequestSigner the last request
+    # it signed; every signature must still be the one a fresh signer gives.
+    shared = signer_class(service="lambda", region=r["region"])
     requests = [(0, r["body"], None, r["credentials"].session_token), *follow_ups]
     # One credentials object per token, as a provider hands out the same one until it refreshes.
     access, secret = r["credentials"].access_key_id, r["credentials"].secret_access_key
@@ -493,6 +497,15 @@ def test_one_signer_across_days_and_credentials_signs_like_fresh_ones() -> None:
         assert _sign(signer, now=now, credentials=credentials) == fresh
         scope = f"/{now:%Y%m%d}/us-east-1/lambda/aws4_request,"
         assert f"Credential={credentials.access_key_id}{scope}" in fresh["Authorization"]
+
+
+def test_a_repeated_request_gets_headers_of_its_own() -> None:
+    signer = RepeatedRequestSigner(service="lambda", region="us-east-1")
+    first = _sign(signer)
+    assert isinstance(first, dict)
+    first["Authorization"] = "changed by the caller"
+    again = _sign(signer, now=NOW + timedelta(microseconds=1))
+    assert again == _sign(SigV4Signer(service="lambda", region="us-east-1"))
 
 
 def test_x_amz_date_is_right_on_both_sides_of_a_second() -> None:
