@@ -162,8 +162,7 @@ SPECS = (
         "workload",
         (700, 3, 5),
         (300, 2, 1),
-        note="the rows above repeat one request; here no two payloads are the same, so no"
-        " signature is reused",
+        note="the rows above repeat one request; here no two payloads are the same",
     ),
     Spec(
         "invoke_1m",

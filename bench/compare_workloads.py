@@ -399,9 +399,7 @@ def _timed_rounds(operation: Callable[[], object], calls: int, rounds: int) -> l
 def sigv4(client: str, calls: int, rounds: int) -> JSON:
     """Sign a GetAlias request, the time included: lambdaclient's signer or botocore's.
 
-    Our signer returns a repeated request's signature (same second, payload and credentials)
-    without computing it again, so each call here gives another payload hash: every call
-    computes a signature, as botocore's does.
+    Each call gives another payload hash, as a client's requests mostly do.
     """
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest

@@ -10,6 +10,7 @@ Example::
                                   revision_id=alias.revision_id)
 """
 
+from . import _errors
 from ._client import LambdaClient
 from ._credentials import Credentials
 from ._models import (
@@ -26,74 +27,26 @@ from ._models import (
 )
 from ._streams import ResponseStream, StreamingInvokeResponse
 from ._version import __version__
-from .errors import (
-    ClientClosedError,
-    ConcurrentModificationError,
-    ConnectError,
-    ConnectTimeoutError,
-    CredentialsError,
-    EventLoopError,
-    EventStreamError,
-    FunctionError,
-    IncompleteStreamError,
-    InvalidParameterValueError,
-    LambdaError,
-    PaginationError,
-    PreconditionFailedError,
-    RequestTimeoutError,
-    ResourceConflictError,
-    ResourceNotFoundError,
-    ResponseParseError,
-    ServiceError,
-    ServiceException,
-    ShiftRefusedError,
-    TooManyRequestsError,
-    TransportError,
-    ValidationError,
-    WaiterError,
-)
+from .errors import *  # noqa: F403  (the error classes: listed once, in _errors.__all__)
 from .pagination import AliasPaginator, VersionPaginator
 
 __all__ = [
     "AliasConfiguration",
     "AliasPage",
     "AliasPaginator",
-    "ClientClosedError",
-    "ConcurrentModificationError",
-    "ConnectError",
-    "ConnectTimeoutError",
     "Credentials",
-    "CredentialsError",
     "DeadLetterConfig",
-    "EventLoopError",
-    "EventStreamError",
     "FunctionConfiguration",
-    "FunctionError",
-    "IncompleteStreamError",
-    "InvalidParameterValueError",
     "InvocationType",
     "InvokeComplete",
     "InvokeResult",
     "LambdaClient",
-    "LambdaError",
     "LogType",
-    "PaginationError",
-    "PreconditionFailedError",
-    "RequestTimeoutError",
-    "ResourceConflictError",
-    "ResourceNotFoundError",
-    "ResponseParseError",
     "ResponseStream",
     "RoutingConfig",
-    "ServiceError",
-    "ServiceException",
-    "ShiftRefusedError",
     "StreamingInvokeResponse",
-    "TooManyRequestsError",
-    "TransportError",
-    "ValidationError",
     "VersionPage",
     "VersionPaginator",
-    "WaiterError",
     "__version__",
 ]
+__all__.extend(_errors.__all__)  # the error classes, sorted too

@@ -41,7 +41,7 @@ from ._models import (
 )
 from ._payload import Payload, prepare_payload
 from ._retry import RetryQuota, is_retryable, retry_delay
-from ._sigv4 import SigV4Signer
+from ._sigv4 import RepeatedRequestSigner, SigV4Signer
 from ._streams import ResponseStream, StreamingInvokeResponse
 from ._version import __version__
 from ._waiters import (
@@ -226,7 +226,9 @@ class LambdaClient:
         self._credentials = credential_provider(
             credentials, profile=profile, environ=environ, clock=clock
         )
-        self._signer = SigV4Signer(service="lambda", region=self._endpoint.signing_region)
+        self._signer: SigV4Signer = RepeatedRequestSigner(
+            service="lambda", region=self._endpoint.signing_region
+        )
         connect_timeout = _positive(connect_timeout, "connect_timeout")
         read_timeout = _positive(read_timeout, "read_timeout")
         if transport is None:

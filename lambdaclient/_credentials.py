@@ -106,7 +106,39 @@ class StaticCredentialProvider(CredentialProvider):
         return self._credentials
 
 
-class EnvironmentCredentialProvider(CredentialProvider):
+class _ExpiringCredentialProvider(CredentialProvider):
+    """Holds the credentials it last loaded until their refresh time (see ``_REFRESH_MARGIN``);
+    subclasses say how to load them."""
+
+    __slots__ = ("_clock", "_credentials", "_refresh_at")
+
+    def __init__(self, clock: Callable[[], datetime] | None) -> None:
+        self._clock = _utc_now if clock is None else clock
+        self._credentials: Credentials | None = None
+        # None with credentials held: they do not expire, never reload them (as botocore).
+        self._refresh_at: datetime | None = None
+
+    def _held(self) -> Credentials | None:
+        """The credentials held, or None when there are none or it is time to refresh them."""
+        credentials = self._credentials
+        if credentials is not None and (
+            self._refresh_at is None or self._clock() < self._refresh_at
+        ):
+            return credentials
+        return None
+
+    def _hold(self, credentials: Credentials, expired: Callable[[str], str]) -> Credentials:
+        """Hold freshly loaded credentials; refuse them if they have expired already, with the
+        message ``expired`` gives for the time they expired."""
+        now = self._clock()
+        if credentials.expiration is not None and credentials.expiration <= now:
+            raise CredentialsError(expired(credentials.expiration.isoformat()))
+        self._credentials = credentials
+        self._refresh_at = _refresh_time(credentials.expiration, now)
+        return credentials
+
+
+class EnvironmentCredentialProvider(_ExpiringCredentialProvider):
     """Credentials from ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``
     (or the legacy ``AWS_SECURITY_TOKEN``) and ``AWS_CREDENTIAL_EXPIRATION``.
 
@@ -114,7 +146,7 @@ class EnvironmentCredentialProvider(CredentialProvider):
     ``AWS_CREDENTIAL_EXPIRATION`` is near, as botocore does. Never imports botocore.
     """
 
-    __slots__ = ("_clock", "_credentials", "_environ", "_refresh_at")
+    __slots__ = ("_environ",)
 
     def __init__(
         self,
@@ -122,20 +154,16 @@ class EnvironmentCredentialProvider(CredentialProvider):
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        super().__init__(clock)
         self._environ: Mapping[str, str] = os.environ if environ is None else environ
-        self._clock = _utc_now if clock is None else clock
-        self._credentials: Credentials | None = None
-        self._refresh_at: datetime | None = None
 
     def __repr__(self) -> str:
         return "EnvironmentCredentialProvider()"
 
     async def get(self) -> Credentials:
         """The credentials in the environment."""
-        credentials = self._credentials
-        if credentials is not None and (
-            self._refresh_at is None or self._clock() < self._refresh_at
-        ):
+        credentials = self._held()
+        if credentials is not None:
             return credentials
         # Reading a few variables is cheap: no thread, no suspension.
         credentials = _credentials_from_environ(self._environ)
@@ -143,18 +171,15 @@ class EnvironmentCredentialProvider(CredentialProvider):
             raise CredentialsError(
                 f"No AWS credentials found in the environment: {_ENV_ACCESS_KEY} is not set"
             )
-        now = self._clock()
-        if credentials.expiration is not None and credentials.expiration <= now:
-            raise CredentialsError(
-                f"The AWS credentials in the environment expired at "
-                f"{credentials.expiration.isoformat()} ({_ENV_EXPIRATION})"
-            )
-        self._credentials = credentials
-        self._refresh_at = _refresh_time(credentials.expiration, now)
-        return credentials
+        return self._hold(
+            credentials,
+            lambda at: (
+                f"The AWS credentials in the environment expired at {at} ({_ENV_EXPIRATION})"
+            ),
+        )
 
 
-class BotocoreCredentialProvider(CredentialProvider):
+class BotocoreCredentialProvider(_ExpiringCredentialProvider):
     """Credentials from botocore's full chain for ``profile`` (botocore's default when None).
 
     botocore is imported, and its chain run, in a worker thread on the first :meth:`get`, and
@@ -172,16 +197,13 @@ class BotocoreCredentialProvider(CredentialProvider):
     ``clock`` gives the aware UTC "now" used to decide when to refresh.
     """
 
-    __slots__ = ("_clock", "_credentials", "_profile", "_refresh_at", "_refreshing")
+    __slots__ = ("_profile", "_refreshing")
 
     def __init__(
         self, profile: str | None = None, *, clock: Callable[[], datetime] | None = None
     ) -> None:
+        super().__init__(clock)
         self._profile = profile
-        self._clock = _utc_now if clock is None else clock
-        self._credentials: Credentials | None = None
-        # None with credentials cached: they do not expire, never reload them (as botocore).
-        self._refresh_at: datetime | None = None
         self._refreshing: asyncio.Task[Credentials] | None = None
 
     def __repr__(self) -> str:
@@ -194,10 +216,8 @@ class BotocoreCredentialProvider(CredentialProvider):
 
     async def get(self) -> Credentials:
         """The current credentials, loading or refreshing them first when needed."""
-        credentials = self._credentials
-        if credentials is not None and (
-            self._refresh_at is None or self._clock() < self._refresh_at
-        ):
+        credentials = self._held()
+        if credentials is not None:
             return credentials
         loop = asyncio.get_running_loop()
         task = self._refreshing
@@ -239,15 +259,12 @@ class BotocoreCredentialProvider(CredentialProvider):
                 )
                 return current
             raise
-        now = self._clock()
-        if fresh.expiration is not None and fresh.expiration <= now:
-            raise CredentialsError(
-                f"botocore gave AWS credentials{_for_profile(self._profile)} that expired at "
-                f"{fresh.expiration.isoformat()}"
-            )
-        self._credentials = fresh
-        self._refresh_at = _refresh_time(fresh.expiration, now)
-        return fresh
+        return self._hold(
+            fresh,
+            lambda at: (
+                f"botocore gave AWS credentials{_for_profile(self._profile)} that expired at {at}"
+            ),
+        )
 
 
 def credential_provider(
@@ -355,8 +372,12 @@ def _parse_expiration(value: str, source: str) -> datetime:
         raise CredentialsError(
             f"{source} is not an ISO 8601 timestamp: {value!r}"
         ) from None  # the ValueError says nothing more
+    return _as_utc(parsed)
+
+
+def _as_utc(moment: datetime) -> datetime:
     # Without an offset, AWS timestamps are UTC.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _credentials_from_environ(environ: Mapping[str, str]) -> Credentials | None:
@@ -404,16 +425,13 @@ def _load_from_botocore(profile: str | None, redact: tuple[str, ...]) -> Credent
         ) from None
     if not (isinstance(access_key, str) and access_key and isinstance(secret_key, str)):
         raise CredentialsError(f"botocore gave incomplete AWS credentials{_for_profile(profile)}")
-    expiration: datetime | None = None
-    if isinstance(expiry, datetime):
-        # botocore parses with dateutil: usually tz-aware (UTC or local), naive when the
-        # source gave no offset, which AWS means as UTC.
-        expiration = expiry.replace(tzinfo=UTC) if expiry.tzinfo is None else expiry.astimezone(UTC)
     return Credentials(
         access_key,
         secret_key,
         token if isinstance(token, str) and token else None,
-        expiration,
+        # botocore parses with dateutil: usually tz-aware (UTC or local), naive when the
+        # source gave no offset.
+        _as_utc(expiry) if isinstance(expiry, datetime) else None,
     )
 
 

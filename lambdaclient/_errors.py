@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# The one list of the public error classes: lambdaclient.errors and lambdaclient re-export
+# exactly these, and a test holds it to the hierarchy below.
 __all__ = [
     "ClientClosedError",
     "ConcurrentModificationError",
@@ -22,12 +24,11 @@ __all__ = [
     "ResponseParseError",
     "ServiceError",
     "ServiceException",
+    "ShiftRefusedError",
     "TooManyRequestsError",
     "TransportError",
     "ValidationError",
-    "ShiftRefusedError",
     "WaiterError",
-    "service_error_class",
 ]
 
 

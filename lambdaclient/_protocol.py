@@ -10,10 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-import functools
 import hashlib
 import json
-import json.scanner
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -50,7 +48,6 @@ __all__ = [
     "build_list_versions_by_function",
     "build_publish_version",
     "build_update_alias",
-    "decode_json",
     "decode_log",
     "is_error",
     "parse_alias",
@@ -89,7 +86,6 @@ class HttpRequest:
     idempotency: Idempotency
 
 
-@functools.lru_cache(maxsize=1024)  # a client sends the same few names over and over
 def _label(value: str) -> str:
     # URI labels are percent-encoded with only "-._~" left bare, so no function or alias name
     # can add a path segment or a query ('/' -> %2F, '?' -> %3F, ':' -> %3A, '$' -> %24).
@@ -411,33 +407,11 @@ def request_id(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-amzn-RequestId")
 
 
-# typeshed types the scanner's context as the scanner itself; it is the decoder.
-_scan_json = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
-_JSON_WHITESPACE = " \t\n\r"
-
-
-def decode_json(body: bytes) -> Any:
-    """``json.loads(body)``, in half the time for the UTF-8 bodies AWS sends.
-
-    The decoder's own scanner reads the document; whatever it does not take cleanly (leading
-    whitespace, a byte-order mark, other encodings, errors) goes to ``json.loads``, so the
-    result and the errors are always the same as ``json.loads``'s.
-    """
-    try:
-        text = body.decode()
-        value, end = _scan_json(text, 0)
-    except (StopIteration, ValueError):
-        return json.loads(body)
-    if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
-        return json.loads(body)  # raises: extra data
-    return value
-
-
 def _json_body(status: int, headers: Mapping[str, str], body: bytes) -> object:
     # The Content-Type is not checked: emulators answer JSON as text/html, and AWS's own
     # content type is not part of the contract.
     try:
-        return decode_json(body)
+        return json.loads(body)
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise ResponseParseError(
             f"response body is not JSON ({len(body)} bytes)",
@@ -481,7 +455,7 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Service
     """The typed error for a non-2xx response. Never raises: a body that is not JSON (an
     HTML error page from a proxy, an empty 503) still gives a ServiceError for the status."""
     try:
-        data = decode_json(body) if body else {}
+        data = json.loads(body) if body else {}
     except (ValueError, RecursionError):
         data = {}
     if not isinstance(data, dict):

@@ -80,22 +80,6 @@ def check_function_name(
     ``namespaced`` is the invoke form (``NamespacedFunctionName``): up to 256 characters, with
     '.' allowed in the name and ``$LATEST.PUBLISHED`` as a qualifier.
     """
-    if type(value) is str and (value, namespaced) in _valid_function_names:
-        return value
-    name = _check_function_name(value, field, namespaced)
-    if len(_valid_function_names) < _REMEMBERED:
-        _valid_function_names.add((name, namespaced))
-    return name
-
-
-# Names that passed, so that a client sending the same few names over and over checks each
-# once; bounded, so that a stream of distinct names cannot grow it without limit.
-_REMEMBERED = 1024
-_valid_function_names: set[tuple[str, bool]] = set()
-_valid_alias_names: set[str] = set()
-
-
-def _check_function_name(value: object, field: str, namespaced: bool) -> str:
     name = _string(value, field)
     if not name:
         raise ValidationError(f"{field} must not be empty", field=field)
@@ -121,8 +105,6 @@ def _check_function_name(value: object, field: str, namespaced: bool) -> str:
 
 def check_alias_name(value: object, field: str = "name") -> str:
     """An alias name: 1-128 letters, digits, '-' or '_', and not all digits."""
-    if type(value) is str and value in _valid_alias_names:
-        return value
     name = _string(value, field)
     if not 1 <= len(name) <= _MAX_ALIAS or _ALIAS.fullmatch(name) is None:
         raise ValidationError(
@@ -130,8 +112,6 @@ def check_alias_name(value: object, field: str = "name") -> str:
             " and not all digits",
             field=field,
         )
-    if len(_valid_alias_names) < _REMEMBERED:
-        _valid_alias_names.add(name)
     return name
 
 

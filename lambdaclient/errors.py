@@ -28,56 +28,6 @@
         └── ServiceException            ServiceException (500)
 """
 
-from ._errors import (
-    ClientClosedError,
-    ConcurrentModificationError,
-    ConnectError,
-    ConnectTimeoutError,
-    CredentialsError,
-    EventLoopError,
-    EventStreamError,
-    FunctionError,
-    IncompleteStreamError,
-    InvalidParameterValueError,
-    LambdaError,
-    PaginationError,
-    PreconditionFailedError,
-    RequestTimeoutError,
-    ResourceConflictError,
-    ResourceNotFoundError,
-    ResponseParseError,
-    ServiceError,
-    ServiceException,
-    ShiftRefusedError,
-    TooManyRequestsError,
-    TransportError,
-    ValidationError,
-    WaiterError,
-)
-
-__all__ = [
-    "ClientClosedError",
-    "ConcurrentModificationError",
-    "ConnectError",
-    "ConnectTimeoutError",
-    "CredentialsError",
-    "EventLoopError",
-    "EventStreamError",
-    "FunctionError",
-    "IncompleteStreamError",
-    "InvalidParameterValueError",
-    "LambdaError",
-    "PaginationError",
-    "PreconditionFailedError",
-    "RequestTimeoutError",
-    "ResourceConflictError",
-    "ResourceNotFoundError",
-    "ResponseParseError",
-    "ServiceError",
-    "ServiceException",
-    "ShiftRefusedError",
-    "TooManyRequestsError",
-    "TransportError",
-    "ValidationError",
-    "WaiterError",
-]
+# The names are _errors.__all__, where they are listed once; mypy and pyright follow this form.
+from ._errors import *  # noqa: F403
+from ._errors import __all__ as __all__

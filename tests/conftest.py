@@ -1,7 +1,9 @@
-"""Shared fixtures: an isolated AWS environment, and aioresponses made to work with aiohttp 3.14."""
+"""Shared fixtures: an isolated AWS environment, an AWS home of the test's own, and
+aioresponses made to work with aiohttp 3.14."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -53,6 +55,25 @@ def isolated_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     monkeypatch.setenv("BOTO_CONFIG", str(tmp_path / "boto.cfg"))
+
+
+@pytest.fixture
+def aws_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An AWS environment that only knows what the test writes into ``tmp_path``: no
+    ``AWS_*`` variable, ``credentials`` and ``config`` files there (not yet written), and
+    ``tmp_path`` as HOME. Returns ``tmp_path``."""
+    # All of AWS_*: AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE,
+    # AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI, AWS_CREDENTIAL_FILE, ...
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    # botocore also reads /etc/boto.cfg and ~/.boto, and keeps an SSO cache under ~.
+    monkeypatch.setenv("BOTO_CONFIG", str(tmp_path / "boto.cfg"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
 
 
 class CompatClientResponse(ClientResponse):

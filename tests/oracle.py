@@ -1,43 +1,17 @@
-"""botocore as an independent oracle: what it would sign for the request our client sent, and
-a test server that refuses what botocore would not have signed that way."""
+"""botocore as an independent oracle: whether it signs the request our client sent the same
+way, and a test server that refuses what botocore would not have signed that way."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime
-from unittest import mock
 
 import attrs
 from aiohttp import web
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials as BotocoreCredentials
 
 from lambdaclient import Credentials
-
-_SIGNATURE_HEADERS = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
-
-
-def botocore_authorization(
-    *,
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    credentials: Credentials,
-    region: str,
-    when: datetime,
-) -> str:
-    """The Authorization header botocore's SigV4Auth gives the same request at ``when``."""
-    unsigned = {k: v for k, v in headers.items() if k.lower() not in _SIGNATURE_HEADERS}
-    request = AWSRequest(method=method, url=url, data=body, headers=unsigned)
-    botocore_credentials = BotocoreCredentials(
-        credentials.access_key_id, credentials.secret_access_key, credentials.session_token
-    )
-    with mock.patch("botocore.auth.get_current_datetime", return_value=when.replace(tzinfo=None)):
-        SigV4Auth(botocore_credentials, "lambda", region).add_auth(request)
-    return str(request.headers["Authorization"])
+from lambdaclient.testing._signature import check_signature
+from lambdaclient.testing._state import LambdaFault
 
 
 def botocore_accepts(
@@ -49,25 +23,26 @@ def botocore_accepts(
     credentials: Credentials,
     region: str,
 ) -> bool:
-    """Whether a received request carries the signature botocore computes for it.
+    """Whether a received request carries the signature botocore computes for it with
+    ``credentials``, and their session token (LocalLambda's check, which asks botocore).
 
-    ``url`` is the URL as received (scheme, Host header, raw path and query); only the headers
-    the request says it signed are given to botocore, as a server would check them.
+    ``url`` is the URL as received (scheme, Host header, raw path and query); ``headers``
+    must look names up case-insensitively.
     """
-    authorization = headers.get("Authorization", "")
-    signed = authorization.partition("SignedHeaders=")[2].partition(",")[0].split(";")
-    when = datetime.strptime(headers.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ")
-    given = {name: headers[name] for name in signed if name not in ("host",) and name in headers}
-    expected = botocore_authorization(
-        method=method,
-        url=url,
-        headers=given,
-        body=body,
-        credentials=credentials,
-        region=region,
-        when=when,
-    )
-    return expected == authorization
+    if headers.get("X-Amz-Security-Token") != credentials.session_token:
+        return False
+    try:
+        check_signature(
+            method=method,
+            url=url,
+            headers=headers,
+            body=body,
+            secrets={credentials.access_key_id: credentials.secret_access_key},
+            region=region,
+        )
+    except LambdaFault:
+        return False
+    return True
 
 
 @attrs.frozen

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -92,21 +91,13 @@ class Process:
 
 
 @pytest.fixture
-def process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Process:
-    """Profile "proc" in an AWS set-up that knows only what is in ``tmp_path``."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("BOTO_CONFIG", str(tmp_path / "boto.cfg"))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    state = tmp_path / "process-state"
+def process(aws_home: Path) -> Process:
+    """Profile "proc" in an AWS set-up that knows only what is in ``aws_home``."""
+    state = aws_home / "process-state"
     state.mkdir()
-    script = tmp_path / "credential_process.py"
+    script = aws_home / "credential_process.py"
     script.write_text(PROCESS_SCRIPT)
-    (tmp_path / "config").write_text(
+    (aws_home / "config").write_text(
         f'[profile proc]\ncredential_process = "{sys.executable}" "{script}" "{state}"\n'
     )
     result = Process(state)

@@ -73,23 +73,6 @@ class FakeClock:
         self.now += delta
 
 
-@pytest.fixture
-def aws_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """An AWS environment that only knows what the test writes into ``tmp_path``."""
-    # All of AWS_*: AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE,
-    # AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI, AWS_CREDENTIAL_FILE, ...
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    # botocore also reads /etc/boto.cfg and ~/.boto, and keeps an SSO cache under ~.
-    monkeypatch.setenv("BOTO_CONFIG", str(tmp_path / "boto.cfg"))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    return tmp_path
-
-
 def write_process_profile(home: Path, expires_in: timedelta) -> Path:
     """A ``credential_process`` profile named "proc"; returns its state directory."""
     state = home / "process-state"

@@ -6,6 +6,7 @@ import inspect
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import lambdaclient
@@ -15,6 +16,8 @@ import lambdaclient.testing
 import lambdaclient.transport
 from lambdaclient import Credentials, LambdaClient
 from lambdaclient.testing import LambdaContext, LocalLambda
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -26,9 +29,14 @@ def test_all_is_sorted_and_complete() -> None:
         lambdaclient.transport,
     )
     for module in modules:
-        assert module.__all__ == sorted(module.__all__)
         for name in module.__all__:
             assert hasattr(module, name), name
+    for module in modules[1:]:
+        assert module.__all__ == sorted(module.__all__)
+    # lambdaclient's own names, then the errors' (which are listed once, in lambdaclient.errors).
+    own = lambdaclient.__all__[: -len(lambdaclient.errors.__all__)]
+    assert own == sorted(own)
+    assert lambdaclient.__all__[len(own) :] == lambdaclient.errors.__all__
 
 
 def test_every_public_name_has_a_docstring() -> None:
@@ -69,12 +77,44 @@ async def test_a_handler_receives_the_exported_context_type() -> None:
     assert result.payload == b'[true, "fn", {"n": 1}]'
 
 
-def test_every_error_is_in_the_documented_tree() -> None:
-    tree = lambdaclient.errors.__doc__ or ""
+def _hierarchy(root: type) -> dict[str, str]:
+    """Each class under ``root`` (its own module's), mapped to the parent it is drawn under:
+    its first base."""
+    found: dict[str, str] = {}
+    cls: type
+    for cls in root.__subclasses__():
+        found[cls.__name__] = cls.__bases__[0].__name__
+        found.update(_hierarchy(cls))
+    return found
+
+
+def _drawn_tree(text: str) -> dict[str, str]:
+    """The ``LambdaError`` tree drawn in ``text`` with box characters, as child -> parent."""
+    lines = text.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.strip() == "LambdaError")
+    indent = lines[start].index("L")
+    parents = ["LambdaError"]
+    drawn: dict[str, str] = {}
+    for line in lines[start + 1 :]:
+        match = re.match(r"([│ ]*)[├└]── (\w+)", line[indent:])
+        if match is None:
+            break
+        depth = len(match[1]) // 4
+        del parents[depth + 1 :]
+        drawn[match[2]] = parents[depth]
+        parents.append(match[2])
+    return drawn
+
+
+def test_the_error_lists_and_trees_are_the_hierarchy() -> None:
+    hierarchy = _hierarchy(lambdaclient.LambdaError)
+    assert sorted(lambdaclient.errors.__all__) == sorted(["LambdaError", *hierarchy])
+    assert set(lambdaclient.errors.__all__) <= set(lambdaclient.__all__)
     for name in lambdaclient.errors.__all__:
-        error = getattr(lambdaclient.errors, name)
-        assert issubclass(error, lambdaclient.LambdaError)
-        assert re.search(rf"\b{name}\b", tree), f"{name} is missing from the drawn tree"
+        assert getattr(lambdaclient, name) is getattr(lambdaclient.errors, name)
+    # Both drawings: lambdaclient.errors' docstring and the README's.
+    assert _drawn_tree(lambdaclient.errors.__doc__ or "") == hierarchy
+    assert _drawn_tree((ROOT / "README.md").read_text()) == hierarchy
 
 
 def test_operation_arguments_are_positional_or_keyword_then_keyword_only() -> None:

@@ -23,7 +23,6 @@ import inspect
 import ipaddress
 import json
 import logging
-import os
 import re
 import shutil
 import ssl
@@ -138,23 +137,15 @@ PROCESS_SCRIPT = textwrap.dedent(
 
 
 @pytest.fixture
-def process_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Profile "proc" (a credential_process) in an AWS set-up confined to ``tmp_path``."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("BOTO_CONFIG", str(tmp_path / "boto.cfg"))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    state = tmp_path / "process-state"
+def process_state(aws_home: Path) -> Path:
+    """Profile "proc" (a credential_process) in an AWS set-up confined to ``aws_home``."""
+    state = aws_home / "process-state"
     state.mkdir()
     expiration = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     (state / "expiration.txt").write_text(expiration.replace(microsecond=0).isoformat())
-    script = tmp_path / "credential_process.py"
+    script = aws_home / "credential_process.py"
     script.write_text(PROCESS_SCRIPT)
-    (tmp_path / "config").write_text(
+    (aws_home / "config").write_text(
         f'[profile proc]\ncredential_process = "{sys.executable}" "{script}" "{state}"'
         f' "{PROCESS_SECRET}" "{PROCESS_TOKEN}"\n'
     )
