@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 from aiohttp import web
@@ -583,7 +583,7 @@ class LocalLambda:
         self._fail(request, fault)
         return None
 
-    def _fail(self, request: web.Request, fault: ServerError | DropConnection) -> None:
+    def _fail(self, request: web.Request, fault: ServerError | DropConnection) -> NoReturn:
         if isinstance(fault, DropConnection):
             if request.transport is not None:
                 request.transport.abort()
@@ -894,6 +894,8 @@ class LocalLambda:
                 payload = runtime.error_payload(exc, context.aws_request_id)
                 output.write(runtime.error_log(payload))
                 function_error = "Unhandled"
+        if len(payload) > runtime.MAX_RESPONSE_BYTES:
+            payload, function_error = runtime.response_too_large(), "Unhandled"
         log = runtime.log_text(
             context.aws_request_id, version.number, output.getvalue(), started, version.memory_size
         )
@@ -960,16 +962,20 @@ class LocalLambda:
         error_code = error_details = None
         with runtime.capture_output() as output:
             chunks = runtime.stream_handler(version.handler, event, context)
-            try:
-                async for chunk in chunks:
-                    await response.write(payload_chunk_event(chunk))
-            except (ConnectionError, asyncio.CancelledError):
-                raise  # the client went away: stop the function, as Lambda does
-            except Exception as exc:
-                error_code = "Unhandled"
-                details = runtime.error_payload(exc, context.aws_request_id)
-                output.write(runtime.error_log(details))
-                error_details = details.decode()
+            while True:
+                try:
+                    chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                except Exception as exc:  # the function's own failure, whatever its type
+                    error_code = "Unhandled"
+                    details = runtime.error_payload(exc, context.aws_request_id)
+                    output.write(runtime.error_log(details))
+                    error_details = details.decode()
+                    break
+                # A ConnectionError here is the client gone: it stops the function, as in
+                # Lambda, and ends the request.
+                await response.write(payload_chunk_event(chunk))
         if request[_AFTER_EXECUTION] is not None:
             # The status line has gone out: whatever the fault, the stream is cut short.
             self._fail(request, DropConnection())
