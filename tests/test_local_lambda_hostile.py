@@ -469,6 +469,20 @@ def test_idle_and_trickling_connections_are_closed_and_calls_still_succeed() -> 
                 sock.close()
 
 
+def test_a_body_that_never_arrives_is_given_up_on() -> None:
+    with serving(idle_timeout=0.5) as lam:
+        headers = {**sign(lam, "POST", INVOKE, b"{}"), "Content-Length": "100"}
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        with socket.create_connection((lam.host, lam.port), timeout=10) as sock:
+            sock.sendall(f"POST {INVOKE} HTTP/1.1\r\n{head}\r\n{{}}".encode())
+            try:
+                data = sock.recv(65536)
+            except ConnectionResetError:
+                data = b""
+        assert data == b""
+        assert lam.executions("fn", "$LATEST") == 0
+
+
 def test_idle_timeout_must_be_a_positive_number_of_seconds() -> None:
     for bad in (0, -1, float("nan"), "60", True):
         with pytest.raises(ValueError, match="idle_timeout must be a finite number of seconds"):

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any
 
 import attrs
 from aiohttp import web
@@ -523,6 +523,7 @@ class LocalLambda:
                 raise _too_large(route, limit) from None
             except TimeoutError:
                 self._fail(request, DropConnection())
+                raise  # not reached: _fail raises
             _check_size(route, limit, request.headers, len(body))
             if route is None:
                 raise LambdaFault(
@@ -583,7 +584,7 @@ class LocalLambda:
         self._fail(request, fault)
         return None
 
-    def _fail(self, request: web.Request, fault: ServerError | DropConnection) -> NoReturn:
+    def _fail(self, request: web.Request, fault: ServerError | DropConnection) -> None:
         if isinstance(fault, DropConnection):
             if request.transport is not None:
                 request.transport.abort()
