@@ -202,6 +202,13 @@ def test_a_request_within_five_minutes_of_the_clock_is_accepted(
     assert (answer.status, answer.json()) == (200, {"a": 1})
 
 
+def test_the_server_judges_dates_by_its_own_clock() -> None:
+    server_time = datetime.now(UTC) + timedelta(hours=3)
+    with serving(clock=lambda: server_time) as lam:
+        assert signed(lam, "GET", ALIASES).error[:2] == (403, "InvalidSignatureException")
+        assert signed(lam, "GET", ALIASES, at=server_time).json() == {"Aliases": []}
+
+
 def test_a_captured_invoke_replayed_after_thirty_minutes_never_runs(lam: LocalLambda) -> None:
     headers = sign(lam, "POST", INVOKE, b"{}", at=datetime.now(UTC) - timedelta(minutes=30))
     answers = [send(lam, "POST", INVOKE, headers, b"{}") for _ in range(3)]

@@ -167,6 +167,10 @@ def _check_size(
         )
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
     # Checked at run time: callers are not all type-checked.
     if (
@@ -291,9 +295,11 @@ class LocalLambda:
     Requests are held to AWS's limits: a synchronous invocation's body to 6 MiB, an Event's
     payload to 1 MiB (413 ``RequestEntityTooLargeException``), a synchronous response to
     AWS's 6 MB (the ``Function.ResponseSizeTooLarge`` function error), and a signature to
-    five minutes of clock skew. Other operations' bodies are capped at 8 MiB. A connection
-    idle, or still sending its request head or body, for ``idle_timeout`` seconds (default
-    60) is closed.
+    five minutes of skew from ``clock`` (a callable giving an aware UTC ``datetime``, the
+    system's by default; pass the fake clock a client signs with, as ``LambdaClient(clock=)``,
+    to move both together). Other operations' bodies are capped at 8 MiB. A connection idle,
+    or still sending its request head or body, for ``idle_timeout`` seconds (default 60) is
+    closed.
     """
 
     def __init__(
@@ -307,6 +313,7 @@ class LocalLambda:
         seed: int | None = None,
         version_activation_delay: float = 0.0,
         idle_timeout: float = 60.0,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         for name, value in (
             ("version_activation_delay", version_activation_delay),
@@ -318,6 +325,7 @@ class LocalLambda:
         self.host = host
         self.port = port
         self.credentials = credentials or DEFAULT_CREDENTIALS
+        self.clock = clock or _utc_now
         self.region = region
         self._state = LambdaState(region, account_id)
         self._random = random.Random(seed)
@@ -538,7 +546,7 @@ class LocalLambda:
                 body=body,
                 credentials=self.credentials,
                 region=self.region,
-                now=datetime.now(UTC),
+                now=self.clock(),
             )
             fault = self._next_fault(route)
             request[_AFTER_EXECUTION] = await self._apply_fault(request, fault)
