@@ -513,9 +513,31 @@ _HEADER_NAMES = [
     "X-Amz-Security-Token",
     "Content-Type",
     "X-Amz-Content-SHA256",
+    # Replaced by the signer on a signed request; sent as drawn on an unsigned one.
+    "Authorization",
+    "X-Amz-Date",
 ]
 _header_value = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60).map(
     str.strip
+)
+# Authorization headers close enough to SigV4's shape to reach each of its checks.
+_authorization = st.builds(
+    "{} Credential={}/{}/{}/{}/{}, SignedHeaders={}, Signature={}".format,
+    st.sampled_from(["AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512", ""]),
+    st.sampled_from(["AKIDLOCALLAMBDA00000", "AKIDSOMEONEELSE", ""]),
+    st.sampled_from(["20010101", datetime.now(UTC).strftime("%Y%m%d"), "today"]),
+    st.sampled_from(["us-east-1", "eu-west-1", ""]),
+    st.sampled_from(["lambda", "s3"]),
+    st.sampled_from(["aws4_request", "aws5"]),
+    st.sampled_from(["host;x-amz-date", "host", "x-amz-date;x-missing", ""]),
+    st.text("0123456789abcdef", max_size=64),
+)
+_headers = st.dictionaries(st.sampled_from(_HEADER_NAMES), _header_value, max_size=4).flatmap(
+    lambda drawn: (
+        _authorization.map(lambda value: {**drawn, "Authorization": value})
+        if "Authorization" in drawn
+        else st.just(drawn)
+    )
 )
 _json_value = st.recursive(
     st.none()
@@ -577,7 +599,7 @@ def shared() -> Iterator[LocalLambda]:
 @given(
     method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
     path=_path,
-    headers=st.dictionaries(st.sampled_from(_HEADER_NAMES), _header_value, max_size=4),
+    headers=_headers,
     body=_body,
     sign_it=st.booleans(),
 )
