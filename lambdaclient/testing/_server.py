@@ -46,9 +46,9 @@ __all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Th
 
 DEFAULT_CREDENTIALS = Credentials("AKIDLOCALLAMBDA00000", "local-lambda-secret-access-key")
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/local-lambda-role"
+logger = logging.getLogger(__name__)
 # RequestEntityTooLargeException as quoted from AWS ({"Message": "... byte payload is too
 # large for the RequestResponse invocation type (limit 6291456 bytes)"}).
-logger = logging.getLogger(__name__)
 _CAPITALISED_MESSAGE = frozenset(
     {"RequestEntityTooLargeException", "ResourceNotFoundException", "ServiceException"}
 )
@@ -315,11 +315,8 @@ class LocalLambda:
         idle_timeout: float = 60.0,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        for name, value in (
-            ("version_activation_delay", version_activation_delay),
-            ("idle_timeout", idle_timeout),
-        ):
-            _check_seconds(name, value, allow_zero=name == "version_activation_delay")
+        _check_seconds("version_activation_delay", version_activation_delay, allow_zero=True)
+        _check_seconds("idle_timeout", idle_timeout, allow_zero=False)
         self.version_activation_delay = float(version_activation_delay)
         self.idle_timeout = float(idle_timeout)
         self.host = host
@@ -531,7 +528,6 @@ class LocalLambda:
                 raise _too_large(route, limit) from None
             except TimeoutError:
                 self._fail(request, DropConnection())
-                raise  # not reached: _fail raises
             _check_size(route, limit, request.headers, len(body))
             if route is None:
                 raise LambdaFault(
@@ -556,6 +552,8 @@ class LocalLambda:
         except _Dropped:
             # The connection is gone; this response is never sent.
             return web.Response(status=499)
+        except ConnectionError:
+            raise  # the client went away mid-response: nothing left to answer
         except Exception:
             # A defect in LocalLambda itself: logged, and answered as AWS answers its own
             # failures rather than as aiohttp's bare text.
