@@ -359,6 +359,27 @@ def test_a_response_over_6_mb_is_a_function_error(lam: LocalLambda) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "fields"),
+    [
+        ("POST", ALIASES, {"Name": "live", "FunctionVersion": "$LATEST"}),
+        ("POST", "/2015-03-31/functions/fn/versions", {}),
+    ],
+)
+def test_a_description_over_256_characters_is_a_validation_error(
+    lam: LocalLambda, method: str, path: str, fields: dict[str, str]
+) -> None:
+    too_long = json.dumps({**fields, "Description": "d" * 257}).encode()
+    status, code, message = signed(lam, method, path, too_long).error
+    assert (status, code) == (400, "ValidationException")
+    assert message.endswith(
+        "at 'description' failed to satisfy constraint: Member must have length less than or"
+        " equal to 256"
+    )
+    at_limit = json.dumps({**fields, "Description": "d" * 256}).encode()
+    assert signed(lam, method, path, at_limit).status == 201
+
+
 # --- inputs that used to break the server ----------------------------------------------------
 
 
