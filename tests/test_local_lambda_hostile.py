@@ -173,8 +173,8 @@ def test_a_request_signed_more_than_five_minutes_off_is_refused(
     status, code, message = answer.error
     assert (status, code) == (403, "InvalidSignatureException")
     assert message.startswith(words.format(date=at.strftime("%Y%m%dT%H%M%SZ")))
-    sign_word = "-" if offset < timedelta(0) else "+"
-    assert message.endswith(f" {sign_word} 5 min.)")
+    direction = "-" if offset < timedelta(0) else "+"
+    assert message.endswith(f" {direction} 5 min.)")
     assert lam.executions("fn", "$LATEST") == 0
 
 
@@ -192,14 +192,6 @@ def test_a_request_dated_2001_names_the_bounds_in_awss_words(lam: LocalLambda) -
     assert datetime.strptime(earliest, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) == now - timedelta(
         minutes=5
     )
-
-
-@pytest.mark.parametrize("offset", [timedelta(minutes=-4), timedelta(minutes=4)])
-def test_a_request_within_five_minutes_of_the_clock_is_accepted(
-    lam: LocalLambda, offset: timedelta
-) -> None:
-    answer = signed(lam, "POST", INVOKE, b'{"a": 1}', at=datetime.now(UTC) + offset)
-    assert (answer.status, answer.json()) == (200, {"a": 1})
 
 
 def test_five_minutes_of_skew_is_the_bound_to_the_second() -> None:
@@ -258,7 +250,7 @@ def test_an_unsigned_payload_is_refused(lam: LocalLambda) -> None:
     assert lam.executions("fn", "$LATEST") == 0
 
 
-# --- session tokens and unsigned requests ----------------------------------------------------
+# --- session tokens ----------------------------------------------------------------------
 
 
 def test_a_made_up_session_token_is_unrecognised(lam: LocalLambda) -> None:
@@ -290,15 +282,6 @@ async def test_our_client_signs_with_temporary_credentials() -> None:
             lam.region, endpoint_url=lam.endpoint_url, credentials=temporary
         ) as client:
             assert (await client.invoke("fn", payload=[1])).json() == [1]
-
-
-def test_an_unsigned_request_is_missing_its_token(lam: LocalLambda) -> None:
-    answer = send(lam, "POST", INVOKE, {"Host": f"{lam.host}:{lam.port}"}, b"{}")
-    assert answer.error == (
-        403,
-        "MissingAuthenticationTokenException",
-        "Missing Authentication Token",
-    )
 
 
 # --- limits -------------------------------------------------------------------------------------
