@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 from .._credentials import Credentials
 from ._state import LambdaFault
 
-__all__ = ["MAX_CLOCK_SKEW", "check_signature"]
+__all__ = ["check_signature"]
 
 # How far X-Amz-Date may stray from the server's clock, either way (AWS: "- 5 min.").
-MAX_CLOCK_SKEW = timedelta(minutes=5)
+_MAX_CLOCK_SKEW = timedelta(minutes=5)
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
 _INVALID_SIGNATURE = (
@@ -51,14 +51,14 @@ def _check_date(amz_date: str, authorization: str, now: datetime) -> None:
             " http://en.wikipedia.org/wiki/ISO_8601",
         ) from None
     stamp = now.strftime(_AMZ_DATE)
-    if signed_at < now - MAX_CLOCK_SKEW:
-        earliest = (now - MAX_CLOCK_SKEW).strftime(_AMZ_DATE)
+    if signed_at < now - _MAX_CLOCK_SKEW:
+        earliest = (now - _MAX_CLOCK_SKEW).strftime(_AMZ_DATE)
         raise _fault(
             "InvalidSignatureException",
             f"Signature expired: {amz_date} is now earlier than {earliest} ({stamp} - 5 min.)",
         )
-    if signed_at > now + MAX_CLOCK_SKEW:
-        latest = (now + MAX_CLOCK_SKEW).strftime(_AMZ_DATE)
+    if signed_at > now + _MAX_CLOCK_SKEW:
+        latest = (now + _MAX_CLOCK_SKEW).strftime(_AMZ_DATE)
         raise _fault(
             "InvalidSignatureException",
             f"Signature not yet current: {amz_date} is still later than {latest}"
