@@ -110,16 +110,18 @@ def echo(event: Any, context: Any) -> Any:
 
 
 @pytest.fixture
-async def lam() -> AsyncIterator[LocalLambda]:
-    async with LocalLambda(credentials=Process.credentials(1)) as server:
-        server.add_function("fn", echo)
-        yield server
-
-
-@pytest.fixture
 def clock() -> FakeClock:
     """The client's clock: it signs requests and judges the expiry of credentials by it."""
     return FakeClock()
+
+
+@pytest.fixture
+async def lam(clock: FakeClock) -> AsyncIterator[LocalLambda]:
+    # The server's clock moves with the client's, as AWS's would: it refuses a request dated
+    # more than five minutes from its own time.
+    async with LocalLambda(credentials=Process.credentials(1), clock=clock) as server:
+        server.add_function("fn", echo)
+        yield server
 
 
 @pytest.fixture

@@ -238,7 +238,8 @@ def chain(error: BaseException) -> Iterator[BaseException]:
 
 @pytest.fixture
 async def lam() -> AsyncIterator[LocalLambda]:
-    async with LocalLambda(credentials=Credentials(ACCESS_KEY, SECRET)) as server:
+    # The session token is the server's too: LocalLambda refuses one its credentials lack.
+    async with LocalLambda(credentials=Credentials(ACCESS_KEY, SECRET, TOKEN)) as server:
         server.add_function("echo", echo)
         server.add_function("boom", boom)
         server.add_function("streamer", streamer)
@@ -363,7 +364,7 @@ async def test_no_secret_or_payload_reaches_a_repr_a_message_or_a_log(
 
     # ...and a credential_process that worked, then fails when its credentials are too close
     # to expiry to keep using. (One that echoes the secrets as it fails: see the test below.)
-    lam.credentials = Credentials("AKIDPROCESS", PROCESS_SECRET)
+    lam.credentials = Credentials("AKIDPROCESS", PROCESS_SECRET, PROCESS_TOKEN)
     clock = FakeClock()  # the time credentials are judged by
     async with LambdaClient(
         lam.region, endpoint_url=lam.endpoint_url, profile="proc", clock=clock, **seen.settings()
@@ -390,7 +391,7 @@ async def test_no_secret_or_payload_reaches_a_repr_a_message_or_a_log(
 async def test_a_credential_source_that_echoes_the_secrets_it_gave_leaks_them_nowhere(
     lam: LocalLambda, process_state: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    lam.credentials = Credentials("AKIDPROCESS", PROCESS_SECRET)
+    lam.credentials = Credentials("AKIDPROCESS", PROCESS_SECRET, PROCESS_TOKEN)
     clock = FakeClock()  # the time credentials are judged by
     async with LambdaClient(
         lam.region, endpoint_url=lam.endpoint_url, profile="proc", clock=clock

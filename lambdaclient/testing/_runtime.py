@@ -34,6 +34,8 @@ __all__ = [
 
 # Lambda returns the last 4 KB of the log with LogType=Tail.
 _LOG_TAIL_BYTES = 4096
+# The largest synchronous response Lambda returns (test_lambda_too_large_response).
+MAX_RESPONSE_BYTES = 6_291_556
 
 _current_log: contextvars.ContextVar[io.StringIO | None] = contextvars.ContextVar(
     "lambdaclient_local_log", default=None
@@ -166,6 +168,27 @@ def _handler_frames(exc: BaseException) -> list[str]:
     return traceback.format_list(frames[start:])
 
 
+class RuntimeFault(Exception):
+    """A failure Lambda's runtime reports itself (``Runtime.MarshalError``): its own
+    ``errorType`` and no stack trace, as awslambdaric's FaultException."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def response_too_large() -> bytes:
+    """The payload Lambda answers with for a response over :data:`MAX_RESPONSE_BYTES`, as
+    recorded (test_lambda_too_large_response): no request id, no stack trace."""
+    return json.dumps(
+        {
+            "errorMessage": "Response payload size exceeded maximum allowed payload size"
+            f" ({MAX_RESPONSE_BYTES} bytes).",
+            "errorType": "Function.ResponseSizeTooLarge",
+        }
+    ).encode()
+
+
 def error_payload(exc: BaseException, request_id: str) -> bytes:
     """The payload of an invocation whose handler raised, as Lambda's Python runtime sends it
     (LocalStack's AWS-validated snapshot test_lambda_handler_error): ``errorMessage``,
@@ -173,9 +196,9 @@ def error_payload(exc: BaseException, request_id: str) -> bytes:
     return json.dumps(
         {
             "errorMessage": str(exc),
-            "errorType": type(exc).__name__,
+            "errorType": exc.error_type if isinstance(exc, RuntimeFault) else type(exc).__name__,
             "requestId": request_id,
-            "stackTrace": _handler_frames(exc),
+            "stackTrace": [] if isinstance(exc, RuntimeFault) else _handler_frames(exc),
         }
     ).encode()
 
@@ -271,7 +294,12 @@ def _chunk_bytes(chunk: Any) -> bytes:
 
 
 def encode_result(result: Any) -> bytes:
-    """A handler's return value as Lambda serialises it: JSON (bytes pass through)."""
+    """A handler's return value as Lambda's Python runtime serialises it (awslambdaric's
+    LambdaMarshaller): JSON, NaN and Infinity written as such (``allow_nan``, as AWS does);
+    bytes pass through. A value JSON cannot hold is a ``Runtime.MarshalError``."""
     if isinstance(result, bytes):
         return result
-    return json.dumps(result).encode()
+    try:
+        return json.dumps(result).encode()
+    except Exception as exc:  # TypeError, ValueError (a cycle), RecursionError: all alike
+        raise RuntimeFault("Runtime.MarshalError", f"Unable to marshal response: {exc}") from None

@@ -7,12 +7,14 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import math
 import random
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -44,8 +46,25 @@ __all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Th
 
 DEFAULT_CREDENTIALS = Credentials("AKIDLOCALLAMBDA00000", "local-lambda-secret-access-key")
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/local-lambda-role"
-_CAPITALISED_MESSAGE = frozenset({"ResourceNotFoundException", "ServiceException"})
+logger = logging.getLogger(__name__)
+# RequestEntityTooLargeException as quoted from AWS ({"Message": "... byte payload is too
+# large for the RequestResponse invocation type (limit 6291456 bytes)"}).
+_CAPITALISED_MESSAGE = frozenset(
+    {"RequestEntityTooLargeException", "ResourceNotFoundException", "ServiceException"}
+)
 _PAGE_SIZE = 50  # Lambda returns at most 50 versions a page; aliases are treated alike
+# AWS's limits on request bodies: 6 MiB for a synchronous invocation (API_Invoke), 1 MiB for
+# an Event's payload (API_Invoke, since 2025), and CreateFunction's recorded one
+# (test_oversized_request_create_lambda). Other operations get LocalLambda's own cap.
+SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
+EVENT_PAYLOAD_LIMIT = 1024 * 1024
+_MAX_REQUEST_BYTES = 8 * 1024 * 1024
+_REQUEST_LIMITS = {
+    "Invoke": SYNC_PAYLOAD_LIMIT,
+    "InvokeWithResponseStream": SYNC_PAYLOAD_LIMIT,
+    "CreateFunction": 70_167_211,
+}
+_OPERATION_NAMES = {"Invoke": "InvokeFunction"}
 
 
 @attrs.frozen
@@ -101,10 +120,74 @@ def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None
     )
 
 
+def _error_response(fault: LambdaFault) -> web.Response:
+    # AWS's own casing differs by error (lambda-wire.md §4); clients must read both.
+    key = "Message" if fault.code in _CAPITALISED_MESSAGE else "message"
+    error: dict[str, str] = {key: fault.message}
+    if fault.typed:
+        error["Type"] = "User" if fault.status < 500 else "Service"
+    return _json(
+        {**error, **fault.fields}, fault.status, {"x-amzn-ErrorType": fault.code, **fault.headers}
+    )
+
+
+def _too_large(operation: str | None, limit: int) -> LambdaFault:
+    # AWS names Invoke "InvokeFunction" here ("Request must be smaller than 6291456 bytes for
+    # the InvokeFunction operation"); other operations by their own names (test_oversized_
+    # request_create_lambda).
+    name = _OPERATION_NAMES.get(operation or "", operation or "unknown")
+    return LambdaFault(
+        "RequestEntityTooLargeException",
+        413,
+        f"Request must be smaller than {limit} bytes for the {name} operation",
+        typed=False,
+    )
+
+
+def _check_size(
+    operation: str | None, limit: int, headers: Mapping[str, str], size: int | None
+) -> None:
+    """Refuse a request body over the operation's limit, or an Event payload over AWS's
+    asynchronous limit, as AWS's front end does: before authentication."""
+    if size is None:
+        return
+    if size > limit:
+        raise _too_large(operation, limit)
+    if (
+        operation == "Invoke"
+        and headers.get("X-Amz-Invocation-Type") == "Event"
+        and size > EVENT_PAYLOAD_LIMIT
+    ):
+        raise LambdaFault(
+            "RequestEntityTooLargeException",
+            413,
+            f"{size} byte payload is too large for the Event invocation type"
+            f" (limit {EVENT_PAYLOAD_LIMIT} bytes)",
+            typed=False,
+        )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
+    # Checked at run time: callers are not all type-checked.
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not allow_zero)
+    ):
+        bound = "0 or more" if allow_zero else "more than 0"
+        raise ValueError(f"{name} must be a finite number of seconds, {bound}; got {value!r}")
+
+
 def _json_body(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body) if body else {}
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to parse
         raise LambdaFault(
             "InvalidRequestContentException", 400, f"Could not parse request body into json: {exc}"
         ) from exc
@@ -129,7 +212,15 @@ def _weights(data: Mapping[str, Any]) -> dict[str, float] | None:
         isinstance(v, int | float) and not isinstance(v, bool) for v in weights.values()
     ):
         raise invalid("RoutingConfig.AdditionalVersionWeights must map versions to numbers")
-    return {str(k): float(v) for k, v in weights.items()}
+    return {str(k): _float(v) for k, v in weights.items()}
+
+
+def _float(number: float) -> float:
+    # An integer too large for a float is still a weight out of range, reported as such.
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
 
 
 def _enum_problem(value: str, field: str, allowed: Sequence[str]) -> str:
@@ -200,6 +291,15 @@ class LocalLambda:
     invoking a Pending version, directly or through an alias that routes to it, answers 409
     ``ResourceConflictException``. :meth:`set_version_state` makes a version ``Failed`` or
     ``Inactive``.
+
+    Requests are held to AWS's limits: a synchronous invocation's body to 6 MiB, an Event's
+    payload to 1 MiB (413 ``RequestEntityTooLargeException``), a synchronous response to
+    AWS's 6 MB (the ``Function.ResponseSizeTooLarge`` function error), and a signature to
+    five minutes of skew from ``clock`` (a callable giving an aware UTC ``datetime``, the
+    system's by default; pass the fake clock a client signs with, as ``LambdaClient(clock=)``,
+    to move both together). Other operations' bodies are capped at 8 MiB. A connection idle,
+    or still sending its request head or body, for ``idle_timeout`` seconds (default 60) is
+    closed.
     """
 
     def __init__(
@@ -212,22 +312,17 @@ class LocalLambda:
         account_id: str = "123456789012",
         seed: int | None = None,
         version_activation_delay: float = 0.0,
+        idle_timeout: float = 60.0,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        delay: object = version_activation_delay  # checked: callers are not all type-checked
-        if (
-            not isinstance(delay, int | float)
-            or isinstance(delay, bool)
-            or not math.isfinite(delay)
-            or delay < 0
-        ):
-            raise ValueError(
-                "version_activation_delay must be a finite number of seconds, 0 or more;"
-                f" got {delay!r}"
-            )
-        self.version_activation_delay = float(delay)
+        _check_seconds("version_activation_delay", version_activation_delay, allow_zero=True)
+        _check_seconds("idle_timeout", idle_timeout, allow_zero=False)
+        self.version_activation_delay = float(version_activation_delay)
+        self.idle_timeout = float(idle_timeout)
         self.host = host
         self.port = port
         self.credentials = credentials or DEFAULT_CREDENTIALS
+        self.clock = clock or _utc_now
         self.region = region
         self._state = LambdaState(region, account_id)
         self._random = random.Random(seed)
@@ -247,9 +342,15 @@ class LocalLambda:
 
     async def start(self) -> None:
         """Start serving (on a free port when ``port`` is 0)."""
-        app = web.Application(middlewares=[self._middleware], client_max_size=8 * 1024 * 1024)
+        app = web.Application(
+            middlewares=[self._middleware], client_max_size=max(_REQUEST_LIMITS.values())
+        )
         self._routes(app)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # keepalive_timeout also bounds a new connection's wait for its first complete request
+        # head, so neither idle nor trickling connections are kept past idle_timeout.
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, keepalive_timeout=self.idle_timeout
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
@@ -416,36 +517,50 @@ class LocalLambda:
         request_id = str(uuid.uuid4())
         try:
             route = request.match_info.route.name
+            limit = _REQUEST_LIMITS.get(route or "", _MAX_REQUEST_BYTES)
+            # Sizes are checked first, from Content-Length when given, before the body is read.
+            _check_size(route, limit, request.headers, request.content_length)
+            try:
+                # A body that trickles in is given up on as an idle connection would be.
+                async with asyncio.timeout(self.idle_timeout):
+                    body = await request.read()
+            except web.HTTPRequestEntityTooLarge:  # a chunked body past every limit
+                raise _too_large(route, limit) from None
+            except TimeoutError:
+                self._fail(request, DropConnection())
+            _check_size(route, limit, request.headers, len(body))
             if route is None:
                 raise LambdaFault(
                     "UnknownOperationException",
                     404,
                     f"No operation at {request.method} {request.path}",
                 )
-            body = await request.read()
             check_signature(
                 method=request.method,
                 url=f"{request.scheme}://{request.host}{request.raw_path}",
                 headers=request.headers,
                 body=body,
-                secrets={self.credentials.access_key_id: self.credentials.secret_access_key},
+                credentials=self.credentials,
                 region=self.region,
+                now=self.clock(),
             )
             fault = self._next_fault(route)
             request[_AFTER_EXECUTION] = await self._apply_fault(request, fault)
             response = await handler(request)
         except LambdaFault as exc:
-            # AWS's own casing differs by error (lambda-wire.md §4); clients must read both.
-            key = "Message" if exc.code in _CAPITALISED_MESSAGE else "message"
-            error: dict[str, str] = {key: exc.message}
-            if exc.typed:
-                error["Type"] = "User" if exc.status < 500 else "Service"
-            response = _json(
-                {**error, **exc.fields}, exc.status, {"x-amzn-ErrorType": exc.code, **exc.headers}
-            )
+            response = _error_response(exc)
         except _Dropped:
             # The connection is gone; this response is never sent.
             return web.Response(status=499)
+        except ConnectionError:
+            raise  # the client went away mid-response: nothing left to answer
+        except Exception:
+            # A defect in LocalLambda itself: logged, and answered as AWS answers its own
+            # failures rather than as aiohttp's bare text.
+            logger.exception("LocalLambda failed to handle %s %s", request.method, request.path)
+            response = _error_response(
+                LambdaFault("ServiceException", 500, "An internal error occurred.")
+            )
         if not response.prepared:
             response.headers.setdefault("x-amzn-RequestId", request_id)
         return response
@@ -740,7 +855,7 @@ class LocalLambda:
         )
         try:
             event = json.loads(body) if body else {}
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             # AWS nests its JSON parser's message the same way (test_lambda_invoke_payload_
             # encoding_error); the parser's own words are Python's here.
             raise LambdaFault(
@@ -755,7 +870,7 @@ class LocalLambda:
                 client_context = runtime.ClientContext.from_json(
                     json.loads(base64.b64decode(raw_context, validate=True))
                 )
-            except (ValueError, binascii.Error) as exc:
+            except (ValueError, binascii.Error, RecursionError) as exc:
                 raise invalid("Client context must be a valid Base64-encoded JSON object.") from exc
         request_id = runtime.new_request_id()
         context = runtime.LambdaContext(
@@ -786,6 +901,8 @@ class LocalLambda:
                 payload = runtime.error_payload(exc, context.aws_request_id)
                 output.write(runtime.error_log(payload))
                 function_error = "Unhandled"
+        if len(payload) > runtime.MAX_RESPONSE_BYTES:
+            payload, function_error = runtime.response_too_large(), "Unhandled"
         log = runtime.log_text(
             context.aws_request_id, version.number, output.getvalue(), started, version.memory_size
         )
@@ -852,16 +969,20 @@ class LocalLambda:
         error_code = error_details = None
         with runtime.capture_output() as output:
             chunks = runtime.stream_handler(version.handler, event, context)
-            try:
-                async for chunk in chunks:
-                    await response.write(payload_chunk_event(chunk))
-            except (ConnectionError, asyncio.CancelledError):
-                raise  # the client went away: stop the function, as Lambda does
-            except Exception as exc:
-                error_code = "Unhandled"
-                details = runtime.error_payload(exc, context.aws_request_id)
-                output.write(runtime.error_log(details))
-                error_details = details.decode()
+            while True:
+                try:
+                    chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                except Exception as exc:  # the function's own failure, whatever its type
+                    error_code = "Unhandled"
+                    details = runtime.error_payload(exc, context.aws_request_id)
+                    output.write(runtime.error_log(details))
+                    error_details = details.decode()
+                    break
+                # A ConnectionError here is the client gone: it stops the function, as in
+                # Lambda, and ends the request.
+                await response.write(payload_chunk_event(chunk))
         if request[_AFTER_EXECUTION] is not None:
             # The status line has gone out: whatever the fault, the stream is cut short.
             self._fail(request, DropConnection())

@@ -1,24 +1,81 @@
 """Checks a request's SigV4 signature with botocore's signer, an implementation independent
 of lambdaclient's own, so that a test passing against LocalLambda proves the client signs
-the way AWS expects and not merely the way it checks itself."""
+the way AWS expects and not merely the way it checks itself.
+
+As AWS checks it: the request must be dated within five minutes of the server's clock, the
+signature covers the body actually received (its SHA-256, whatever ``X-Amz-Content-SHA256``
+claims), and a session token is accepted only where the credentials carry that token."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from .._credentials import Credentials
 from ._state import LambdaFault
 
 __all__ = ["check_signature"]
+
+# How far X-Amz-Date may stray from the server's clock, either way (AWS: "- 5 min.").
+_MAX_CLOCK_SKEW = timedelta(minutes=5)
+_AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
 _INVALID_SIGNATURE = (
     "The request signature we calculated does not match the signature you provided. Check your"
     " AWS Secret Access Key and signing method. Consult the service documentation for details."
 )
+_INVALID_TOKEN = "The security token included in the request is invalid."
 
 
 def _fault(code: str, message: str) -> LambdaFault:
     return LambdaFault(code, 403, message)
+
+
+def _check_date(amz_date: str, authorization: str, now: datetime) -> None:
+    """The request's date, in AWS's words when it is missing, malformed or too far off."""
+    if not amz_date:
+        raise _fault(
+            "IncompleteSignatureException",
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date'"
+            f" header. Authorization={authorization}",
+        )
+    try:
+        signed_at = datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=UTC)
+    except ValueError:
+        raise _fault(
+            "IncompleteSignatureException",
+            f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See"
+            " http://en.wikipedia.org/wiki/ISO_8601",
+        ) from None
+    stamp = now.strftime(_AMZ_DATE)
+    if signed_at < now - _MAX_CLOCK_SKEW:
+        earliest = (now - _MAX_CLOCK_SKEW).strftime(_AMZ_DATE)
+        raise _fault(
+            "InvalidSignatureException",
+            f"Signature expired: {amz_date} is now earlier than {earliest} ({stamp} - 5 min.)",
+        )
+    if signed_at > now + _MAX_CLOCK_SKEW:
+        latest = (now + _MAX_CLOCK_SKEW).strftime(_AMZ_DATE)
+        raise _fault(
+            "InvalidSignatureException",
+            f"Signature not yet current: {amz_date} is still later than {latest}"
+            f" ({stamp} + 5 min.)",
+        )
+
+
+def _check_host(url: str) -> None:
+    # The Host header is always signed; one that cannot be read as a host and port cannot
+    # be part of a canonical request, so no signature can match it.
+    try:
+        parts = urlsplit(url)
+        valid = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise _fault("InvalidSignatureException", _INVALID_SIGNATURE)
 
 
 def check_signature(
@@ -27,17 +84,18 @@ def check_signature(
     url: str,
     headers: Mapping[str, str],
     body: bytes,
-    secrets: Mapping[str, str],
+    credentials: Credentials,
     region: str,
+    now: datetime,
 ) -> str:
     """Verify ``Authorization``; return the access key id, or raise a 403 :class:`LambdaFault`.
 
-    ``url`` is the URL as received (scheme, Host, raw path and query); ``secrets`` maps the
-    access key ids the server accepts to their secret keys.
+    ``url`` is the URL as received (scheme, Host, raw path and query); ``credentials`` are
+    the only ones the server accepts; ``now`` is the server's clock (aware, UTC).
     """
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
+    from botocore.credentials import Credentials as BotocoreCredentials
 
     authorization = headers.get("Authorization")
     if authorization is None:
@@ -53,12 +111,15 @@ def check_signature(
         raise _fault(
             "IncompleteSignatureException", "Authorization header requires a SigV4 signature"
         )
-    access_key, date, scope_region, service, terminator = credential
-    if access_key not in secrets:
-        raise _fault(
-            "UnrecognizedClientException", "The security token included in the request is invalid."
-        )
     amz_date = headers.get("X-Amz-Date", "")
+    _check_date(amz_date, authorization, now)
+    access_key, date, scope_region, service, terminator = credential
+    # A made-up token is refused as an unknown key is: AWS resolves the caller from both.
+    if (
+        access_key != credentials.access_key_id
+        or headers.get("X-Amz-Security-Token") != credentials.session_token
+    ):
+        raise _fault("UnrecognizedClientException", _INVALID_TOKEN)
     # A scope for another region or service is named as AWS's JSON services name it, so that
     # a client configured for the wrong region is told so.
     if scope_region != region:
@@ -70,6 +131,7 @@ def check_signature(
         )
     if terminator != "aws4_request" or not amz_date.startswith(date):
         raise _fault("InvalidSignatureException", _INVALID_SIGNATURE)
+    _check_host(url)
     signed = parts.get("SignedHeaders", "").split(";")
     # Only the headers the client says it signed, as AWS checks them; "host" comes from the URL.
     given = {name: headers[name] for name in signed if name != "host" and name in headers}
@@ -77,11 +139,18 @@ def check_signature(
         raise _fault("InvalidSignatureException", _INVALID_SIGNATURE)
     request: Any = AWSRequest(method=method, url=url, data=body, headers=given)
     request.context["timestamp"] = amz_date
-    token = headers.get("X-Amz-Security-Token")
-    signer: Any = SigV4Auth(Credentials(access_key, secrets[access_key], token), "lambda", region)
+    signer: Any = SigV4Auth(
+        BotocoreCredentials(access_key, credentials.secret_access_key, credentials.session_token),
+        "lambda",
+        region,
+    )
     # The signer's pieces, not add_auth(): add_auth would stamp the current time, and patching
     # botocore's clock would race with any other botocore client in the process.
     canonical = signer.canonical_request(request)
+    # botocore takes the payload's hash from a signed X-Amz-Content-SHA256 header when there is
+    # one; the server hashes the body it received instead, so a body changed after signing
+    # (or sent as UNSIGNED-PAYLOAD) does not match.
+    canonical = canonical.rpartition("\n")[0] + "\n" + hashlib.sha256(body).hexdigest()
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
     if expected != parts["Signature"] or signer.signed_headers(
         signer.headers_to_sign(request)
