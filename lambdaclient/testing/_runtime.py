@@ -4,6 +4,7 @@ Lambda's ``{errorMessage, errorType, stackTrace}`` payload."""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import inspect
 import io
@@ -12,6 +13,7 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -20,6 +22,8 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 import attrs
+
+from . import _worker
 
 __all__ = [
     "ClientContext",
@@ -35,7 +39,7 @@ __all__ = [
 # Lambda returns the last 4 KB of the log with LogType=Tail.
 _LOG_TAIL_BYTES = 4096
 
-_current_log: contextvars.ContextVar[io.StringIO | None] = contextvars.ContextVar(
+_current_log: contextvars.ContextVar[io.TextIOBase | None] = contextvars.ContextVar(
     "lambdaclient_local_log", default=None
 )
 
@@ -82,9 +86,11 @@ def _install() -> None:
 
 @contextmanager
 def capture_output() -> Any:
-    """Collect what the code run inside prints or logs."""
+    """Collect what the code run inside prints or logs: its last
+    :data:`_worker.OUTPUT_LIMIT` characters, enough for the Tail, so a handler printing
+    without end holds bounded memory."""
     _install()
-    log = io.StringIO()
+    log = _worker.TailBuffer()
     token = _current_log.set(log)
     try:
         yield log
@@ -181,19 +187,8 @@ def error_payload(exc: BaseException, request_id: str) -> bytes:
 
 
 def error_log(payload: bytes) -> str:
-    """The log entry Lambda's Python runtime writes for a handler's error: ``[ERROR] Type:
-    message``, then the traceback with its indentation in no-break spaces (as recorded in
-    CloudWatch by LocalStack's AWS-validated snapshot test_invocation_type_event_error)."""
-    error = json.loads(payload)
-    head = f"[ERROR] {error['errorType']}"
-    if error["errorMessage"]:
-        head += f": {error['errorMessage']}"
-    lines = [head, "Traceback (most recent call last):"]
-    for entry in error["stackTrace"]:
-        for line in entry.splitlines():
-            text = line.lstrip(" ")
-            lines.append("\u00a0" * (len(line) - len(text)) + text)
-    return "\n".join(lines) + "\n"
+    """The log entry of a handler's error payload (see :func:`_worker.error_log`)."""
+    return _worker.error_log(json.loads(payload))
 
 
 def _max_memory_used_mb(memory_size: int) -> int:
@@ -237,25 +232,143 @@ def is_streaming(handler: Handler) -> bool:
     return inspect.isasyncgenfunction(handler)
 
 
+class ExitError(Exception):
+    """A handler ended its runtime (``sys.exit()``, ``SystemExit``, ``KeyboardInterrupt``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def exit_reason(exc: SystemExit | KeyboardInterrupt) -> str:
+    """What Lambda says of a runtime that exited: ``sys.exit(0)`` is "without providing a
+    reason", another status is "with error: exit status N" (LocalStack's AWS-validated
+    snapshots test_lambda_handler_exit, test_lambda_runtime_wrapper_not_found). A
+    ``KeyboardInterrupt`` counts as exit status 1, as an uncaught one ends ``python``."""
+    code = exc.code if isinstance(exc, SystemExit) else 1
+    if code is None or code == 0:
+        return "Runtime exited without providing a reason"
+    return f"Runtime exited with error: exit status {code if isinstance(code, int) else 1}"
+
+
+def runtime_error_payload(error_type: str, request_id: str, message: str) -> bytes:
+    """The payload of a failure of the sandbox rather than of the handler's code: only
+    ``errorType`` and ``errorMessage``, the message prefixed with the request id
+    (test_lambda_handler_exit, test_lambda_invoke_timed_out)."""
+    return json.dumps(
+        {"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}
+    ).encode()
+
+
+def timeout_message(timeout: float) -> str:
+    """AWS's words for a function that ran out of time: "Task timed out after 1.00 seconds"."""
+    return f"Task timed out after {timeout:.2f} seconds"
+
+
+def _call_in_thread(handler: Handler, event: Any, context: LambdaContext) -> asyncio.Future[Any]:
+    """Run a sync handler on a daemon thread of its own, in the caller's context (so its
+    output is captured), and give its result as a future. A handler that never returns
+    keeps only its thread; it cannot block the event loop or the interpreter's exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    run_context = contextvars.copy_context()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def work() -> None:
+        try:
+            result = run_context.run(handler, event, context)
+        except BaseException as exc:
+            error = (
+                ExitError(exit_reason(exc))
+                if isinstance(exc, SystemExit | KeyboardInterrupt)
+                else exc
+            )
+            loop.call_soon_threadsafe(settle, lambda: future.set_exception(error))
+        else:
+            loop.call_soon_threadsafe(settle, lambda: future.set_result(result))
+
+    threading.Thread(target=work, name=f"handler-{context.aws_request_id}", daemon=True).start()
+    return future
+
+
 async def run_handler(handler: Handler, event: Any, context: LambdaContext) -> Any:
-    """Call a sync or async handler (an async generator's chunks are joined, as Lambda
-    buffers a streaming function's response for a plain Invoke)."""
-    if is_streaming(handler):
-        parts = [_chunk_bytes(chunk) async for chunk in handler(event, context)]
-        return b"".join(parts)
-    result = handler(event, context)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+    """Call a sync handler (on a thread of its own) or an async one (an async generator's
+    chunks are joined, as Lambda buffers a streaming function's response for a plain Invoke).
+    ``SystemExit`` and ``KeyboardInterrupt`` from the handler become :class:`ExitError`, so
+    they never reach the server's event loop."""
+    try:
+        if is_streaming(handler):
+            parts = [_chunk_bytes(chunk) async for chunk in handler(event, context)]
+            return b"".join(parts)
+        if not inspect.iscoroutinefunction(handler):
+            result = await _call_in_thread(handler, event, context)
+            if inspect.isawaitable(result):  # a sync callable returning an awaitable
+                result = await result
+            return result
+        return await handler(event, context)
+    except (SystemExit, KeyboardInterrupt) as exc:
+        raise ExitError(exit_reason(exc)) from None
+
+
+def failure_payload(exc: Exception, request_id: str, timeout: float) -> bytes:
+    """The payload of an invocation that failed with ``exc``: the function's timeout
+    (``TimeoutError``), its runtime ending (:class:`ExitError`), or an error it raised."""
+    if isinstance(exc, TimeoutError):
+        return runtime_error_payload("Sandbox.Timedout", request_id, timeout_message(timeout))
+    if isinstance(exc, ExitError):
+        return runtime_error_payload("Runtime.ExitError", request_id, exc.reason)
+    return error_payload(exc, request_id)
+
+
+def failure_log(payload: bytes, request_id: str) -> str:
+    """What a failure leaves in the log: the handler's error and traceback, or the sandbox's
+    one line (a timeout: "<time> <request id> Task timed out after ...")."""
+    error = json.loads(payload)
+    if "stackTrace" in error:
+        return _worker.error_log(error)
+    message = error["errorMessage"].partition(" Error: ")[2]
+    if error["errorType"] == "Sandbox.Timedout":
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        return f"{stamp}Z {request_id} {message}\n"
+    return f"RequestId: {request_id} Error: {message}\n"
+
+
+async def execute(
+    handler: Handler, event: Any, context: LambdaContext, time_limit: float
+) -> tuple[bytes, str | None, str]:
+    """Run a handler in this process as an invocation: its payload, the function error
+    (``"Unhandled"``) if it failed, and what it printed or logged. The function's timeout is
+    enforced (an async handler is cancelled; a sync one is abandoned on its thread)."""
+    request_id = context.aws_request_id
+    with capture_output() as output:
+        try:
+            async with asyncio.timeout(time_limit):
+                result = await run_handler(handler, event, context)
+        except Exception as exc:  # the function's failure is the response, as in Lambda
+            payload = failure_payload(exc, request_id, time_limit)
+        else:
+            try:
+                return encode_result(result), None, output.getvalue()
+            except (TypeError, ValueError) as exc:
+                payload = marshal_error_payload(exc, request_id)
+        output.write(failure_log(payload, request_id))
+        return payload, "Unhandled", output.getvalue()
 
 
 def stream_handler(handler: Handler, event: Any, context: LambdaContext) -> AsyncIterator[bytes]:
-    """A streaming handler's chunks as bytes; a plain handler's result as one chunk."""
+    """A streaming handler's chunks as bytes; a plain handler's result as one chunk.
+    ``SystemExit`` and ``KeyboardInterrupt`` become :class:`ExitError`."""
 
     async def chunks() -> AsyncIterator[bytes]:
         if is_streaming(handler):
-            async for chunk in handler(event, context):
-                yield _chunk_bytes(chunk)
+            try:
+                async for chunk in handler(event, context):
+                    yield _chunk_bytes(chunk)
+            except (SystemExit, KeyboardInterrupt) as exc:
+                raise ExitError(exit_reason(exc)) from None
         else:
             yield encode_result(await run_handler(handler, event, context))
 
@@ -271,7 +384,13 @@ def _chunk_bytes(chunk: Any) -> bytes:
 
 
 def encode_result(result: Any) -> bytes:
-    """A handler's return value as Lambda serialises it: JSON (bytes pass through)."""
+    """A handler's return value as Lambda serialises it: strict JSON, no NaN (bytes pass
+    through). Raises ``TypeError`` or ``ValueError`` for a value JSON cannot hold."""
     if isinstance(result, bytes):
         return result
-    return json.dumps(result).encode()
+    return json.dumps(result, allow_nan=False).encode()
+
+
+def marshal_error_payload(exc: Exception, request_id: str) -> bytes:
+    """The payload for a result that is not JSON, as Lambda's Python runtime words it."""
+    return json.dumps(_worker.marshal_error(exc, request_id)).encode()
