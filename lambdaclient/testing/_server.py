@@ -261,8 +261,10 @@ class LocalLambda:
 
     It speaks Lambda's wire protocol on 127.0.0.1 for CreateAlias, GetAlias, UpdateAlias,
     DeleteAlias, ListAliases, Invoke, InvokeWithResponseStream, PublishVersion,
-    ListVersionsByFunction and GetFunctionConfiguration, so lambdaclient, boto3 and the AWS CLI
-    can all use it. Every request must be signed with :attr:`credentials` (checked by
+    ListVersionsByFunction, GetFunctionConfiguration, and for managing functions:
+    CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration, GetFunction,
+    DeleteFunction and ListFunctions, so lambdaclient, boto3, the AWS CLI and other SDKs can
+    all use it. Every request must be signed with :attr:`credentials` (checked by
     botocore's signer). It answers as AWS's recorded responses do: ``lambdaclient/testing/
     README.md`` lists each behaviour with its source, and the differences that remain.
 
@@ -275,8 +277,16 @@ class LocalLambda:
                 result = await client.invoke("greet", payload={"name": "ada"})
 
     Handlers are ``(event, context) -> JSON-able``, sync or async, or async generators of
-    bytes/str for response streaming. Sync handlers run on the server's event loop, so keep
-    them quick. ``seed`` makes weighted routing repeatable.
+    bytes/str for response streaming. They run in the server's process: a sync handler on a
+    thread of its own, so it never blocks the server, an async one on the server's loop. The
+    function's ``timeout`` holds for both (an async handler is cancelled, a sync one abandoned
+    to its thread), answered as AWS does (``Sandbox.Timedout``); ``sys.exit()``,
+    ``SystemExit`` and ``KeyboardInterrupt`` in a handler answer ``Runtime.ExitError`` and
+    never reach the server. A function created over the wire from a zip (CreateFunction) runs
+    in worker processes instead, one per concurrent invocation of a version, started on its
+    first invocation, reused, and replaced after a crash or a timeout; it runs on the Python
+    that runs LocalLambda, whatever Python runtime the function names. ``seed`` makes
+    weighted routing repeatable.
 
     ``version_activation_delay`` (seconds, default 0) keeps each newly published version
     ``Pending`` that long before it turns ``Active``, as Lambda does while it readies a version:
