@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import queue
 import sys
 import threading
 import time
@@ -265,10 +266,47 @@ def timeout_message(timeout: float) -> str:
     return f"Task timed out after {timeout:.2f} seconds"
 
 
+class _DaemonThreads:
+    """The threads sync handlers run on. Daemon threads, so a handler that never returns
+    cannot hold up the interpreter's exit (a ThreadPoolExecutor joins its threads at exit);
+    an idle one is reused, and ends after a minute unused; a busy pool grows."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            start = self._idle == 0
+            if not start:
+                self._idle -= 1  # that thread is spoken for
+        self._jobs.put(job)
+        if start:
+            threading.Thread(target=self._serve, name="local-lambda-handler", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=60)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:
+                        self._idle -= 1
+                        return
+                continue
+            job()
+            with self._lock:
+                self._idle += 1
+
+
+_threads = _DaemonThreads()
+
+
 def _call_in_thread(handler: Handler, event: Any, context: LambdaContext) -> asyncio.Future[Any]:
-    """Run a sync handler on a daemon thread of its own, in the caller's context (so its
-    output is captured), and give its result as a future. A handler that never returns
-    keeps only its thread; it cannot block the event loop or the interpreter's exit."""
+    """Run a sync handler on a daemon thread, in the caller's context (so its output is
+    captured), and give its result as a future. A handler that never returns keeps only its
+    thread; it cannot block the event loop or the interpreter's exit."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[Any] = loop.create_future()
     run_context = contextvars.copy_context()
@@ -290,7 +328,7 @@ def _call_in_thread(handler: Handler, event: Any, context: LambdaContext) -> asy
         else:
             loop.call_soon_threadsafe(settle, lambda: future.set_result(result))
 
-    threading.Thread(target=work, name=f"handler-{context.aws_request_id}", daemon=True).start()
+    _threads.submit(work)
     return future
 
 
