@@ -255,7 +255,7 @@ def exit_reason(exc: SystemExit | KeyboardInterrupt) -> str:
 def runtime_error_payload(error_type: str, request_id: str, message: str) -> bytes:
     """The payload of a failure of the sandbox rather than of the handler's code: only
     ``errorType`` and ``errorMessage``, the message prefixed with the request id
-    (test_lambda_handler_exit, test_lambda_invoke_timed_out)."""
+    (test_lambda_handler_exit, test_lambda_invoke_with_timeout)."""
     return json.dumps(
         {"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}
     ).encode()

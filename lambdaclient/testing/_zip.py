@@ -29,7 +29,7 @@ from . import _worker
 __all__ = ["Package", "WorkerPool", "WorkerSpec"]
 
 # AWS's limit on a package's unzipped size (LocalStack's AWS-validated snapshot
-# test_lambda_size_lims: "Unzipped size must be smaller than 262144000 bytes").
+# test_oversized_unzipped_lambda: "Unzipped size must be smaller than 262144000 bytes").
 UNZIPPED_LIMIT = 262_144_000
 _WORKER_SCRIPT = os.path.abspath(_worker.__file__)
 # Go's names for the signals, as Lambda reports a runtime killed by one ("signal: killed").
