@@ -335,3 +335,25 @@ async def test_creating_a_function_twice_is_a_conflict(aws: Boto3Lambda) -> None
         "Code": "ResourceConflictException",
         "Message": "Function already exist: greet",
     }
+
+
+async def test_event_and_streaming_invocations_of_a_zip_function(
+    lam: LocalLambda, aws: Boto3Lambda
+) -> None:
+    await create(aws, "greet", GREET_V1)
+    accepted = await aws(
+        "invoke", FunctionName="greet", InvocationType="Event", Payload=b'{"name": "ev"}'
+    )
+    assert accepted["StatusCode"] == 202
+    streamed = await aws(
+        "invoke_with_response_stream", FunctionName="greet", Payload=b'{"name": "st"}'
+    )
+    events = streamed["EventStream"]
+    chunks = b"".join(e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e)
+    assert json.loads(chunks)["hello"] == "st"
+    assert events[-1]["InvokeComplete"].get("ErrorCode") is None
+    for _ in range(100):  # the Event invocation runs in the background
+        if lam.executions("greet", "$LATEST") == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert lam.executions("greet", "$LATEST") == 2
