@@ -82,6 +82,22 @@ class Cli:
         assert process.returncode == 0, stderr.decode()
         return json.loads(stdout) if stdout.strip() else None
 
+    async def create_function(self, name: str, package: str, *arguments: str) -> Any:
+        return await self(
+            "create-function",
+            "--function-name",
+            name,
+            "--runtime",
+            "python3.12",
+            "--role",
+            ROLE,
+            "--handler",
+            "app.handler",
+            "--zip-file",
+            package,
+            *arguments,
+        )
+
     async def invoke(self, name: str, *arguments: str) -> tuple[Any, Any]:
         out = self.folder / "out.json"
         meta = await self(
@@ -104,19 +120,7 @@ async def test_the_aws_cli_drives_a_function_lifecycle(tmp_path: Path) -> None:
         assert "AWS_DEFAULT_REGION" in exported
         aws = Cli(exported, tmp_path)
         v1_zip = write_package(tmp_path / "v1.zip", GREET.replace("VERSION", "1"))
-        created = await aws(
-            "create-function",
-            "--function-name",
-            "greet",
-            "--runtime",
-            "python3.12",
-            "--role",
-            ROLE,
-            "--handler",
-            "app.handler",
-            "--zip-file",
-            v1_zip,
-        )
+        created = await aws.create_function("greet", v1_zip)
         assert created["FunctionName"] == "greet"
         assert (await aws("publish-version", "--function-name", "greet"))["Version"] == "1"
         v2_zip = write_package(tmp_path / "v2.zip", GREET.replace("VERSION", "2"))
@@ -146,22 +150,8 @@ async def test_the_aws_cli_drives_a_function_lifecycle(tmp_path: Path) -> None:
         failing = write_package(
             tmp_path / "fail.zip", "def handler(e, c):\n    raise ValueError('no')\n"
         )
-        for name, package, timeout in (("sleepy", sleepy, "1"), ("fail", failing, "3")):
-            await aws(
-                "create-function",
-                "--function-name",
-                name,
-                "--runtime",
-                "python3.12",
-                "--role",
-                ROLE,
-                "--handler",
-                "app.handler",
-                "--timeout",
-                timeout,
-                "--zip-file",
-                package,
-            )
+        await aws.create_function("sleepy", sleepy, "--timeout", "1")
+        await aws.create_function("fail", failing)
         meta, payload = await aws.invoke("sleepy")
         assert meta["FunctionError"] == "Unhandled"
         assert payload["errorType"] == "Sandbox.Timedout"

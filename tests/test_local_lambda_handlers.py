@@ -76,17 +76,23 @@ async def test_an_exiting_handler_answers_exit_error(
     assert json.loads((await client.invoke("ok")).payload) == "still serving"
 
 
+async def stream_failure(client: LambdaClient, name: str) -> tuple[list[bytes], Any]:
+    """The chunks a streaming invocation sent, and the error its InvokeComplete reported."""
+    async with client.invoke_with_response_stream(name) as stream:
+        chunks = [chunk async for chunk in stream]
+    assert stream.complete is not None
+    assert stream.complete.error_code == "Unhandled"
+    assert stream.complete.error_details is not None
+    return chunks, json.loads(stream.complete.error_details)
+
+
 async def test_an_exit_mid_stream_ends_the_stream_with_exit_error(
     lam: LocalLambda, client: LambdaClient
 ) -> None:
     lam.add_function("fn", exits_mid_stream)
-    async with client.invoke_with_response_stream("fn") as stream:
-        chunks = [chunk async for chunk in stream]
+    chunks, error = await stream_failure(client, "fn")
     assert chunks == [b"first"]
-    assert stream.complete is not None
-    assert stream.complete.error_code == "Unhandled"
-    assert stream.complete.error_details is not None
-    assert json.loads(stream.complete.error_details)["errorType"] == "Runtime.ExitError"
+    assert error["errorType"] == "Runtime.ExitError"
 
 
 async def test_an_exiting_event_invocation_leaves_the_server_running(
@@ -154,12 +160,9 @@ async def test_a_streaming_handler_past_its_timeout_ends_with_the_timeout_error(
     lam: LocalLambda, client: LambdaClient
 ) -> None:
     lam.add_function("fn", streams_forever, timeout=1)
-    async with client.invoke_with_response_stream("fn") as stream:
-        chunks = [chunk async for chunk in stream]
+    chunks, error = await stream_failure(client, "fn")
     assert chunks == [b"start"]
-    assert stream.complete is not None
-    assert stream.complete.error_details is not None
-    assert json.loads(stream.complete.error_details)["errorType"] == "Sandbox.Timedout"
+    assert error["errorType"] == "Sandbox.Timedout"
 
 
 async def test_a_streaming_handlers_own_connection_error_is_its_failure(
@@ -170,13 +173,9 @@ async def test_a_streaming_handlers_own_connection_error_is_its_failure(
         raise ConnectionRefusedError("downstream refused")
 
     lam.add_function("fn", calls_a_closed_port)
-    async with client.invoke_with_response_stream("fn") as stream:
-        chunks = [chunk async for chunk in stream]
+    chunks, error = await stream_failure(client, "fn")
     assert chunks == [b"start"]
-    assert stream.complete is not None
-    assert stream.complete.error_code == "Unhandled"
-    assert stream.complete.error_details is not None
-    assert json.loads(stream.complete.error_details)["errorType"] == "ConnectionRefusedError"
+    assert error["errorType"] == "ConnectionRefusedError"
 
 
 async def test_stop_cancels_event_invocations_after_the_grace_period(
