@@ -23,11 +23,11 @@ from ._zip import Package
 __all__ = [
     "ALIAS_PATTERN",
     "CREATING",
-    "PYTHON_RUNTIMES",
-    "ROLE_PATTERN",
     "FUNCTION_NAME_PATTERN",
     "NAMESPACED_FUNCTION_NAME_PATTERN",
+    "PYTHON_RUNTIMES",
     "QUALIFIER_PATTERN",
+    "ROLE_PATTERN",
     "SETTABLE_STATES",
     "VERSION_PATTERN",
     "Alias",
@@ -127,6 +127,7 @@ def check_runtime(runtime: str) -> None:
             " AWS Lambda functions. We recommend you use a supported runtime while creating or"
             " updating functions."
         )
+    # ruby4.0 is in botocore's model, newer than the recorded list.
     if runtime in _ACCEPTED_RUNTIMES.split(", ") or runtime == "ruby4.0":
         raise invalid(
             f"LocalLambda runs Python functions only ({', '.join(PYTHON_RUNTIMES)});"

@@ -25,12 +25,21 @@ import time
 import traceback
 from typing import Any, BinaryIO
 
-__all__ = ["OUTPUT_LIMIT", "TailBuffer", "error_log", "marshal_error", "read_frame", "write_frame"]
+__all__ = [
+    "HEADER",
+    "OUTPUT_LIMIT",
+    "TailBuffer",
+    "error_log",
+    "frame",
+    "marshal_error",
+    "read_frame",
+    "write_frame",
+]
 
 # The Tail is the log's last 4 KB; a character is at least a byte, so this many characters
 # of output always cover it.
 OUTPUT_LIMIT = 4096
-_HEADER = struct.Struct(">I")
+HEADER = struct.Struct(">I")
 
 
 class TailBuffer(io.TextIOBase):
@@ -57,19 +66,24 @@ class TailBuffer(io.TextIOBase):
         return "".join(self._parts)[-self.limit :]
 
 
-def write_frame(stream: BinaryIO, message: Any) -> None:
-    """Write one length-prefixed JSON message and flush it."""
+def frame(message: Any) -> bytes:
+    """One message as it goes over the pipe: its length, then its JSON."""
     data = json.dumps(message).encode()
-    stream.write(_HEADER.pack(len(data)) + data)
+    return HEADER.pack(len(data)) + data
+
+
+def write_frame(stream: BinaryIO, message: Any) -> None:
+    """Write one message and flush it."""
+    stream.write(frame(message))
     stream.flush()
 
 
 def read_frame(stream: BinaryIO) -> Any:
     """Read one message; ``None`` at the end of the stream."""
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
         return None
-    (size,) = _HEADER.unpack(header)
+    (size,) = HEADER.unpack(header)
     return json.loads(stream.read(size))
 
 

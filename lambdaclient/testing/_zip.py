@@ -26,7 +26,7 @@ import attrs
 from . import _runtime as runtime
 from . import _worker
 
-__all__ = ["Package", "WorkerPool", "WorkerSpec"]
+__all__ = ["BadPackage", "Package", "WorkerPool", "WorkerSpec"]
 
 # AWS's limit on a package's unzipped size (LocalStack's AWS-validated snapshot
 # test_oversized_unzipped_lambda: "Unzipped size must be smaller than 262144000 bytes").
@@ -143,14 +143,12 @@ class _Worker:
         ended first (:class:`runtime.ExitError`)."""
         assert self.process.stdin is not None
         assert self.process.stdout is not None
-        data = json.dumps(request).encode()
         try:
-            self.process.stdin.write(struct.pack(">I", len(data)) + data)
+            self.process.stdin.write(_worker.frame(request))
             await self.process.stdin.drain()
-            header = await self.process.stdout.readexactly(4)
-            answer: dict[str, Any] = json.loads(
-                await self.process.stdout.readexactly(struct.unpack(">I", header)[0])
-            )
+            header = await self.process.stdout.readexactly(_worker.HEADER.size)
+            (size,) = _worker.HEADER.unpack(header)
+            answer: dict[str, Any] = json.loads(await self.process.stdout.readexactly(size))
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             raise runtime.ExitError(_exit_reason(await self.process.wait())) from exc
         return answer
