@@ -13,9 +13,11 @@ import zipfile
 from collections.abc import AsyncIterator
 from typing import Any
 
+import boto3
 import pytest
 
 from lambdaclient.testing import LocalLambda
+from tests.local_lambda_process import local_lambda_process
 from tests.test_boto3_local_lambda import Boto3Lambda, boto3_lambda
 
 ROLE = "arn:aws:iam::123456789012:role/app"
@@ -357,3 +359,24 @@ async def test_event_and_streaming_invocations_of_a_zip_function(
             break
         await asyncio.sleep(0.05)
     assert lam.executions("greet", "$LATEST") == 2
+
+
+async def test_ctrl_c_stops_the_server_while_an_event_invocation_runs() -> None:
+    # local_lambda_process sends SIGINT on leaving and checks a clean exit within 20 s; the
+    # Event invocation would run for a minute, in a worker process.
+    async with local_lambda_process() as exported:
+        client = await asyncio.to_thread(
+            boto3.client,
+            "lambda",
+            region_name=exported["AWS_DEFAULT_REGION"],
+            endpoint_url=exported["AWS_ENDPOINT_URL_LAMBDA"],
+            aws_access_key_id=exported["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=exported["AWS_SECRET_ACCESS_KEY"],
+        )
+        try:
+            aws = Boto3Lambda(client)
+            await create(aws, "sleepy", "import time\ndef handler(e, c):\n    time.sleep(60)\n")
+            accepted = await aws("invoke", FunctionName="sleepy", InvocationType="Event")
+            assert accepted["StatusCode"] == 202
+        finally:
+            await asyncio.to_thread(client.close)
