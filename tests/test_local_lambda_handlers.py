@@ -232,3 +232,17 @@ async def test_the_tail_of_a_handler_printing_without_end_is_its_last_output(
     assert result.log_result is not None
     assert "line 199999\n" in result.log_result
     assert "line 0\n" not in result.log_result
+
+
+async def test_a_handlers_own_timeout_error_is_its_error_not_the_functions_timeout(
+    lam: LocalLambda, client: LambdaClient
+) -> None:
+    async def times_out_downstream(event: Any, context: LambdaContext) -> None:
+        raise TimeoutError("downstream took too long")
+
+    lam.add_function("fn", times_out_downstream)
+    error = json.loads((await client.invoke("fn")).payload)
+    assert (error["errorType"], error["errorMessage"]) == (
+        "TimeoutError",
+        "downstream took too long",
+    )

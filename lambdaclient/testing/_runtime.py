@@ -19,7 +19,7 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TextIO
 
 import attrs
@@ -261,6 +261,24 @@ def runtime_error_payload(error_type: str, request_id: str, message: str) -> byt
     ).encode()
 
 
+class TimedOut(Exception):
+    """The function ran past its timeout (told apart from a ``TimeoutError`` that the
+    handler raises itself, from a call of its own, which is its error like any other)."""
+
+
+@asynccontextmanager
+async def time_limit(seconds: float) -> AsyncIterator[None]:
+    """``asyncio.timeout(seconds)``, raising :class:`TimedOut` when it expires."""
+    scope = asyncio.timeout(seconds)
+    try:
+        async with scope:
+            yield
+    except TimeoutError as exc:
+        if scope.expired():
+            raise TimedOut from exc
+        raise
+
+
 def timeout_message(timeout: float) -> str:
     """AWS's words for a function that ran out of time: "Task timed out after 1.00 seconds"."""
     return f"Task timed out after {timeout:.2f} seconds"
@@ -353,8 +371,8 @@ async def run_handler(handler: Handler, event: Any, context: LambdaContext) -> A
 
 def failure_payload(exc: Exception, request_id: str, timeout: float) -> bytes:
     """The payload of an invocation that failed with ``exc``: the function's timeout
-    (``TimeoutError``), its runtime ending (:class:`ExitError`), or an error it raised."""
-    if isinstance(exc, TimeoutError):
+    (:class:`TimedOut`), its runtime ending (:class:`ExitError`), or an error it raised."""
+    if isinstance(exc, TimedOut):
         return runtime_error_payload("Sandbox.Timedout", request_id, timeout_message(timeout))
     if isinstance(exc, ExitError):
         return runtime_error_payload("Runtime.ExitError", request_id, exc.reason)
@@ -375,7 +393,7 @@ def failure_log(payload: bytes, request_id: str) -> str:
 
 
 async def execute(
-    handler: Handler, event: Any, context: LambdaContext, time_limit: float
+    handler: Handler, event: Any, context: LambdaContext, seconds: float
 ) -> tuple[bytes, str | None, str]:
     """Run a handler in this process as an invocation: its payload, the function error
     (``"Unhandled"``) if it failed, and what it printed or logged. The function's timeout is
@@ -383,10 +401,10 @@ async def execute(
     request_id = context.aws_request_id
     with capture_output() as output:
         try:
-            async with asyncio.timeout(time_limit):
+            async with time_limit(seconds):
                 result = await run_handler(handler, event, context)
         except Exception as exc:  # the function's failure is the response, as in Lambda
-            payload = failure_payload(exc, request_id, time_limit)
+            payload = failure_payload(exc, request_id, seconds)
         else:
             try:
                 return encode_result(result), None, output.getvalue()

@@ -1180,7 +1180,7 @@ class LocalLambda:
         payload = b""
         with runtime.capture_output() as output:
             try:
-                async with asyncio.timeout(version.timeout):
+                async with runtime.time_limit(version.timeout):
                     async for chunk in runtime.stream_handler(version.handler, event, context):
                         try:
                             await response.write(payload_chunk_event(chunk))

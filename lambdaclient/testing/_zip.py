@@ -176,7 +176,7 @@ class WorkerPool:
         spec: WorkerSpec,
         event: Any,
         context: runtime.LambdaContext,
-        time_limit: float,
+        seconds: float,
     ) -> runtime.Invocation:
         """Run one invocation of the version ``key`` (function, version, revision) names."""
         request_id = context.aws_request_id
@@ -184,20 +184,20 @@ class WorkerPool:
         idle = self._idle.setdefault(key, [])
         worker = None
         try:
-            async with asyncio.timeout(time_limit):
+            async with runtime.time_limit(seconds):
                 worker = idle.pop() if idle else await _Worker.start(spec)
                 self._busy.add(worker)
                 answer = await worker.invoke(
                     {
                         "event": event,
-                        "timeout": time_limit - (time.monotonic() - started),
+                        "timeout": seconds - (time.monotonic() - started),
                         "context": _context_json(context),
                     }
                 )
-        except (TimeoutError, runtime.ExitError) as exc:
+        except (runtime.TimedOut, runtime.ExitError) as exc:
             # The process is past saving: it ran out of time, or it ended.
             await self._discard(worker)
-            payload = runtime.failure_payload(exc, request_id, time_limit)
+            payload = runtime.failure_payload(exc, request_id, seconds)
             return runtime.Invocation(
                 payload, "Unhandled", runtime.failure_log(payload, request_id)
             )
