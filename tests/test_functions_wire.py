@@ -380,3 +380,29 @@ async def test_ctrl_c_stops_the_server_while_an_event_invocation_runs() -> None:
             assert accepted["StatusCode"] == 202
         finally:
             await asyncio.to_thread(client.close)
+
+
+async def test_the_context_a_zip_handler_receives(aws: Boto3Lambda) -> None:
+    source = """
+        def handler(event, context):
+            return {
+                "name": context.function_name,
+                "version": context.function_version,
+                "arn": context.invoked_function_arn,
+                "memory": context.memory_limit_in_mb,
+                "custom": context.client_context.custom,
+                "remaining": 0 < context.get_remaining_time_in_millis() <= 5000,
+            }
+    """
+    await create(aws, "ctx", source, Timeout=5, MemorySize=256, Publish=True)
+    await aws("create_alias", FunctionName="ctx", Name="live", FunctionVersion="1")
+    client_context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
+    response = await invoke(aws, "ctx", Qualifier="live", ClientContext=client_context)
+    assert response["Payload"] == {
+        "name": "ctx",
+        "version": "1",
+        "arn": "arn:aws:lambda:us-east-1:123456789012:function:ctx:live",
+        "memory": 256,
+        "custom": {"k": "v"},
+        "remaining": True,
+    }

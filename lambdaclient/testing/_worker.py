@@ -23,6 +23,7 @@ import struct
 import sys
 import time
 import traceback
+import types
 from typing import Any, BinaryIO
 
 __all__ = [
@@ -115,7 +116,11 @@ class _Context:
         self.aws_request_id = data["aws_request_id"]
         self.log_group_name = data["log_group_name"]
         self.log_stream_name = data["log_stream_name"]
-        self.client_context = data.get("client_context")
+        client_context = data.get("client_context")
+        # As the runtime gives it: an object with client, custom and env.
+        self.client_context = (
+            None if client_context is None else types.SimpleNamespace(**client_context)
+        )
         self.identity = None
         self._deadline = deadline
 
