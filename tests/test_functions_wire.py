@@ -302,6 +302,11 @@ async def test_delete_a_version(aws: Boto3Lambda) -> None:
             "Could not unzip uploaded file. Please check your file, then try to upload again.",
         ),
         ({"Role": "r1"}, "ValidationException", "Value 'r1' at 'role' failed to satisfy"),
+        (
+            {"Environment": {"Variables": {"SMALL": "ok", "LARGE": "x" * 4077}}},
+            "InvalidParameterValueException",
+            'exceeded the 4KB limit. String measured: {"SMALL":"ok","LARGE":"xxx',
+        ),
         ({"MemorySize": 64}, "ValidationException", "at 'memorySize' failed to satisfy"),
     ],
 )

@@ -216,6 +216,15 @@ def _function_settings(data: Mapping[str, Any]) -> _Settings:
         and all(isinstance(k, str) and isinstance(v, str) for k, v in variables.items())
     ):
         raise invalid("Environment.Variables must map names to strings")
+    if variables:
+        # AWS measures the variables as compact JSON (test_large_environment_variables_fails).
+        measured = json.dumps(variables, separators=(",", ":"))
+        if len(measured.encode()) > 4096:
+            raise invalid(
+                "Lambda was unable to configure your environment variables because the"
+                " environment variables you have provided exceeded the 4KB limit. String"
+                f" measured: {measured}"
+            )
     dead_letter = data.get("DeadLetterConfig")
     target = dead_letter.get("TargetArn") if isinstance(dead_letter, dict) else None
     if dead_letter is not None and not isinstance(target, str | None):
