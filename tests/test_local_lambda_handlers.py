@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -190,9 +191,8 @@ async def test_stop_cancels_event_invocations_after_the_grace_period(
             cancelled.set()
             raise
 
-    lam = LocalLambda()
+    lam = LocalLambda(shutdown_grace=0.2)
     await lam.start()
-    lam.shutdown_grace = 0.2
     lam.add_function("fn", waits, timeout=900)
     lam.add_function("sync", sleeps_forever, timeout=900)
     async with LambdaClient(
@@ -246,3 +246,9 @@ async def test_a_handlers_own_timeout_error_is_its_error_not_the_functions_timeo
         "TimeoutError",
         "downstream took too long",
     )
+
+
+@pytest.mark.parametrize("grace", [-1, math.nan, math.inf, True, "1"])
+def test_a_shutdown_grace_that_is_no_duration_is_refused(grace: Any) -> None:
+    with pytest.raises(ValueError, match=r"shutdown_grace must be a finite number of seconds"):
+        LocalLambda(shutdown_grace=grace)

@@ -265,6 +265,18 @@ def _package(code: object) -> Package:
         raise invalid(message) from exc
 
 
+def _seconds(value: object, name: str) -> float:
+    """A duration argument, checked: callers are not all type-checked."""
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{name} must be a finite number of seconds, 0 or more; got {value!r}")
+    return float(value)
+
+
 class LocalLambda:
     """A local Lambda for tests and demos, honouring weighted aliases.
 
@@ -297,6 +309,9 @@ class LocalLambda:
     that runs LocalLambda, whatever Python runtime the function names. ``seed`` makes
     weighted routing repeatable.
 
+    ``shutdown_grace`` (seconds, default 1) is how long :meth:`stop` lets running Event
+    invocations finish before it cancels them.
+
     ``version_activation_delay`` (seconds, default 0) keeps each newly published version
     ``Pending`` that long before it turns ``Active``, as Lambda does while it readies a version:
     invoking a Pending version, directly or through an alias that routes to it, answers 409
@@ -314,21 +329,12 @@ class LocalLambda:
         account_id: str = "123456789012",
         seed: int | None = None,
         version_activation_delay: float = 0.0,
+        shutdown_grace: float = 1.0,
     ) -> None:
-        delay: object = version_activation_delay  # checked: callers are not all type-checked
-        if (
-            not isinstance(delay, int | float)
-            or isinstance(delay, bool)
-            or not math.isfinite(delay)
-            or delay < 0
-        ):
-            raise ValueError(
-                "version_activation_delay must be a finite number of seconds, 0 or more;"
-                f" got {delay!r}"
-            )
-        self.version_activation_delay = float(delay)
-        #: Seconds :meth:`stop` lets running event invocations finish before cancelling them.
-        self.shutdown_grace = 1.0
+        self.version_activation_delay = _seconds(
+            version_activation_delay, "version_activation_delay"
+        )
+        self.shutdown_grace = _seconds(shutdown_grace, "shutdown_grace")
         self.host = host
         self.port = port
         self.credentials = credentials or DEFAULT_CREDENTIALS
