@@ -58,6 +58,7 @@ bench: $(BENCH_STAMP)
 	$(BENCH_PY) bench/compare.py
 	$(BENCH_PY) bench/get_alias.py
 	$(BENCH_PY) bench/invoke_memory.py
+	$(BENCH_PY) bench/local_lambda.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build dist *.egg-info

@@ -29,7 +29,7 @@ async def local_lambda_process(
     assert process.stdout is not None
     try:
         exported: dict[str, str] = {}
-        while "AWS_REGION" not in exported:
+        while "AWS_DEFAULT_REGION" not in exported:
             line = (await asyncio.wait_for(process.stdout.readline(), timeout=20)).decode()
             assert line, "the server exited before printing its endpoint"
             if line.startswith("export "):

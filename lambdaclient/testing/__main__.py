@@ -9,6 +9,8 @@ region from ``AWS_DEFAULT_REGION`` (``AWS_REGION`` is what other SDKs read), and
 from ``AWS_ENDPOINT_URL_LAMBDA``; for a CLI too old to read that, a comment shows the
 ``--endpoint-url`` to pass.
 A function given without a handler echoes its event, enough to try aliases and weights.
+Clients can also create their own functions on it over the wire (CreateFunction with a zip
+package holding a Python handler), as against AWS.
 ``--versions NAME=COUNT`` publishes COUNT versions of a function at start; each is published
 from a ``$LATEST`` with a description of its own (``version N``), since Lambda publishes
 nothing new for an unchanged function.
@@ -61,7 +63,8 @@ def _versions(spec: str) -> tuple[str, int]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m lambdaclient.testing",
-        description="A local Lambda that honours weighted aliases.",
+        description="A local Lambda that honours weighted aliases. Functions can be given"
+        " here, or created over the wire by any client (CreateFunction with a zip package).",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"

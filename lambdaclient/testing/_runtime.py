@@ -4,6 +4,7 @@ Lambda's ``{errorMessage, errorType, stackTrace}`` payload."""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import inspect
 import io
@@ -11,15 +12,19 @@ import json
 import logging
 import math
 import os
+import queue
 import sys
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TextIO
 
 import attrs
+
+from . import _worker
 
 __all__ = [
     "ClientContext",
@@ -37,7 +42,7 @@ _LOG_TAIL_BYTES = 4096
 # The largest synchronous response Lambda returns (test_lambda_too_large_response).
 MAX_RESPONSE_BYTES = 6_291_556
 
-_current_log: contextvars.ContextVar[io.StringIO | None] = contextvars.ContextVar(
+_current_log: contextvars.ContextVar[io.TextIOBase | None] = contextvars.ContextVar(
     "lambdaclient_local_log", default=None
 )
 
@@ -84,9 +89,11 @@ def _install() -> None:
 
 @contextmanager
 def capture_output() -> Any:
-    """Collect what the code run inside prints or logs."""
+    """Collect what the code run inside prints or logs: its last
+    :data:`_worker.OUTPUT_LIMIT` characters, enough for the Tail, so a handler printing
+    without end holds bounded memory."""
     _install()
-    log = io.StringIO()
+    log = _worker.TailBuffer()
     token = _current_log.set(log)
     try:
         yield log
@@ -204,19 +211,8 @@ def error_payload(exc: BaseException, request_id: str) -> bytes:
 
 
 def error_log(payload: bytes) -> str:
-    """The log entry Lambda's Python runtime writes for a handler's error: ``[ERROR] Type:
-    message``, then the traceback with its indentation in no-break spaces (as recorded in
-    CloudWatch by LocalStack's AWS-validated snapshot test_invocation_type_event_error)."""
-    error = json.loads(payload)
-    head = f"[ERROR] {error['errorType']}"
-    if error["errorMessage"]:
-        head += f": {error['errorMessage']}"
-    lines = [head, "Traceback (most recent call last):"]
-    for entry in error["stackTrace"]:
-        for line in entry.splitlines():
-            text = line.lstrip(" ")
-            lines.append("\u00a0" * (len(line) - len(text)) + text)
-    return "\n".join(lines) + "\n"
+    """The log entry of a handler's error payload (see :func:`_worker.error_log`)."""
+    return _worker.error_log(json.loads(payload))
 
 
 def _max_memory_used_mb(memory_size: int) -> int:
@@ -260,25 +256,198 @@ def is_streaming(handler: Handler) -> bool:
     return inspect.isasyncgenfunction(handler)
 
 
+class ExitError(Exception):
+    """A handler ended its runtime (``sys.exit()``, ``SystemExit``, ``KeyboardInterrupt``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def exit_reason(exc: SystemExit | KeyboardInterrupt) -> str:
+    """What Lambda says of a runtime that exited: ``sys.exit(0)`` is "without providing a
+    reason", another status is "with error: exit status N" (LocalStack's AWS-validated
+    snapshots test_lambda_handler_exit, test_lambda_runtime_wrapper_not_found). A
+    ``KeyboardInterrupt`` counts as exit status 1, as an uncaught one ends ``python``."""
+    code = exc.code if isinstance(exc, SystemExit) else 1
+    if code is None or code == 0:
+        return "Runtime exited without providing a reason"
+    return f"Runtime exited with error: exit status {code if isinstance(code, int) else 1}"
+
+
+def runtime_error_payload(error_type: str, request_id: str, message: str) -> bytes:
+    """The payload of a failure of the sandbox rather than of the handler's code: only
+    ``errorType`` and ``errorMessage``, the message prefixed with the request id
+    (test_lambda_handler_exit, test_lambda_invoke_with_timeout)."""
+    return json.dumps(
+        {"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}
+    ).encode()
+
+
+class TimedOut(Exception):
+    """The function ran past its timeout (told apart from a ``TimeoutError`` that the
+    handler raises itself, from a call of its own, which is its error like any other)."""
+
+
+@asynccontextmanager
+async def time_limit(seconds: float) -> AsyncIterator[None]:
+    """``asyncio.timeout(seconds)``, raising :class:`TimedOut` when it expires."""
+    scope = asyncio.timeout(seconds)
+    try:
+        async with scope:
+            yield
+    except TimeoutError as exc:
+        if scope.expired():
+            raise TimedOut from exc
+        raise
+
+
+def timeout_message(timeout: float) -> str:
+    """AWS's words for a function that ran out of time: "Task timed out after 1.00 seconds"."""
+    return f"Task timed out after {timeout:.2f} seconds"
+
+
+class _DaemonThreads:
+    """The threads sync handlers run on. Daemon threads, so a handler that never returns
+    cannot hold up the interpreter's exit (a ThreadPoolExecutor joins its threads at exit);
+    an idle one is reused, and ends after a minute unused; a busy pool grows."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            start = self._idle == 0
+            if not start:
+                self._idle -= 1  # that thread is spoken for
+        self._jobs.put(job)
+        if start:
+            threading.Thread(target=self._serve, name="local-lambda-handler", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=60)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:
+                        self._idle -= 1
+                        return
+                continue
+            job()
+            with self._lock:
+                self._idle += 1
+
+
+_threads = _DaemonThreads()
+
+
+def _call_in_thread(handler: Handler, event: Any, context: LambdaContext) -> asyncio.Future[Any]:
+    """Run a sync handler on a daemon thread, in the caller's context (so its output is
+    captured), and give its result as a future. A handler that never returns keeps only its
+    thread; it cannot block the event loop or the interpreter's exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    run_context = contextvars.copy_context()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def work() -> None:
+        try:
+            result = run_context.run(handler, event, context)
+        except BaseException as exc:
+            error = (
+                ExitError(exit_reason(exc))
+                if isinstance(exc, SystemExit | KeyboardInterrupt)
+                else exc
+            )
+            loop.call_soon_threadsafe(settle, lambda: future.set_exception(error))
+        else:
+            loop.call_soon_threadsafe(settle, lambda: future.set_result(result))
+
+    _threads.submit(work)
+    return future
+
+
 async def run_handler(handler: Handler, event: Any, context: LambdaContext) -> Any:
-    """Call a sync or async handler (an async generator's chunks are joined, as Lambda
-    buffers a streaming function's response for a plain Invoke)."""
-    if is_streaming(handler):
-        parts = [_chunk_bytes(chunk) async for chunk in handler(event, context)]
-        return b"".join(parts)
-    result = handler(event, context)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+    """Call a sync handler (on a thread of its own) or an async one (an async generator's
+    chunks are joined, as Lambda buffers a streaming function's response for a plain Invoke).
+    ``SystemExit`` and ``KeyboardInterrupt`` from the handler become :class:`ExitError`, so
+    they never reach the server's event loop."""
+    try:
+        if is_streaming(handler):
+            parts = [_chunk_bytes(chunk) async for chunk in handler(event, context)]
+            return b"".join(parts)
+        if not inspect.iscoroutinefunction(handler):
+            result = await _call_in_thread(handler, event, context)
+            if inspect.isawaitable(result):  # a sync callable returning an awaitable
+                result = await result
+            return result
+        return await handler(event, context)
+    except (SystemExit, KeyboardInterrupt) as exc:
+        raise ExitError(exit_reason(exc)) from None
+
+
+def failure_payload(exc: Exception, request_id: str, timeout: float) -> bytes:
+    """The payload of an invocation that failed with ``exc``: the function's timeout
+    (:class:`TimedOut`), its runtime ending (:class:`ExitError`), or an error it raised."""
+    if isinstance(exc, TimedOut):
+        return runtime_error_payload("Sandbox.Timedout", request_id, timeout_message(timeout))
+    if isinstance(exc, ExitError):
+        return runtime_error_payload("Runtime.ExitError", request_id, exc.reason)
+    return error_payload(exc, request_id)
+
+
+def failure_log(payload: bytes, request_id: str) -> str:
+    """What a failure leaves in the log: the handler's error and traceback, or the sandbox's
+    one line (a timeout: "<time> <request id> Task timed out after ...")."""
+    error = json.loads(payload)
+    if "stackTrace" in error:
+        return _worker.error_log(error)
+    message = error["errorMessage"].partition(" Error: ")[2]
+    if error["errorType"] == "Sandbox.Timedout":
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        return f"{stamp}Z {request_id} {message}\n"
+    return f"RequestId: {request_id} Error: {message}\n"
+
+
+async def execute(
+    handler: Handler, event: Any, context: LambdaContext, seconds: float
+) -> tuple[bytes, str | None, str]:
+    """Run a handler in this process as an invocation: its payload, the function error
+    (``"Unhandled"``) if it failed, and what it printed or logged. The function's timeout is
+    enforced (an async handler is cancelled; a sync one is abandoned on its thread)."""
+    request_id = context.aws_request_id
+    with capture_output() as output:
+        try:
+            async with time_limit(seconds):
+                result = await run_handler(handler, event, context)
+        except Exception as exc:  # the function's failure is the response, as in Lambda
+            payload = failure_payload(exc, request_id, seconds)
+        else:
+            try:
+                return encode_result(result), None, output.getvalue()
+            except RuntimeFault as exc:
+                payload = error_payload(exc, request_id)
+        output.write(failure_log(payload, request_id))
+        return payload, "Unhandled", output.getvalue()
 
 
 def stream_handler(handler: Handler, event: Any, context: LambdaContext) -> AsyncIterator[bytes]:
-    """A streaming handler's chunks as bytes; a plain handler's result as one chunk."""
+    """A streaming handler's chunks as bytes; a plain handler's result as one chunk.
+    ``SystemExit`` and ``KeyboardInterrupt`` become :class:`ExitError`."""
 
     async def chunks() -> AsyncIterator[bytes]:
         if is_streaming(handler):
-            async for chunk in handler(event, context):
-                yield _chunk_bytes(chunk)
+            try:
+                async for chunk in handler(event, context):
+                    yield _chunk_bytes(chunk)
+            except (SystemExit, KeyboardInterrupt) as exc:
+                raise ExitError(exit_reason(exc)) from None
         else:
             yield encode_result(await run_handler(handler, event, context))
 

@@ -26,6 +26,8 @@ from .._eventstream import invoke_complete_event, payload_chunk_event
 from . import _runtime as runtime
 from ._signature import check_signature
 from ._state import (
+    CREATING,
+    ROLE_PATTERN,
     SETTABLE_STATES,
     Alias,
     Function,
@@ -34,13 +36,16 @@ from ._state import (
     Version,
     alias_problems,
     check,
+    check_runtime,
     code_sha256,
     description_problems,
     function_name_problems,
     invalid,
     problem,
     qualifier_problems,
+    string_problems,
 )
+from ._zip import BadPackage, Package, WorkerPool, WorkerSpec
 
 __all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Throttle"]
 
@@ -105,6 +110,10 @@ Fault = Throttle | ServerError | Delay | DropConnection
 
 # A fault that acts once the function has run, kept with the request until then.
 _AFTER_EXECUTION = web.RequestKey[ServerError | DropConnection | None]("after_execution")
+
+
+class _ClientGone(Exception):
+    """The client of a response stream went away: not the function's failure."""
 
 
 class _Dropped(Exception):
@@ -264,13 +273,98 @@ def _missing(*members: tuple[str, object]) -> list[str]:
     ]
 
 
+@attrs.frozen
+class _Settings:
+    """The configuration members of CreateFunction and UpdateFunctionConfiguration, and what
+    breaks the model's constraints in them."""
+
+    runtime: str | None
+    handler: str | None
+    description: str | None
+    timeout: int | None
+    memory_size: int | None
+    environment: dict[str, str] | None
+    dead_letter_target_arn: str | None
+    problems: list[str]
+
+
+def _optional_int(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise invalid(f"{key} must be an integer")
+
+
+def _function_settings(data: Mapping[str, Any]) -> _Settings:
+    handler = _optional_str(data, "Handler")
+    description = _optional_str(data, "Description")
+    timeout = _optional_int(data, "Timeout")
+    memory_size = _optional_int(data, "MemorySize")
+    environment = data.get("Environment")
+    variables = environment.get("Variables", {}) if isinstance(environment, dict) else None
+    if environment is not None and not (
+        isinstance(variables, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in variables.items())
+    ):
+        raise invalid("Environment.Variables must map names to strings")
+    if variables:
+        # AWS measures the variables as compact JSON (test_large_environment_variables_fails).
+        measured = json.dumps(variables, separators=(",", ":"))
+        if len(measured.encode()) > 4096:
+            raise invalid(
+                "Lambda was unable to configure your environment variables because the"
+                " environment variables you have provided exceeded the 4KB limit. String"
+                f" measured: {measured}"
+            )
+    dead_letter = data.get("DeadLetterConfig")
+    target = dead_letter.get("TargetArn") if isinstance(dead_letter, dict) else None
+    if dead_letter is not None and not isinstance(target, str | None):
+        raise invalid("DeadLetterConfig.TargetArn must be a string")
+    problems = [
+        *string_problems(handler, "handler", 128, r"[^\s]+", min_length=0),
+        *description_problems(description),
+    ]
+    if timeout is not None and timeout < 1:
+        problems.append(
+            problem(timeout, "timeout", "Member must have value greater than or equal to 1")
+        )
+    if memory_size is not None and not 128 <= memory_size <= 32768:
+        bound = (
+            "greater than or equal to 128" if memory_size < 128 else "less than or equal to 32768"
+        )
+        problems.append(problem(memory_size, "memorySize", f"Member must have value {bound}"))
+    return _Settings(
+        _optional_str(data, "Runtime"),
+        handler,
+        description,
+        timeout,
+        memory_size,
+        None if variables is None else dict(variables),
+        target or None,
+        problems,
+    )
+
+
+def _package(code: object) -> Package:
+    """The zip in a request's ``Code`` (CreateFunction) or body (UpdateFunctionCode)."""
+    if not isinstance(code, dict) or not isinstance(code.get("ZipFile"), str):
+        raise invalid("LocalLambda takes a function's code as ZipFile only (no S3 or image)")
+    try:
+        return Package.from_zip(base64.b64decode(code["ZipFile"], validate=True))
+    except (BadPackage, binascii.Error) as exc:
+        message = str(exc) if isinstance(exc, BadPackage) else str(BadPackage.not_a_zip())
+        raise invalid(message) from exc
+
+
 class LocalLambda:
     """A local Lambda for tests and demos, honouring weighted aliases.
 
     It speaks Lambda's wire protocol on 127.0.0.1 for CreateAlias, GetAlias, UpdateAlias,
     DeleteAlias, ListAliases, Invoke, InvokeWithResponseStream, PublishVersion,
-    ListVersionsByFunction and GetFunctionConfiguration, so lambdaclient, boto3 and the AWS CLI
-    can all use it. Every request must be signed with :attr:`credentials` (checked by
+    ListVersionsByFunction, GetFunctionConfiguration, and for managing functions:
+    CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration, GetFunction,
+    DeleteFunction and ListFunctions, so lambdaclient, boto3, the AWS CLI and other SDKs can
+    all use it. Every request must be signed with :attr:`credentials` (checked by
     botocore's signer). It answers as AWS's recorded responses do: ``lambdaclient/testing/
     README.md`` lists each behaviour with its source, and the differences that remain.
 
@@ -283,8 +377,19 @@ class LocalLambda:
                 result = await client.invoke("greet", payload={"name": "ada"})
 
     Handlers are ``(event, context) -> JSON-able``, sync or async, or async generators of
-    bytes/str for response streaming. Sync handlers run on the server's event loop, so keep
-    them quick. ``seed`` makes weighted routing repeatable.
+    bytes/str for response streaming. They run in the server's process: a sync handler on a
+    thread of its own, so it never blocks the server, an async one on the server's loop. The
+    function's ``timeout`` holds for both (an async handler is cancelled, a sync one abandoned
+    to its thread), answered as AWS does (``Sandbox.Timedout``); ``sys.exit()``,
+    ``SystemExit`` and ``KeyboardInterrupt`` in a handler answer ``Runtime.ExitError`` and
+    never reach the server. A function created over the wire from a zip (CreateFunction) runs
+    in worker processes instead, one per concurrent invocation of a version, started on its
+    first invocation, reused, and replaced after a crash or a timeout; it runs on the Python
+    that runs LocalLambda, whatever Python runtime the function names. ``seed`` makes
+    weighted routing repeatable.
+
+    ``shutdown_grace`` (seconds, default 1) is how long :meth:`stop` lets running Event
+    invocations finish before it cancels them.
 
     ``version_activation_delay`` (seconds, default 0) keeps each newly published version
     ``Pending`` that long before it turns ``Active``, as Lambda does while it readies a version:
@@ -314,11 +419,14 @@ class LocalLambda:
         version_activation_delay: float = 0.0,
         idle_timeout: float = 60.0,
         clock: Callable[[], datetime] | None = None,
+        shutdown_grace: float = 1.0,
     ) -> None:
         _check_seconds("version_activation_delay", version_activation_delay, allow_zero=True)
         _check_seconds("idle_timeout", idle_timeout, allow_zero=False)
+        _check_seconds("shutdown_grace", shutdown_grace, allow_zero=True)
         self.version_activation_delay = float(version_activation_delay)
         self.idle_timeout = float(idle_timeout)
+        self.shutdown_grace = float(shutdown_grace)
         self.host = host
         self.port = port
         self.credentials = credentials or DEFAULT_CREDENTIALS
@@ -329,6 +437,7 @@ class LocalLambda:
         self._executions: Counter[tuple[str, str]] = Counter()
         self._faults: dict[str, list[Fault]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._workers = WorkerPool()
         self._runner: web.AppRunner | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -358,9 +467,15 @@ class LocalLambda:
         self.port = runner.addresses[0][1]
 
     async def stop(self) -> None:
-        """Stop serving, and wait for event invocations still running."""
+        """Stop serving: event invocations still running get :attr:`shutdown_grace` seconds
+        to finish and are then cancelled (a sync handler is left to its daemon thread), and
+        every worker process is stopped, so stopping never hangs."""
         if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+            _, running = await asyncio.wait(self._background, timeout=self.shutdown_grace)
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        await self._workers.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -506,6 +621,18 @@ class LocalLambda:
             ("POST", f"{fn}/versions", "PublishVersion", self._publish_version),
             ("GET", f"{fn}/versions", "ListVersionsByFunction", self._list_versions),
             ("GET", f"{fn}/configuration", "GetFunctionConfiguration", self._get_configuration),
+            ("POST", "/2015-03-31/functions", "CreateFunction", self._create_function),
+            # With the trailing slash of the model's path, and without, as other SDKs send it.
+            ("GET", "/2015-03-31/functions{slash:/?}", "ListFunctions", self._list_functions),
+            ("GET", fn, "GetFunction", self._get_function),
+            ("DELETE", fn, "DeleteFunction", self._delete_function),
+            ("PUT", f"{fn}/code", "UpdateFunctionCode", self._update_code),
+            (
+                "PUT",
+                f"{fn}/configuration",
+                "UpdateFunctionConfiguration",
+                self._update_configuration,
+            ),
         ]
         for method, path, operation, handler in routes:
             app.router.add_route(method, path, handler, name=operation)
@@ -719,7 +846,7 @@ class LocalLambda:
             "Runtime": version.runtime,
             "Role": version.role,
             "Handler": version.handler_name,
-            "CodeSize": 0,
+            "CodeSize": 0 if version.package is None else version.package.size,
             "Description": version.description,
             "Timeout": version.timeout,
             "MemorySize": version.memory_size,
@@ -796,6 +923,170 @@ class LocalLambda:
         function, qualifier = self._resolve_qualified(request, missing_latest=False)
         version, _ = self._state.target(function, qualifier)
         return _json(self._configuration(function, version, qualifier))
+
+    # --- function management ------------------------------------------------------------------
+
+    async def _create_function(self, request: web.Request) -> web.StreamResponse:
+        data = _json_body(await request.read())
+        name = _optional_str(data, "FunctionName")
+        role = _optional_str(data, "Role")
+        code = data.get("Code")
+        settings = _function_settings(data)
+        check(
+            [
+                *_missing(("functionName", name), ("role", role), ("code", code)),
+                *([] if name is None else function_name_problems(name, namespaced=False)),
+                *string_problems(role, "role", 2048, ROLE_PATTERN),
+                *settings.problems,
+            ]
+        )
+        assert name is not None  # refused above when missing
+        assert role is not None
+        if settings.runtime is None or settings.handler is None:
+            raise invalid(
+                "Runtime and Handler are mandatory parameters for functions created with"
+                " deployment packages."
+            )
+        check_runtime(settings.runtime)
+        package = _package(code)
+        version = Version(
+            "$LATEST",
+            None,
+            role,
+            settings.description or "",
+            settings.dead_letter_target_arn,
+            settings.runtime,
+            settings.handler,
+            3 if settings.timeout is None else settings.timeout,
+            128 if settings.memory_size is None else settings.memory_size,
+            settings.environment or {},
+            package.sha256,
+            package=package,
+        )
+        function = self._state.create_function(name, version)
+        if data.get("Publish") is True:
+            published = self._publish(function)
+            return _json(self._configuration(function, published, published.number), 201)
+        # AWS answers a new function as being created (test_function_lifecycle:
+        # create_response); LocalLambda's is ready at once, as GetFunction then reports.
+        answer = self._configuration(function, version, None, with_state=False)
+        answer.update(State="Pending", StateReason=CREATING[0], StateReasonCode=CREATING[1])
+        return _json(answer, 201)
+
+    def _publish(self, function: Function) -> Version:
+        return self._state.publish(
+            function,
+            description=None,
+            code_sha256=None,
+            revision_id=None,
+            now=time.monotonic(),
+            activation_delay=self.version_activation_delay,
+        )
+
+    async def _updated(self, function: Function, publish: bool) -> web.StreamResponse:
+        """The answer to an update of ``$LATEST``: its configuration "InProgress", as AWS
+        answers an update (test_function_lifecycle: update_code_response), or the version
+        ``publish`` made."""
+        await self._workers.retire(function.name, "$LATEST")
+        if publish:
+            version = self._publish(function)
+            return _json(self._configuration(function, version, version.number))
+        answer = self._configuration(function, function.latest, None)
+        answer.update(
+            LastUpdateStatus="InProgress",
+            LastUpdateStatusReason=CREATING[0],
+            LastUpdateStatusReasonCode=CREATING[1],
+        )
+        return _json(answer)
+
+    async def _update_code(self, request: web.Request) -> web.StreamResponse:
+        data = _json_body(await request.read())
+        function = self._function(request)
+        package = _package({"ZipFile": data.get("ZipFile")})
+        self._state.update_latest(
+            function,
+            _optional_str(data, "RevisionId"),
+            handler=None,
+            package=package,
+            code_sha256=package.sha256,
+        )
+        return await self._updated(function, data.get("Publish") is True)
+
+    async def _update_configuration(self, request: web.Request) -> web.StreamResponse:
+        data = _json_body(await request.read())
+        settings = _function_settings(data)
+        role = _optional_str(data, "Role")
+        function = self._function(
+            request, [*settings.problems, *string_problems(role, "role", 2048, ROLE_PATTERN)]
+        )
+        if settings.runtime is not None:
+            check_runtime(settings.runtime)
+        changes: dict[str, object] = {
+            "role": role,
+            "handler_name": settings.handler,
+            "description": settings.description,
+            "timeout": settings.timeout,
+            "memory_size": settings.memory_size,
+            "environment": settings.environment,
+            "runtime": settings.runtime,
+        }
+        if "DeadLetterConfig" in data:
+            changes["dead_letter_target_arn"] = settings.dead_letter_target_arn
+        self._state.update_latest(
+            function,
+            _optional_str(data, "RevisionId"),
+            **{key: value for key, value in changes.items() if value is not None},
+        )
+        return await self._updated(function, publish=False)
+
+    async def _get_function(self, request: web.Request) -> web.StreamResponse:
+        function, qualifier = self._resolve_qualified(request, missing_latest=False)
+        version, _ = self._state.target(function, qualifier)
+        return _json(
+            {
+                "Configuration": self._configuration(function, version, qualifier),
+                # AWS gives a presigned S3 URL in "Location"; LocalLambda keeps no bucket.
+                "Code": {"RepositoryType": "S3"},
+            }
+        )
+
+    async def _delete_function(self, request: web.Request) -> web.StreamResponse:
+        function, qualifier = self._resolve_qualified(request, missing_latest=False)
+        self._state.delete_function(function, qualifier)
+        await self._workers.retire(function.name, qualifier)
+        # The model says 200; AWS answers 204 (test_function_lifecycle: delete_response).
+        return web.Response(status=204)
+
+    async def _list_functions(self, request: web.Request) -> web.StreamResponse:
+        every = request.query.get("FunctionVersion")
+        check(
+            [
+                *(
+                    []
+                    if every in (None, "ALL")
+                    else [_enum_problem(every, "functionVersion", ["ALL"])]
+                ),
+                *_max_items_problems(request.query.get("MaxItems")),
+            ]
+        )
+        # $LATEST of each function by default; with ALL, every version too, each ARN
+        # qualified (test_list_functions: list_default, list_all).
+        entries: list[tuple[Function, Version, str | None]] = []
+        for function in self._state.functions.values():
+            if every is None:
+                entries.append((function, function.latest, None))
+            else:
+                for version in [function.latest, *function.versions.values()]:
+                    entries.append((function, version, version.number))
+        page, next_marker = _page(
+            entries, request.query.get("Marker"), request.query.get("MaxItems")
+        )
+        data: dict[str, Any] = {
+            "Functions": [self._configuration(f, v, q, with_state=False) for f, v, q in page]
+        }
+        if next_marker is not None:
+            data["NextMarker"] = next_marker
+        return _json(data)
 
     # --- invoke ------------------------------------------------------------------------------
 
@@ -889,24 +1180,42 @@ class LocalLambda:
     async def _execute(
         self, function: Function, version: Version, context: runtime.LambdaContext, event: Any
     ) -> runtime.Invocation:
+        """Run one invocation: a zip package in a worker process of its version, a handler
+        registered from Python in this process. Either way the function's timeout holds,
+        and nothing the function raises or does ends the server."""
         self._executions[(function.name, version.number)] += 1
         started = time.monotonic()
-        function_error = None
-        with runtime.capture_output() as output:
-            try:
-                payload = runtime.encode_result(
-                    await runtime.run_handler(version.handler, event, context)
-                )
-            except Exception as exc:  # the function's failure is the response, as in Lambda
-                payload = runtime.error_payload(exc, context.aws_request_id)
-                output.write(runtime.error_log(payload))
-                function_error = "Unhandled"
-        if len(payload) > runtime.MAX_RESPONSE_BYTES:
-            payload, function_error = runtime.response_too_large(), "Unhandled"
-        log = runtime.log_text(
-            context.aws_request_id, version.number, output.getvalue(), started, version.memory_size
+        if version.package is not None:
+            spec = WorkerSpec(
+                version.package, version.handler_name, self._environment(function, version)
+            )
+            key = (function.name, version.number, version.revision_id)
+            invocation = await self._workers.invoke(key, spec, event, context, version.timeout)
+        else:
+            assert version.handler is not None
+            invocation = runtime.Invocation(
+                *await runtime.execute(version.handler, event, context, version.timeout)
+            )
+        if len(invocation.payload) > runtime.MAX_RESPONSE_BYTES:
+            invocation.payload = runtime.response_too_large()
+            invocation.function_error = "Unhandled"
+        invocation.log = runtime.log_text(
+            context.aws_request_id, version.number, invocation.log, started, version.memory_size
         )
-        return runtime.Invocation(payload, function_error, log)
+        return invocation
+
+    def _environment(self, function: Function, version: Version) -> dict[str, str]:
+        """The variables Lambda sets for a function, then the function's own."""
+        return {
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": version.number,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(version.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{version.runtime}",
+            **version.environment,
+        }
 
     async def _invoke(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -955,7 +1264,6 @@ class LocalLambda:
         )
         if request.headers.get("X-Amz-Invocation-Type") == "DryRun":
             return web.Response(status=204)
-        self._executions[(function.name, version.number)] += 1
         response = web.StreamResponse(
             status=200,
             headers={
@@ -965,31 +1273,57 @@ class LocalLambda:
             },
         )
         await response.prepare(request)
-        started = time.monotonic()
-        error_code = error_details = None
-        with runtime.capture_output() as output:
-            chunks = runtime.stream_handler(version.handler, event, context)
-            while True:
-                try:
-                    chunk = await anext(chunks)
-                except StopAsyncIteration:
-                    break
-                except Exception as exc:  # the function's own failure, whatever its type
-                    error_code = "Unhandled"
-                    details = runtime.error_payload(exc, context.aws_request_id)
-                    output.write(runtime.error_log(details))
-                    error_details = details.decode()
-                    break
-                # A ConnectionError here is the client gone: it stops the function, as in
-                # Lambda, and ends the request.
-                await response.write(payload_chunk_event(chunk))
+        if version.handler is not None and runtime.is_streaming(version.handler):
+            invocation = await self._stream(response, function, version, context, event)
+        else:
+            # A zip package or a plain handler answers in one piece, sent as one chunk.
+            invocation = await self._execute(function, version, context, event)
+            if invocation.function_error is None:
+                await response.write(payload_chunk_event(invocation.payload))
         if request[_AFTER_EXECUTION] is not None:
             # The status line has gone out: whatever the fault, the stream is cut short.
             self._fail(request, DropConnection())
+        error_details = None if invocation.function_error is None else invocation.payload.decode()
+        tail = (
+            runtime.log_tail(invocation.log)
+            if request.headers.get("X-Amz-Log-Type") == "Tail"
+            else None
+        )
+        await response.write(invoke_complete_event(invocation.function_error, error_details, tail))
+        await response.write_eof()
+        return response
+
+    async def _stream(
+        self,
+        response: web.StreamResponse,
+        function: Function,
+        version: Version,
+        context: runtime.LambdaContext,
+        event: Any,
+    ) -> runtime.Invocation:
+        """Run a streaming handler, each chunk written as it comes. The client going away
+        stops the function, as Lambda does; the handler's own ``ConnectionError`` (from a
+        call it makes) is its failure, reported in ``InvokeComplete``."""
+        assert version.handler is not None
+        self._executions[(function.name, version.number)] += 1
+        started = time.monotonic()
+        function_error = None
+        payload = b""
+        with runtime.capture_output() as output:
+            try:
+                async with runtime.time_limit(version.timeout):
+                    async for chunk in runtime.stream_handler(version.handler, event, context):
+                        try:
+                            await response.write(payload_chunk_event(chunk))
+                        except ConnectionError as exc:
+                            raise _ClientGone from exc
+            except _ClientGone as gone:
+                raise ConnectionResetError("the client went away") from gone.__cause__
+            except Exception as exc:
+                payload = runtime.failure_payload(exc, context.aws_request_id, version.timeout)
+                output.write(runtime.failure_log(payload, context.aws_request_id))
+                function_error = "Unhandled"
         log = runtime.log_text(
             context.aws_request_id, version.number, output.getvalue(), started, version.memory_size
         )
-        tail = runtime.log_tail(log) if request.headers.get("X-Amz-Log-Type") == "Tail" else None
-        await response.write(invoke_complete_event(error_code, error_details, tail))
-        await response.write_eof()
-        return response
+        return runtime.Invocation(payload, function_error, log)

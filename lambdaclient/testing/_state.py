@@ -13,16 +13,21 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 
 from ._runtime import Handler
+from ._zip import Package
 
 __all__ = [
     "ALIAS_PATTERN",
+    "CREATING",
     "FUNCTION_NAME_PATTERN",
     "NAMESPACED_FUNCTION_NAME_PATTERN",
+    "PYTHON_RUNTIMES",
     "QUALIFIER_PATTERN",
+    "ROLE_PATTERN",
     "SETTABLE_STATES",
     "VERSION_PATTERN",
     "Alias",
@@ -32,6 +37,7 @@ __all__ = [
     "Version",
     "alias_problems",
     "check",
+    "check_runtime",
     "description_problems",
     "function_name_problems",
     "not_found",
@@ -43,7 +49,7 @@ __all__ = [
 SETTABLE_STATES = ("Active", "Failed", "Inactive")
 # What AWS reports for a version being created (LocalStack's AWS-validated snapshots of
 # CreateFunction and UpdateFunctionCode with Publish=True).
-_CREATING = ("The function is being created.", "Creating")
+CREATING = ("The function is being created.", "Creating")
 
 # The service model's constraints, quoted in ValidationException messages as AWS words them
 # (LocalStack's AWS-validated snapshots: test_alias_naming, test_function_name_and_qualifier_
@@ -78,6 +84,59 @@ _FUNCTION_REF = re.compile(
     r"(:(?P<qualifier>\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?",
     re.ASCII,
 )
+
+
+ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
+# The runtimes LocalLambda runs (in its own Python, whichever version that is).
+PYTHON_RUNTIMES = (
+    "python3.8",
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "python3.14",
+)
+# What AWS accepts, in the order it lists them (test_create_lambda_exceptions:
+# invalid_runtime_exc), and what it refuses as deprecated
+# (test_create_deprecated_function_runtime_with_validation_enabled).
+_ACCEPTED_RUNTIMES = (
+    "nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x,"
+    " java25, python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9,"
+    " java17, nodejs16.x, dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2"
+)
+_DEPRECATED_RUNTIMES = frozenset(
+    {
+        *("nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x"),
+        *("nodejs12.x", "nodejs14.x", "java8", "python2.7", "python3.6", "python3.7"),
+        *("dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "go1.x"),
+        *("ruby2.5", "ruby2.7", "provided"),
+    }
+)
+
+
+def check_runtime(runtime: str) -> None:
+    """Refuse a runtime LocalLambda cannot run with 400 InvalidParameterValueException: in
+    AWS's words for one that does not exist or is deprecated, in LocalLambda's own for one
+    AWS runs and it does not (Node.js, Java, ...)."""
+    if runtime in PYTHON_RUNTIMES:
+        return
+    if runtime in _DEPRECATED_RUNTIMES:
+        raise invalid(
+            f"The runtime parameter of {runtime} is no longer supported for creating or updating"
+            " AWS Lambda functions. We recommend you use a supported runtime while creating or"
+            " updating functions."
+        )
+    # ruby4.0 is in botocore's model, newer than the recorded list.
+    if runtime in _ACCEPTED_RUNTIMES.split(", ") or runtime == "ruby4.0":
+        raise invalid(
+            f"LocalLambda runs Python functions only ({', '.join(PYTHON_RUNTIMES)});"
+            f" it cannot run {runtime}."
+        )
+    raise invalid(
+        f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum"
+        f" value set: [{_ACCEPTED_RUNTIMES}] or be a valid ARN"
+    )
 
 
 class LambdaFault(Exception):
@@ -226,7 +285,8 @@ class Version:
     """A function's code and configuration: ``$LATEST`` or a published, frozen snapshot."""
 
     number: str
-    handler: Handler
+    # A handler registered from Python, or None for a zip package (``package``).
+    handler: Handler | None
     role: str
     description: str
     dead_letter_target_arn: str | None
@@ -243,6 +303,7 @@ class Version:
     state_reason: str | None = None
     state_reason_code: str | None = None
     active_at: float | None = None
+    package: Package | None = None
 
     def put_state(
         self,
@@ -265,6 +326,7 @@ class Version:
     def same_code_and_config(self, other: Version) -> bool:
         return (
             self.handler is other.handler
+            and self.code_sha256 == other.code_sha256
             and self.role == other.role
             and self.description == other.description
             and self.dead_letter_target_arn == other.dead_letter_target_arn
@@ -364,6 +426,51 @@ class LambdaState:
             function.latest = latest  # as UpdateFunctionCode / UpdateFunctionConfiguration
         return function
 
+    def create_function(self, name: str, latest: Version) -> Function:
+        """Add a function created over the wire; one of that name is a 409."""
+        if name in self.functions:
+            # AWS's words, as its SDKs' users quote them (not in a recorded snapshot).
+            raise LambdaFault("ResourceConflictException", 409, f"Function already exist: {name}")
+        return self.put_function(name, latest)
+
+    def update_latest(self, function: Function, revision_id: str | None, **changes: Any) -> Version:
+        """Replace ``$LATEST`` with ``changes`` (UpdateFunctionCode, UpdateFunctionConfiguration):
+        a new ``RevisionId`` and ``LastModified``; a stale ``revision_id`` is a 412."""
+        if revision_id is not None and revision_id != function.latest.revision_id:
+            raise _stale_revision()
+        function.latest = attrs.evolve(
+            function.latest, **changes, revision_id=_revision(), last_modified=_now()
+        )
+        return function.latest
+
+    def delete_function(self, function: Function, qualifier: str | None) -> None:
+        """Delete a function, or one published version of it (``qualifier``). A version that
+        does not exist is deleted too (test_delete_on_nonexisting_version answers 204); an
+        alias cannot be named (test_function_name_and_qualifier_validation: "Deletion of
+        aliases is not currently supported."), nor ``$LATEST`` alone
+        (test_ops_with_arn_qualifier_mismatch)."""
+        if qualifier is None:
+            del self.functions[function.name]
+            return
+        if qualifier == "$LATEST":
+            raise invalid("$LATEST version cannot be deleted without deleting the function.")
+        if not _ADDITIONAL_VERSION.fullmatch(qualifier):
+            raise invalid("Deletion of aliases is not currently supported.")
+        users = [
+            alias.name
+            for alias in function.aliases.values()
+            if qualifier == alias.function_version or qualifier in alias.weights
+        ]
+        if users:
+            # Not recorded; the words AWS answers, as its users quote them.
+            raise LambdaFault(
+                "ResourceConflictException",
+                409,
+                "Unable to delete version because the following aliases reference it:"
+                f" [{', '.join(users)}]",
+            )
+        function.versions.pop(qualifier, None)
+
     def publish(
         self,
         function: Function,
@@ -412,7 +519,7 @@ class LambdaState:
         # A new version is readied afresh, whatever state $LATEST was put in.
         version.put_state("Active")
         if activation_delay > 0:
-            version.put_state("Pending", *_CREATING, active_at=now + activation_delay)
+            version.put_state("Pending", *CREATING, active_at=now + activation_delay)
         function.versions[number] = version
         return version
 

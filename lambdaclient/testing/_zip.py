@@ -1,0 +1,247 @@
+"""Zip-packaged functions: the package as CreateFunction receives it, and the worker
+processes that run it, one invocation at a time each, so that nothing the function does
+(a crash, ``sys.exit``, an endless loop) reaches LocalLambda's own process."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import struct
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from . import _runtime as runtime
+from . import _worker
+
+__all__ = ["BadPackage", "Package", "WorkerPool", "WorkerSpec"]
+
+# AWS's limit on a package's unzipped size (LocalStack's AWS-validated snapshot
+# test_oversized_unzipped_lambda: "Unzipped size must be smaller than 262144000 bytes").
+UNZIPPED_LIMIT = 262_144_000
+_WORKER_SCRIPT = os.path.abspath(_worker.__file__)
+# Go's names for the signals, as Lambda reports a runtime killed by one ("signal: killed").
+_SIGNAL_WORDS = {
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGTERM: "terminated",
+    signal.SIGINT: "interrupt",
+}
+
+
+class BadPackage(ValueError):
+    """A package CreateFunction or UpdateFunctionCode must refuse, with AWS's words."""
+
+    @classmethod
+    def not_a_zip(cls) -> BadPackage:
+        return cls(
+            "Could not unzip uploaded file. Please check your file, then try to upload again."
+        )
+
+
+@attrs.frozen
+class Package:
+    """A deployment package: the zip's bytes, its SHA-256 (base64, as ``CodeSha256``) and
+    its size (``CodeSize``)."""
+
+    data: bytes = attrs.field(repr=False)
+    sha256: str
+    size: int
+
+    @classmethod
+    def from_zip(cls, data: bytes) -> Package:
+        """Check that ``data`` is a zip Lambda would take; raise :class:`BadPackage` with
+        AWS's message otherwise (test_create_lambda_exceptions: invalid_zip_exc)."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                unzipped = sum(info.file_size for info in archive.infolist())
+        except (zipfile.BadZipFile, ValueError, EOFError, struct.error) as exc:
+            raise BadPackage.not_a_zip() from exc
+        if unzipped >= UNZIPPED_LIMIT:
+            raise BadPackage(f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes")
+        digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        return cls(data, digest, len(data))
+
+
+@attrs.frozen
+class WorkerSpec:
+    """What a worker for one version needs: its package, handler and environment."""
+
+    package: Package
+    handler: str
+    environment: Mapping[str, str]
+
+
+def _exit_reason(returncode: int | None) -> str:
+    if returncode is None or returncode == 0:
+        return "Runtime exited without providing a reason"
+    if returncode < 0:
+        number = -returncode
+        try:
+            words = _SIGNAL_WORDS.get(signal.Signals(number), signal.Signals(number).name)
+        except ValueError:
+            words = str(number)
+        return f"Runtime exited with error: signal: {words}"
+    return f"Runtime exited with error: exit status {returncode}"
+
+
+class _Worker:
+    """One worker process and the unzipped package it runs in."""
+
+    def __init__(self, process: asyncio.subprocess.Process, task_root: str) -> None:
+        self.process = process
+        self.task_root = task_root
+
+    @classmethod
+    async def start(cls, spec: WorkerSpec) -> _Worker:
+        task_root = tempfile.mkdtemp(prefix="locallambda-")
+        try:
+            with zipfile.ZipFile(io.BytesIO(spec.package.data)) as archive:
+                archive.extractall(task_root)  # names with ".." or a root are made safe
+            environment = {
+                "PATH": os.environ.get("PATH", os.defpath),
+                "LANG": "en_US.UTF-8",
+                "TZ": ":UTC",
+                "LAMBDA_TASK_ROOT": task_root,
+                "_HANDLER": spec.handler,
+                **spec.environment,
+            }
+            if sys.platform == "win32":
+                environment["SYSTEMROOT"] = os.environ.get("SYSTEMROOT", "")
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-I",
+                _WORKER_SCRIPT,
+                task_root,
+                spec.handler,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+                env=environment,
+                cwd=task_root,
+            )
+        except BaseException:
+            shutil.rmtree(task_root, ignore_errors=True)
+            raise
+        return cls(process, task_root)
+
+    async def invoke(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Send one invocation and read its answer; an error if the process
+        ended first (:class:`runtime.ExitError`)."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        try:
+            self.process.stdin.write(_worker.frame(request))
+            await self.process.stdin.drain()
+            header = await self.process.stdout.readexactly(_worker.HEADER.size)
+            (size,) = _worker.HEADER.unpack(header)
+            answer: dict[str, Any] = json.loads(await self.process.stdout.readexactly(size))
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            raise runtime.ExitError(_exit_reason(await self.process.wait())) from exc
+        return answer
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        await self.process.wait()
+        shutil.rmtree(self.task_root, ignore_errors=True)
+
+
+class WorkerPool:
+    """Worker processes per function version: an idle one is reused, a busy version gets
+    another one (as Lambda scales a version out to more sandboxes), and one that crashed or
+    ran out of time is discarded, so the next invocation starts afresh."""
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple[str, str, str], list[_Worker]] = {}
+        self._busy: set[_Worker] = set()
+
+    async def invoke(
+        self,
+        key: tuple[str, str, str],
+        spec: WorkerSpec,
+        event: Any,
+        context: runtime.LambdaContext,
+        seconds: float,
+    ) -> runtime.Invocation:
+        """Run one invocation of the version ``key`` (function, version, revision) names."""
+        request_id = context.aws_request_id
+        started = time.monotonic()
+        idle = self._idle.setdefault(key, [])
+        worker = None
+        try:
+            async with runtime.time_limit(seconds):
+                worker = idle.pop() if idle else await _Worker.start(spec)
+                self._busy.add(worker)
+                answer = await worker.invoke(
+                    {
+                        "event": event,
+                        "timeout": seconds - (time.monotonic() - started),
+                        "context": _context_json(context),
+                    }
+                )
+        except (runtime.TimedOut, runtime.ExitError) as exc:
+            # The process is past saving: it ran out of time, or it ended.
+            await self._discard(worker)
+            payload = runtime.failure_payload(exc, request_id, seconds)
+            return runtime.Invocation(
+                payload, "Unhandled", runtime.failure_log(payload, request_id)
+            )
+        except BaseException:
+            await self._discard(worker)
+            raise
+        self._busy.discard(worker)
+        if self._idle.get(key) is idle:  # not retired meanwhile
+            idle.append(worker)
+        else:
+            await worker.close()
+        return runtime.Invocation(
+            answer["payload"].encode(), "Unhandled" if answer["error"] else None, answer["log"]
+        )
+
+    async def _discard(self, worker: _Worker | None) -> None:
+        if worker is not None:
+            self._busy.discard(worker)
+            await worker.close()
+
+    async def retire(self, function: str, version: str | None = None) -> None:
+        """Stop the idle workers of a function (of one of its versions, if given): its code
+        or configuration changed, or it was deleted. Busy ones stop when they finish."""
+        for key in [k for k in self._idle if k[0] == function and version in (None, k[1])]:
+            for worker in self._idle.pop(key):
+                await worker.close()
+
+    async def close(self) -> None:
+        """Stop every worker, busy or idle."""
+        workers = [*self._busy, *(w for idle in self._idle.values() for w in idle)]
+        self._idle.clear()
+        self._busy.clear()
+        await asyncio.gather(*(worker.close() for worker in workers))
+
+
+def _context_json(context: runtime.LambdaContext) -> dict[str, Any]:
+    client_context = context.client_context
+    return {
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "invoked_function_arn": context.invoked_function_arn,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "aws_request_id": context.aws_request_id,
+        "log_group_name": context.log_group_name,
+        "log_stream_name": context.log_stream_name,
+        "client_context": None if client_context is None else attrs.asdict(client_context),
+    }

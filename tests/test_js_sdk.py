@@ -1,0 +1,78 @@
+"""The AWS SDK for JavaScript v3 drives a function's lifecycle on ``python -m
+lambdaclient.testing`` (``tests/js/lifecycle.cjs``), configured by the printed variables alone.
+
+``make test`` installs no npm package: the check runs where node can resolve
+``@aws-sdk/client-lambda`` (``npm install --no-save @aws-sdk/client-lambda`` in the
+repository, or ``NODE_PATH``), and is skipped, saying why, elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.local_lambda_process import local_lambda_process
+
+SCRIPT = Path(__file__).parent / "js" / "lifecycle.cjs"
+GREET = "def handler(event, context):\n    return {'version': VERSION, 'hello': event['name']}\n"
+
+
+def _skip_reason() -> str | None:
+    node = shutil.which("node")
+    if node is None:
+        return "node is not installed"
+    resolved = subprocess.run(
+        [node, "-e", "require.resolve('@aws-sdk/client-lambda')"],
+        cwd=SCRIPT.parent,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if resolved.returncode != 0:
+        return (
+            "@aws-sdk/client-lambda is not installed (npm install --no-save @aws-sdk/client-lambda)"
+        )
+    return None
+
+
+SKIP_REASON = _skip_reason()
+pytestmark = pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")
+
+
+def write_package(path: Path, version: int) -> Path:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", GREET.replace("VERSION", str(version)))
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+async def test_the_js_sdk_drives_a_function_lifecycle(tmp_path: Path) -> None:
+    packages = [str(write_package(tmp_path / f"v{n}.zip", n)) for n in (1, 2)]
+    async with local_lambda_process("--seed", "3") as exported:
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **exported}
+        node = await asyncio.create_subprocess_exec(
+            "node",
+            str(SCRIPT),
+            *packages,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        stdout, stderr = await asyncio.wait_for(node.communicate(), timeout=120)
+    assert node.returncode == 0, stderr.decode()
+    seen = json.loads(stdout)
+    assert (seen["created"], seen["v1"], seen["v2"]) == ("greet", "1", "2")
+    for version, payload in seen["invocations"]:
+        assert payload == {"version": int(version), "hello": "ada"}
+    assert {version for version, _ in seen["invocations"]} == {"1", "2"}
+    assert seen["functions"] == ["greet"]
+    assert seen["gone"] == "ResourceNotFoundException"
