@@ -25,8 +25,30 @@ typecheck: $(STAMP)
 pyright: $(STAMP)
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(PY) -m pyright --pythonpath $(PY)
 
+# The other clients the end-to-end tests drive LocalLambda with: the AWS CLI v1 in a
+# virtualenv of its own (awscli pins docutils below what the dev extra's twine needs), and,
+# where npm is installed, the AWS SDK for JavaScript v3 under tests/js (else its test is
+# skipped, saying why).
+CLI_VENV ?= .venv-awscli
+CLI_STAMP := $(CLI_VENV)/.installed
+JS_STAMP := tests/js/node_modules/.installed
+
+$(CLI_STAMP):
+	python3 -m venv $(CLI_VENV)
+	$(CLI_VENV)/bin/python -m pip install --quiet 'awscli>=1.32,<2'
+	touch $(CLI_STAMP)
+
+$(JS_STAMP):
+	if command -v npm >/dev/null 2>&1; then \
+		npm install --prefix tests/js --no-save --no-audit --no-fund --loglevel=error \
+			'@aws-sdk/client-lambda@^3' && touch $(JS_STAMP); \
+	fi
+
+.PHONY: peers
+peers: $(CLI_STAMP) $(JS_STAMP)
+
 # In parallel (pytest-xdist, a worker per CPU), then the tests marked serial on their own.
-pytest: $(STAMP)
+pytest: $(STAMP) peers
 	$(PY) -m pytest -q -n auto -m "not serial"
 	$(PY) -m pytest -q -m serial
 
@@ -61,4 +83,4 @@ bench: $(BENCH_STAMP)
 	$(BENCH_PY) bench/local_lambda.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) build dist *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) $(CLI_VENV) tests/js/node_modules build dist *.egg-info

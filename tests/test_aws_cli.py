@@ -2,8 +2,9 @@
 as a subprocess given only the variables the server prints.
 
 The CLI is not a dependency: awscli pins docutils below what the dev extra's twine needs, so
-it cannot be installed beside it. The test uses ``python -m awscli`` when this interpreter
-has it, else an ``aws`` v1 on the PATH, and is skipped, saying so, where there is neither.
+``make test`` installs it in a virtualenv of its own, ``.venv-awscli``. The test uses that
+one, else ``python -m awscli`` when this interpreter has it, else an ``aws`` v1 on the PATH,
+and is skipped, saying so, where there is none.
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from tests.local_lambda_process import local_lambda_process
 ROLE = "arn:aws:iam::123456789012:role/app"
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 def _aws_cli() -> list[str] | None:
+    own = ROOT / ".venv-awscli" / "bin" / "aws"
+    if own.exists():
+        return [str(own)]
     if importlib.util.find_spec("awscli") is not None:
         return [sys.executable, "-m", "awscli"]
     found = shutil.which("aws")
@@ -45,7 +52,7 @@ def _aws_cli() -> list[str] | None:
 
 AWS_CLI = _aws_cli()
 pytestmark = pytest.mark.skipif(
-    AWS_CLI is None, reason="the AWS CLI v1 is not installed (pip install awscli)"
+    AWS_CLI is None, reason="the AWS CLI v1 is not installed (make peers, or pip install awscli)"
 )
 
 

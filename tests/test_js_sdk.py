@@ -1,9 +1,9 @@
 """The AWS SDK for JavaScript v3 drives a function's lifecycle on ``python -m
 lambdaclient.testing`` (``tests/js/lifecycle.cjs``), configured by the printed variables alone.
 
-``make test`` installs no npm package: the check runs where node can resolve
-``@aws-sdk/client-lambda`` (``npm install --no-save @aws-sdk/client-lambda`` in the
-repository, or ``NODE_PATH``), and is skipped, saying why, elsewhere.
+Where npm is installed, ``make test`` installs ``@aws-sdk/client-lambda`` under ``tests/js``
+(``make peers``); the check runs where node can resolve it (there, or through
+``NODE_PATH``), and is skipped, saying why, elsewhere.
 """
 
 from __future__ import annotations
@@ -37,9 +37,7 @@ def _skip_reason() -> str | None:
         check=False,
     )
     if resolved.returncode != 0:
-        return (
-            "@aws-sdk/client-lambda is not installed (npm install --no-save @aws-sdk/client-lambda)"
-        )
+        return "@aws-sdk/client-lambda is not installed (make peers, where npm is installed)"
     return None
 
 
