@@ -826,11 +826,23 @@ class _Shift:
             self.records.append(StepRecord(index, step.weight, started, None))
             await self.emit(ShiftEventKind.HEALTHY, index)
             return None
+        return await self.gate(self.health_check, index, started)
+
+    async def gate(self, check: HealthCheck, index: int, started: datetime) -> HealthResult:
+        """Ask ``check`` as step ``index``'s gate at the current weight, and record the step."""
         history = tuple(record.health for record in self.records if record.health is not None)
-        health = await self.check(self.health_check, GatePhase.STEP, index, history)
-        self.records.append(StepRecord(index, step.weight, started, health))
+        health = await self.check(check, GatePhase.STEP, index, history)
+        self.records.append(StepRecord(index, self.weight, started, health))
         await self.emit_health(health, index)
         return health
+
+    async def gate_failed(self, health: HealthResult) -> ShiftResult:
+        """Roll back after a failed step gate."""
+        reason = f"health check failed at {self.weight:.0%}" + (
+            f": {health.reason}" if health.reason else ""
+        )
+        await self.roll_back(reason)
+        return self.result(completed=False, rolled_back=True, reason=reason)
 
     async def check(
         self,
@@ -964,7 +976,12 @@ async def shift_traffic(
     ``to_version`` resumes from its current weight. Each step sets the weight, waits, then
     asks ``health_check`` (given a :class:`StepContext`); an unhealthy :class:`HealthResult`,
     a False or an exception rolls back, with the result's reason in ``ShiftResult.reason``.
-    Completion sets the primary to ``to_version`` and clears the weights.
+    A shift resumed at or past its last step's weight still runs one gate, as the last step,
+    at the weight it found, before all traffic moves. Completion sets the primary to
+    ``to_version`` and clears the weights. A strategy with no steps (:class:`AllAtOnce`) has
+    nothing for ``health_check`` to gate: it is refused with
+    :class:`~lambdaclient.errors.ValidationError` (``field="health_check"``) before anything
+    is read; ``after_traffic`` is the gate such a shift can have.
 
     Readiness: a version that is ``Failed`` or ``Inactive``, the new one or the primary, is
     refused with ``ShiftRefusedError`` naming its state and reason (``StateReasonCode:
@@ -997,6 +1014,13 @@ async def shift_traffic(
     ten-minute rollout in milliseconds.
     """
     steps = _check_steps(strategy.steps())  # custom strategies are held to the same rules
+    if health_check is not None and not steps:
+        raise ValidationError(
+            "health_check gates the steps between weights, and this strategy, like AllAtOnce,"
+            " has none: pass the check as after_traffic= to run it once all traffic has moved,"
+            " rolling back if it fails",
+            field="health_check",
+        )
     ready_timeout = _seconds(ready_timeout, "ready_timeout", zero=True)
     shift = _Shift(
         client,
@@ -1026,11 +1050,13 @@ async def shift_traffic(
                 continue  # reached before the shift was interrupted
             health = await shift.run_step(index, step)
             if health is not None and not health.healthy:
-                reason = f"health check failed at {step.weight:.0%}" + (
-                    f": {health.reason}" if health.reason else ""
-                )
-                await shift.roll_back(reason)
-                return shift.result(completed=False, rolled_back=True, reason=reason)
+                return await shift.gate_failed(health)
+        if health_check is not None and not shift.records:
+            # Resumed past its last step: the gates that passed before are not known, so the
+            # weight found is gated as the last step (with that gate's whole budget).
+            health = await shift.gate(health_check, len(steps) - 1, shift.clock())
+            if not health.healthy:
+                return await shift.gate_failed(health)
         await shift.update(function_version=to_version, routing_config=RoutingConfig({}))
         shift.weight = 1.0
         after = await shift.check_after_traffic()

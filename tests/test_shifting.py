@@ -481,6 +481,23 @@ async def test_custom_strategy_with_invalid_steps_is_refused_before_any_change(e
 # --- health gates --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("strategy", [AllAtOnce(), Schedule([])], ids=["all-at-once", "empty"])
+async def test_a_health_check_with_no_steps_to_gate_is_refused_before_anything_is_read(
+    env: Env, strategy: Strategy
+) -> None:
+    before = await env.alias()
+
+    with pytest.raises(ValidationError, match="after_traffic=") as caught:
+        await env.shift(strategy, health_check=InvokeProbe())
+
+    assert caught.value.field == "health_check"
+    assert env.client.configuration_reads == {}
+    assert env.client.invoked == {}
+    assert env.client.updates == []
+    assert env.events == []
+    assert await env.alias() == before
+
+
 async def test_failed_gate_rolls_back(env: Env) -> None:
     asked: list[int] = []
 
@@ -1103,7 +1120,9 @@ async def test_interrupted_shift_resumes_from_the_current_weight(env: Env) -> No
     assert_on(await env.alias(), "2")
 
 
-async def test_resumed_shift_past_every_step_just_completes(env: Env) -> None:
+async def test_resumed_shift_past_every_step_without_a_health_check_just_completes(
+    env: Env,
+) -> None:
     await env.other.update_alias(FN, ALIAS, routing_config=RoutingConfig({"2": 0.3}))
 
     result = await env.shift(Canary(0.05, MINUTE))
@@ -1112,6 +1131,39 @@ async def test_resumed_shift_past_every_step_just_completes(env: Env) -> None:
     assert env.time.waits == []
     assert len(env.client.updates) == 1
     assert_on(await env.alias(), "2")
+
+
+async def test_resumed_shift_past_every_step_is_gated_once_as_the_last_step(env: Env) -> None:
+    await env.other.update_alias(FN, ALIAS, routing_config=RoutingConfig({"2": 0.9}))
+    probe = InvokeProbe(max_error_rate=0.2)
+
+    result = await env.shift(Linear(0.1, MINUTE), health_check=probe)
+
+    assert result.completed
+    # The last step's gate at the weight found, with that gate's whole budget.
+    assert [(s.index, s.weight, s.healthy) for s in result.steps] == [(8, 0.9, True)]
+    assert pairs_of(result.steps[0]) == probe.rule.budget
+    assert env.time.waits == []
+    assert env.kinds() == [K.STARTED, K.HEALTHY, K.COMPLETED]
+    assert_on(await env.alias(), "2")
+
+
+async def test_resumed_shift_past_every_step_rolls_a_failing_version_back(env: Env) -> None:
+    assert await env.publish(always_fails) == "3"
+    await env.other.update_alias(FN, ALIAS, routing_config=RoutingConfig({"3": 0.9}))
+
+    result = await env.shift(
+        Linear(0.1, MINUTE), to_version="3", health_check=InvokeProbe(max_error_rate=0.2)
+    )
+
+    assert result.rolled_back
+    assert not result.completed
+    assert result.reason is not None
+    assert result.reason.startswith("health check failed at 90%: the new version fails more")
+    assert [(s.index, s.weight, s.healthy) for s in result.steps] == [(8, 0.9, False)]
+    assert result.stats["3"].errors == result.stats["3"].invocations > 0
+    assert env.kinds() == [K.STARTED, K.UNHEALTHY, K.ROLLING_BACK, K.ROLLED_BACK]
+    assert_on(await env.alias(), "1")
 
 
 # --- pre-flight refusals ---------------------------------------------------------------------
