@@ -344,7 +344,8 @@ class InvokeProbe:
     qualifier, not the alias), at the same time, with ``payload`` (bytes, str or a JSON-able
     value: it is sent many times). A call fails when it returns a function error or raises a
     :class:`~lambdaclient.errors.LambdaError`: a call that cannot reach its version counts
-    against that version. ``concurrency`` pairs are in flight at once.
+    against that version. Any other error is raised, its partner and the other pairs in
+    flight cancelled (in a shift, a failed gate). ``concurrency`` pairs are in flight at once.
 
     The rule (:class:`GateRule`, and the README's "How the gate decides") guarantees at these
     parameters that a new version whose error rate is no higher than the old one's is rolled
@@ -452,7 +453,9 @@ class InvokeProbe:
         new_calls: list[tuple[bool, float]],
     ) -> PairTally:
         """Run ``count`` pairs and add them to ``tally`` in the order they were started (a fast
-        failure does not jump the queue), stopping as soon as the continuous check crosses."""
+        failure does not jump the queue), stopping as soon as the continuous check crosses.
+        Every pair that finished counts in ``old_calls`` and ``new_calls``, judged or not (the
+        calls were made); the pairs still running then are cancelled."""
         loop = asyncio.get_running_loop()
 
         async def call(version: str) -> tuple[bool, float]:
@@ -467,11 +470,19 @@ class InvokeProbe:
                 failed = True
             return failed, loop.time() - started
 
-        async def pair() -> tuple[tuple[bool, float], ...]:
-            return tuple(await asyncio.gather(call(step.from_version), call(step.to_version)))
+        async def pair() -> tuple[tuple[bool, float], tuple[bool, float]]:
+            # A task group, not gather: if one call raises, the other is cancelled, not left
+            # running. The error is raised as itself, not as a group of one.
+            try:
+                async with asyncio.TaskGroup() as group:
+                    old = group.create_task(call(step.from_version))
+                    new = group.create_task(call(step.to_version))
+            except ExceptionGroup as errors:
+                raise errors.exceptions[0] from None
+            return old.result(), new.result()
 
-        in_flight: dict[asyncio.Task[tuple[tuple[bool, float], ...]], int] = {}
-        finished: dict[int, tuple[tuple[bool, float], ...]] = {}
+        in_flight: dict[asyncio.Task[tuple[tuple[bool, float], tuple[bool, float]]], int] = {}
+        finished: dict[int, tuple[bool, bool]] = {}
         started = judged = 0
         try:
             while judged < count:
@@ -480,21 +491,22 @@ class InvokeProbe:
                     started += 1
                 done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    finished[in_flight.pop(task)] = task.result()
-                while judged in finished:
-                    old, new = finished.pop(judged)
-                    judged += 1
+                    old, new = task.result()
                     old_calls.append(old)
                     new_calls.append(new)
-                    tally = tally.record(old[0], new[0])
+                    finished[in_flight.pop(task)] = (old[0], new[0])
+                while judged in finished:
+                    tally = tally.record(*finished.pop(judged))
+                    judged += 1
                     if rule.crossed(tally):
                         return tally
             return tally
         finally:
             for task in in_flight:
                 task.cancel()
-            if in_flight:
-                await asyncio.wait(in_flight)
+            # Awaited, their errors retrieved: no call outlives the gate, none is reported as
+            # an exception never retrieved.
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
 
 def _latency_failure(
