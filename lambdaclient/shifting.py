@@ -152,6 +152,7 @@ class Canary:
     wait: timedelta
 
     def steps(self) -> tuple[Step, ...]:
+        """One step at ``weight`` for ``wait``; a weight outside (0, 1) is a ValidationError."""
         return _check_steps([Step(self.weight, self.wait)])
 
 
@@ -163,6 +164,8 @@ class Linear:
     interval: timedelta
 
     def steps(self) -> tuple[Step, ...]:
+        """A step every ``step`` of the traffic below all of it, each held ``interval``; a
+        ``step`` outside (0, 1) is a ValidationError."""
         if not _is_fraction(self.step):
             raise ValidationError("Linear step must be between 0 and 1", field="strategy")
         count = math.ceil(round(1 / self.step, 9)) - 1
@@ -176,6 +179,7 @@ class AllAtOnce:
     """All traffic at once (still pre-flight checked and conditional on the RevisionId)."""
 
     def steps(self) -> tuple[Step, ...]:
+        """No steps: nothing for a ``health_check`` to gate (``after_traffic`` can be)."""
         return ()
 
 
@@ -193,6 +197,8 @@ class Schedule:
     schedule: tuple[tuple[float, timedelta], ...] = attrs.field(converter=_pairs)
 
     def steps(self) -> tuple[Step, ...]:
+        """The schedule's steps, in its order; weights that do not rise strictly between 0
+        and 1, or a negative wait, are a ValidationError."""
         return _check_steps([Step(weight, wait) for weight, wait in self.schedule])
 
 
