@@ -642,7 +642,9 @@ def _checks(args: argparse.Namespace) -> _Checks:
     """``shift_traffic``'s checks and readiness timeout from the options given: the probe the
     probe options configure gates each step when any of them is given, and runs before or
     after traffic with ``--pre-traffic-probe`` or ``--post-traffic-probe``. What is not given
-    keeps the library's default."""
+    keeps the library's default. ``--all-at-once`` has no steps to gate: there the probe
+    options only configure the probe before or after traffic, and without either of those
+    flags they are a usage error rather than ignored."""
     options = {
         "payload": args.probe_payload,
         "max_invocations": args.probe_invocations,
@@ -651,8 +653,15 @@ def _checks(args: argparse.Namespace) -> _Checks:
     }
     given = {name: value for name, value in options.items() if value is not None}
     probe = InvokeProbe(**given)
+    around = args.pre_traffic_probe or args.post_traffic_probe
+    if given and args.all_at_once and not around:
+        raise ValidationError(
+            "--all-at-once has no steps for the probe to gate: add --post-traffic-probe to"
+            " probe once all traffic has moved (a failure rolls back), or --pre-traffic-probe",
+            field="health_check",
+        )
     checks: _Checks = {
-        "health_check": probe if given else None,
+        "health_check": probe if given and not args.all_at_once else None,
         "before_traffic": probe if args.pre_traffic_probe else None,
         "after_traffic": probe if args.post_traffic_probe else None,
     }
@@ -663,7 +672,9 @@ def _checks(args: argparse.Namespace) -> _Checks:
 
 async def _shift(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     strategy = _strategy(args)
-    steps = strategy.steps()  # a ValidationError here is a usage error, before any request
+    # A ValidationError here is a usage error, before any request.
+    steps = strategy.steps()
+    checks = _checks(args)
     progress = shift_progress(args, out, len(steps), _flags(args))
     try:
         with progress:
@@ -674,7 +685,7 @@ async def _shift(client: LambdaClient, args: argparse.Namespace, out: Output) ->
                 to_version=args.to_version,
                 strategy=strategy,
                 on_progress=progress.event,
-                **_checks(args),
+                **checks,
             )
     except (ShiftRefusedError, ConcurrentModificationError) as exc:
         out.error(_describe(exc, args))

@@ -152,6 +152,7 @@ class Canary:
     wait: timedelta
 
     def steps(self) -> tuple[Step, ...]:
+        """One step at ``weight`` for ``wait``; a weight outside (0, 1) is a ValidationError."""
         return _check_steps([Step(self.weight, self.wait)])
 
 
@@ -163,6 +164,8 @@ class Linear:
     interval: timedelta
 
     def steps(self) -> tuple[Step, ...]:
+        """A step every ``step`` of the traffic below all of it, each held ``interval``; a
+        ``step`` outside (0, 1) is a ValidationError."""
         if not _is_fraction(self.step):
             raise ValidationError("Linear step must be between 0 and 1", field="strategy")
         count = math.ceil(round(1 / self.step, 9)) - 1
@@ -176,6 +179,7 @@ class AllAtOnce:
     """All traffic at once (still pre-flight checked and conditional on the RevisionId)."""
 
     def steps(self) -> tuple[Step, ...]:
+        """No steps: nothing for a ``health_check`` to gate (``after_traffic`` can be)."""
         return ()
 
 
@@ -193,6 +197,8 @@ class Schedule:
     schedule: tuple[tuple[float, timedelta], ...] = attrs.field(converter=_pairs)
 
     def steps(self) -> tuple[Step, ...]:
+        """The schedule's steps, in its order; weights that do not rise strictly between 0
+        and 1, or a negative wait, are a ValidationError."""
         return _check_steps([Step(weight, wait) for weight, wait in self.schedule])
 
 
@@ -344,7 +350,8 @@ class InvokeProbe:
     qualifier, not the alias), at the same time, with ``payload`` (bytes, str or a JSON-able
     value: it is sent many times). A call fails when it returns a function error or raises a
     :class:`~lambdaclient.errors.LambdaError`: a call that cannot reach its version counts
-    against that version. ``concurrency`` pairs are in flight at once.
+    against that version. Any other error is raised, its partner and the other pairs in
+    flight cancelled (in a shift, a failed gate). ``concurrency`` pairs are in flight at once.
 
     The rule (:class:`GateRule`, and the README's "How the gate decides") guarantees at these
     parameters that a new version whose error rate is no higher than the old one's is rolled
@@ -452,7 +459,9 @@ class InvokeProbe:
         new_calls: list[tuple[bool, float]],
     ) -> PairTally:
         """Run ``count`` pairs and add them to ``tally`` in the order they were started (a fast
-        failure does not jump the queue), stopping as soon as the continuous check crosses."""
+        failure does not jump the queue), stopping as soon as the continuous check crosses.
+        Every pair that finished counts in ``old_calls`` and ``new_calls``, judged or not (the
+        calls were made); the pairs still running then are cancelled."""
         loop = asyncio.get_running_loop()
 
         async def call(version: str) -> tuple[bool, float]:
@@ -467,11 +476,19 @@ class InvokeProbe:
                 failed = True
             return failed, loop.time() - started
 
-        async def pair() -> tuple[tuple[bool, float], ...]:
-            return tuple(await asyncio.gather(call(step.from_version), call(step.to_version)))
+        async def pair() -> tuple[tuple[bool, float], tuple[bool, float]]:
+            # A task group, not gather: if one call raises, the other is cancelled, not left
+            # running. The error is raised as itself, not as a group of one.
+            try:
+                async with asyncio.TaskGroup() as group:
+                    old = group.create_task(call(step.from_version))
+                    new = group.create_task(call(step.to_version))
+            except ExceptionGroup as errors:
+                raise errors.exceptions[0] from None
+            return old.result(), new.result()
 
-        in_flight: dict[asyncio.Task[tuple[tuple[bool, float], ...]], int] = {}
-        finished: dict[int, tuple[tuple[bool, float], ...]] = {}
+        in_flight: dict[asyncio.Task[tuple[tuple[bool, float], tuple[bool, float]]], int] = {}
+        finished: dict[int, tuple[bool, bool]] = {}
         started = judged = 0
         try:
             while judged < count:
@@ -480,21 +497,22 @@ class InvokeProbe:
                     started += 1
                 done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    finished[in_flight.pop(task)] = task.result()
-                while judged in finished:
-                    old, new = finished.pop(judged)
-                    judged += 1
+                    old, new = task.result()
                     old_calls.append(old)
                     new_calls.append(new)
-                    tally = tally.record(old[0], new[0])
+                    finished[in_flight.pop(task)] = (old[0], new[0])
+                while judged in finished:
+                    tally = tally.record(*finished.pop(judged))
+                    judged += 1
                     if rule.crossed(tally):
                         return tally
             return tally
         finally:
             for task in in_flight:
                 task.cancel()
-            if in_flight:
-                await asyncio.wait(in_flight)
+            # Awaited, their errors retrieved: no call outlives the gate, none is reported as
+            # an exception never retrieved.
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
 
 def _latency_failure(
@@ -826,11 +844,23 @@ class _Shift:
             self.records.append(StepRecord(index, step.weight, started, None))
             await self.emit(ShiftEventKind.HEALTHY, index)
             return None
+        return await self.gate(self.health_check, index, started)
+
+    async def gate(self, check: HealthCheck, index: int, started: datetime) -> HealthResult:
+        """Ask ``check`` as step ``index``'s gate at the current weight, and record the step."""
         history = tuple(record.health for record in self.records if record.health is not None)
-        health = await self.check(self.health_check, GatePhase.STEP, index, history)
-        self.records.append(StepRecord(index, step.weight, started, health))
+        health = await self.check(check, GatePhase.STEP, index, history)
+        self.records.append(StepRecord(index, self.weight, started, health))
         await self.emit_health(health, index)
         return health
+
+    async def gate_failed(self, health: HealthResult) -> ShiftResult:
+        """Roll back after a failed step gate."""
+        reason = f"health check failed at {self.weight:.0%}" + (
+            f": {health.reason}" if health.reason else ""
+        )
+        await self.roll_back(reason)
+        return self.result(completed=False, rolled_back=True, reason=reason)
 
     async def check(
         self,
@@ -964,7 +994,12 @@ async def shift_traffic(
     ``to_version`` resumes from its current weight. Each step sets the weight, waits, then
     asks ``health_check`` (given a :class:`StepContext`); an unhealthy :class:`HealthResult`,
     a False or an exception rolls back, with the result's reason in ``ShiftResult.reason``.
-    Completion sets the primary to ``to_version`` and clears the weights.
+    A shift resumed at or past its last step's weight still runs one gate, as the last step,
+    at the weight it found, before all traffic moves. Completion sets the primary to
+    ``to_version`` and clears the weights. A strategy with no steps (:class:`AllAtOnce`) has
+    nothing for ``health_check`` to gate: it is refused with
+    :class:`~lambdaclient.errors.ValidationError` (``field="health_check"``) before anything
+    is read; ``after_traffic`` is the gate such a shift can have.
 
     Readiness: a version that is ``Failed`` or ``Inactive``, the new one or the primary, is
     refused with ``ShiftRefusedError`` naming its state and reason (``StateReasonCode:
@@ -997,6 +1032,13 @@ async def shift_traffic(
     ten-minute rollout in milliseconds.
     """
     steps = _check_steps(strategy.steps())  # custom strategies are held to the same rules
+    if health_check is not None and not steps:
+        raise ValidationError(
+            "health_check gates the steps between weights, and this strategy, like AllAtOnce,"
+            " has none: pass the check as after_traffic= to run it once all traffic has moved,"
+            " rolling back if it fails",
+            field="health_check",
+        )
     ready_timeout = _seconds(ready_timeout, "ready_timeout", zero=True)
     shift = _Shift(
         client,
@@ -1026,11 +1068,13 @@ async def shift_traffic(
                 continue  # reached before the shift was interrupted
             health = await shift.run_step(index, step)
             if health is not None and not health.healthy:
-                reason = f"health check failed at {step.weight:.0%}" + (
-                    f": {health.reason}" if health.reason else ""
-                )
-                await shift.roll_back(reason)
-                return shift.result(completed=False, rolled_back=True, reason=reason)
+                return await shift.gate_failed(health)
+        if health_check is not None and not shift.records:
+            # Resumed past its last step: the gates that passed before are not known, so the
+            # weight found is gated as the last step (with that gate's whole budget).
+            health = await shift.gate(health_check, len(steps) - 1, shift.clock())
+            if not health.healthy:
+                return await shift.gate_failed(health)
         await shift.update(function_version=to_version, routing_config=RoutingConfig({}))
         shift.weight = 1.0
         after = await shift.check_after_traffic()

@@ -647,6 +647,19 @@ async def test_a_failing_post_traffic_probe_rolls_back_with_exit_3(
     await assert_live_on(lam, "1")
 
 
+async def test_probe_options_with_all_at_once_need_a_probe_before_or_after_traffic(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No steps to gate: rather than ignore the options, the command says where they apply.
+    argv = ["shift", "fn", "live", "--to", "3", "--all-at-once", "--probe-payload", "{}"]
+    assert await cli(lam, *argv) == 2
+    out, err = outputs(capsys)
+    assert out == ""
+    assert "--all-at-once has no steps for the probe to gate: add --post-traffic-probe" in err
+    assert "health_check" not in err
+    await assert_live_on(lam, "1")
+
+
 # --- failures and usage errors ---------------------------------------------------------------
 
 

@@ -80,7 +80,10 @@ def test_likelihood_ratio_moves_only_on_discordant_pairs() -> None:
 def test_continuous_check_crosses_at_the_threshold() -> None:
     rule = GateRule()
     k = next(k for k in itertools.count() if rule.likelihood_ratio(PairTally(k, k)) >= 500)
-    assert rule.threshold == pytest.approx(1 / (0.2 * rule.false_rollback_rate))
+    # Crossing at 1 / alpha_v keeps the continuous check's false rollbacks within alpha_v
+    # (Ville's inequality), and the final test spends the rest of the rate.
+    assert rule.threshold == pytest.approx(1 / rule.sequential_alpha)
+    assert rule.sequential_alpha + rule.final_alpha == pytest.approx(rule.false_rollback_rate)
     assert not rule.crossed(PairTally(k - 1, k - 1))
     assert rule.crossed(PairTally(k, k))
     assert not rule.crossed(PairTally(k + 1, k, 1))  # an old-only failure takes it back

@@ -30,6 +30,7 @@ import pytest
 
 from lambdaclient import (
     AliasConfiguration,
+    Credentials,
     FunctionConfiguration,
     InvokeResult,
     LambdaClient,
@@ -62,7 +63,8 @@ from lambdaclient.shifting import (
     VersionStats,
     shift_traffic,
 )
-from lambdaclient.testing import Delay, LocalLambda, ServerError
+from lambdaclient.testing import Delay, LocalLambda, MockTransport, ServerError
+from lambdaclient.transport import Request, Response
 
 SEED = 20261125
 FN = "orders"
@@ -481,6 +483,23 @@ async def test_custom_strategy_with_invalid_steps_is_refused_before_any_change(e
 # --- health gates --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("strategy", [AllAtOnce(), Schedule([])], ids=["all-at-once", "empty"])
+async def test_a_health_check_with_no_steps_to_gate_is_refused_before_anything_is_read(
+    env: Env, strategy: Strategy
+) -> None:
+    before = await env.alias()
+
+    with pytest.raises(ValidationError, match="after_traffic=") as caught:
+        await env.shift(strategy, health_check=InvokeProbe())
+
+    assert caught.value.field == "health_check"
+    assert env.client.configuration_reads == {}
+    assert env.client.invoked == {}
+    assert env.client.updates == []
+    assert env.events == []
+    assert await env.alias() == before
+
+
 async def test_failed_gate_rolls_back(env: Env) -> None:
     asked: list[int] = []
 
@@ -594,8 +613,9 @@ async def test_probe_at_its_defaults_passes_a_healthy_version_and_rolls_back_a_b
     assert health.verdict.likelihood_ratio >= health.verdict.threshold
     assert tally.pairs < budget / 3
     assert tally.new_only > 10 * tally.old_only
-    assert result.stats["3"].invocations == result.stats["2"].invocations == tally.pairs
-    assert result.stats["3"].errors == tally.new_only + tally.both_failed <= raised[0]
+    # The statistics count every pair that finished, the ones after the crossing too.
+    assert result.stats["3"].invocations == result.stats["2"].invocations >= tally.pairs
+    assert tally.new_only + tally.both_failed <= result.stats["3"].errors <= raised[0]
     assert result.stats["2"].errors == 0
     assert set(env.client.invoked) == {"2", "3"}
     unhealthy = next(e for e in env.events if e.kind is K.UNHEALTHY)
@@ -1083,6 +1103,82 @@ async def test_rollback_does_not_depend_on_the_progress_callback(env: Env) -> No
     assert_on(await env.alias(), "1")
 
 
+def probe_step(transport: MockTransport, index: int = 0, step_count: int = 1) -> StepContext:
+    """A gate's context for a probe whose client answers from ``transport``."""
+    client = LambdaClient(
+        "us-east-1", credentials=Credentials("AKIDEXAMPLE", "secret"), transport=transport
+    )
+    return StepContext(client, FN, ALIAS, "1", "2", index, 0.1, step_count)
+
+
+def qualifier_of(request: Request) -> str:
+    return request.url.rsplit("Qualifier=", 1)[1]
+
+
+async def test_probe_call_raising_cancels_its_partner_and_raises_itself() -> None:
+    old_started = asyncio.Event()
+    old_cancelled: list[bool] = []
+
+    async def handler(request: Request) -> Response:
+        if qualifier_of(request) == "1":
+            old_started.set()
+            try:
+                await asyncio.Event().wait()  # never answers
+            except asyncio.CancelledError:
+                old_cancelled.append(True)
+                raise
+        await old_started.wait()
+        raise RuntimeError("a bug, not a LambdaError")
+
+    step = probe_step(MockTransport(handler))
+    async with step.client:
+        with pytest.raises(RuntimeError, match="a bug, not a LambdaError"):
+            await InvokeProbe(concurrency=1)(step)
+
+    assert old_cancelled == [True]
+
+
+async def test_probe_counts_every_finished_pair_in_its_stats_and_judges_in_start_order() -> None:
+    # Every new call fails. The first pair's old call answers only once the next 19 pairs
+    # have finished, and the pairs after those never answer: when the continuous check
+    # crosses, 20 pairs are done, fewer judged, and the 19 started since still running.
+    others_answered = asyncio.Event()
+    old_calls = 0
+    cancelled: list[int] = []
+
+    async def handler(request: Request) -> Response:
+        nonlocal old_calls
+        if qualifier_of(request) == "2":
+            return Response(200, {"X-Amz-Function-Error": "Unhandled"}, b'{"errorType": "E"}')
+        old_calls += 1
+        number = old_calls
+        if number == 1:
+            await others_answered.wait()
+            await asyncio.sleep(0.1)  # for the other pairs to finish
+        elif number == 20:
+            others_answered.set()
+        elif number > 20:
+            try:
+                await asyncio.Event().wait()  # never answers
+            except asyncio.CancelledError:
+                cancelled.append(number)
+                raise
+        return Response(200, {}, b"{}")
+
+    step = probe_step(MockTransport(handler))
+    async with step.client:
+        health = await InvokeProbe(max_error_rate=0.2, concurrency=20)(step)
+
+    assert not health.healthy
+    assert health.verdict is not None
+    tally = health.verdict.tally
+    assert tally.pairs == tally.new_only < 20  # judged in start order, up to the crossing
+    assert health.stats["1"].invocations == health.stats["2"].invocations == 20
+    assert health.stats["2"].errors == 20
+    assert health.stats["1"].errors == 0
+    assert sorted(cancelled) == list(range(21, 40))  # none left running
+
+
 # --- resuming --------------------------------------------------------------------------------
 
 
@@ -1103,7 +1199,9 @@ async def test_interrupted_shift_resumes_from_the_current_weight(env: Env) -> No
     assert_on(await env.alias(), "2")
 
 
-async def test_resumed_shift_past_every_step_just_completes(env: Env) -> None:
+async def test_resumed_shift_past_every_step_without_a_health_check_just_completes(
+    env: Env,
+) -> None:
     await env.other.update_alias(FN, ALIAS, routing_config=RoutingConfig({"2": 0.3}))
 
     result = await env.shift(Canary(0.05, MINUTE))
@@ -1112,6 +1210,39 @@ async def test_resumed_shift_past_every_step_just_completes(env: Env) -> None:
     assert env.time.waits == []
     assert len(env.client.updates) == 1
     assert_on(await env.alias(), "2")
+
+
+async def test_resumed_shift_past_every_step_is_gated_once_as_the_last_step(env: Env) -> None:
+    await env.other.update_alias(FN, ALIAS, routing_config=RoutingConfig({"2": 0.9}))
+    probe = InvokeProbe(max_error_rate=0.2)
+
+    result = await env.shift(Linear(0.1, MINUTE), health_check=probe)
+
+    assert result.completed
+    # The last step's gate at the weight found, with that gate's whole budget.
+    assert [(s.index, s.weight, s.healthy) for s in result.steps] == [(8, 0.9, True)]
+    assert pairs_of(result.steps[0]) == probe.rule.budget
+    assert env.time.waits == []
+    assert env.kinds() == [K.STARTED, K.HEALTHY, K.COMPLETED]
+    assert_on(await env.alias(), "2")
+
+
+async def test_resumed_shift_past_every_step_rolls_a_failing_version_back(env: Env) -> None:
+    assert await env.publish(always_fails) == "3"
+    await env.other.update_alias(FN, ALIAS, routing_config=RoutingConfig({"3": 0.9}))
+
+    result = await env.shift(
+        Linear(0.1, MINUTE), to_version="3", health_check=InvokeProbe(max_error_rate=0.2)
+    )
+
+    assert result.rolled_back
+    assert not result.completed
+    assert result.reason is not None
+    assert result.reason.startswith("health check failed at 90%: the new version fails more")
+    assert [(s.index, s.weight, s.healthy) for s in result.steps] == [(8, 0.9, False)]
+    assert result.stats["3"].errors == result.stats["3"].invocations > 0
+    assert env.kinds() == [K.STARTED, K.UNHEALTHY, K.ROLLING_BACK, K.ROLLED_BACK]
+    assert_on(await env.alias(), "1")
 
 
 # --- pre-flight refusals ---------------------------------------------------------------------
