@@ -49,8 +49,8 @@ peers: $(CLI_STAMP) $(JS_STAMP)
 
 # In parallel (pytest-xdist, a worker per CPU), then the tests marked serial on their own.
 pytest: $(STAMP) peers
-	$(PY) -m pytest -q -n auto -m "not serial"
-	$(PY) -m pytest -q -m serial
+	LAMBDACLIENT_AWS_CLI='$(CLI_VENV)/bin/aws' $(PY) -m pytest -q -n auto -m "not serial"
+	LAMBDACLIENT_AWS_CLI='$(CLI_VENV)/bin/aws' $(PY) -m pytest -q -m serial
 
 test: lint typecheck pyright pytest
 
