@@ -183,7 +183,8 @@ async def test_a_stream_split_at_every_byte_offset_gives_the_same_events() -> No
 
     def handler(request: Request) -> Response:
         assert (request.method, request.url) == ("POST", f"{ENDPOINT}{STREAM_PATH}?Qualifier=live")
-        offset = int(request.body)  # type: ignore[arg-type]  # MockTransport gives bytes
+        assert isinstance(request.body, bytes)  # as MockTransport gives it
+        offset = int(request.body)
         bodies.append(Pieces([STREAM[:offset], STREAM[offset:]]))
         return Response(200, STREAM_HEADERS, bodies[-1])
 
