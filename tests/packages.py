@@ -16,7 +16,7 @@ def package(source: str, module: str = "app") -> bytes:
     return buffer.getvalue()
 
 
-def write_package(path: Path, source: str, module: str = "app") -> Path:
+def write_package(path: Path, source: str) -> Path:
     """:func:`package` written to ``path``, for a client that reads the zip from a file."""
-    path.write_bytes(package(source, module))
+    path.write_bytes(package(source))
     return path
