@@ -38,15 +38,16 @@ class Stub:
 
 def load(operation: str, case: str) -> Stub:
     """The stub ``stubs/<operation>/<case>.json``, e.g. ``load("GetAlias", "200-weighted")``."""
-    return _read(STUBS / operation / f"{case}.json")
+    return read(STUBS / operation / f"{case}.json")
 
 
 def every() -> list[Stub]:
     """Every stub file, sorted by path."""
-    return [_read(path) for path in sorted(STUBS.glob("*/*.json"))]
+    return [read(path) for path in sorted(STUBS.glob("*/*.json"))]
 
 
-def _read(path: Path) -> Stub:
+def read(path: Path) -> Stub:
+    """The stub in the file at ``path``; a ValueError if it does not have exactly one body."""
     doc = json.loads(path.read_text())
     # Exactly one of the two, so a stub cannot say one body and send another.
     if ("body" in doc) == ("body_text" in doc):

@@ -2,8 +2,9 @@
 as a subprocess given only the variables the server prints.
 
 The CLI is not a dependency: awscli pins docutils below what the dev extra's twine needs, so
-``make test`` installs it in a virtualenv of its own, ``.venv-awscli``. The test uses that
-one, else ``python -m awscli`` when this interpreter has it, else an ``aws`` v1 on the PATH,
+``make test`` installs it in a virtualenv of its own (``.venv-awscli`` unless ``CLI_VENV``
+says otherwise) and names its ``aws`` in ``LAMBDACLIENT_AWS_CLI``. The test uses that one,
+else ``python -m awscli`` when this interpreter has it, else an ``aws`` v1 on the PATH,
 and is skipped, saying so, where there is none.
 """
 
@@ -12,19 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.local_lambda_process import local_lambda_process
+from tests.packages import write_package
 
 ROLE = "arn:aws:iam::123456789012:role/app"
 
@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _aws_cli() -> list[str] | None:
-    own = ROOT / ".venv-awscli" / "bin" / "aws"
+    # make names the CLI it installed (its virtualenv's folder may be overridden).
+    own = Path(os.environ.get("LAMBDACLIENT_AWS_CLI", ROOT / ".venv-awscli" / "bin" / "aws"))
     if own.exists():
         return [str(own)]
     if importlib.util.find_spec("awscli") is not None:
@@ -54,14 +55,6 @@ AWS_CLI = _aws_cli()
 pytestmark = pytest.mark.skipif(
     AWS_CLI is None, reason="the AWS CLI v1 is not installed (make peers, or pip install awscli)"
 )
-
-
-def write_package(path: Path, source: str) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    path.write_bytes(buffer.getvalue())
-    return f"fileb://{path}"
 
 
 class Cli:
@@ -89,7 +82,7 @@ class Cli:
         assert process.returncode == 0, stderr.decode()
         return json.loads(stdout) if stdout.strip() else None
 
-    async def create_function(self, name: str, package: str, *arguments: str) -> Any:
+    async def create_function(self, name: str, package: Path, *arguments: str) -> Any:
         return await self(
             "create-function",
             "--function-name",
@@ -101,7 +94,7 @@ class Cli:
             "--handler",
             "app.handler",
             "--zip-file",
-            package,
+            f"fileb://{package}",
             *arguments,
         )
 
@@ -131,7 +124,9 @@ async def test_the_aws_cli_drives_a_function_lifecycle(tmp_path: Path) -> None:
         assert created["FunctionName"] == "greet"
         assert (await aws("publish-version", "--function-name", "greet"))["Version"] == "1"
         v2_zip = write_package(tmp_path / "v2.zip", GREET.replace("VERSION", "2"))
-        await aws("update-function-code", "--function-name", "greet", "--zip-file", v2_zip)
+        await aws(
+            "update-function-code", "--function-name", "greet", "--zip-file", f"fileb://{v2_zip}"
+        )
         assert (await aws("publish-version", "--function-name", "greet"))["Version"] == "2"
         await aws(
             "create-alias",

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
 import math
-import textwrap
-import zipfile
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,17 +16,10 @@ import pytest
 
 from lambdaclient.testing import LocalLambda
 from tests.local_lambda_process import local_lambda_process
+from tests.packages import package
 from tests.test_boto3_local_lambda import Boto3Lambda, boto3_lambda
 
 ROLE = "arn:aws:iam::123456789012:role/app"
-
-
-def package(source: str, module: str = "app") -> bytes:
-    """A deployment package holding ``source`` as ``<module>.py``."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(f"{module}.py", textwrap.dedent(source))
-    return buffer.getvalue()
 
 
 GREET_V1 = """

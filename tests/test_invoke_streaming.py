@@ -1,7 +1,8 @@
 """Streamed invocations over real sockets: an aiohttp server on 127.0.0.1, in the test's loop,
 checks every signature with botocore and answers with event-stream frames written in pieces,
 cut short, corrupted or stalled; the client must give the events, raise the right error and
-release its connection however the block is left."""
+release its connection however the block is left. Where the test needs the body in exact
+pieces, a MockTransport hands them over as they are."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import attrs
 import pytest
 from aiohttp import web
 
-import lambdaclient._streams
 from lambdaclient import (
     Credentials,
     EventStreamError,
@@ -33,14 +33,16 @@ from lambdaclient import (
     TransportError,
 )
 from lambdaclient._eventstream import (
-    InvokeStreamDecoder,
     exception_event,
     invoke_complete_event,
     payload_chunk_event,
 )
+from lambdaclient.testing import MockTransport
+from lambdaclient.transport import Request, Response
 from tests.oracle import Received, signing_server
 
 CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "tok+/=")
+ENDPOINT = "https://lambda.us-east-1.amazonaws.com"
 STREAM_PATH = "/2021-11-15/functions/my-fn/response-streaming-invocations"
 EVENTSTREAM = "application/vnd.amazon.eventstream"
 STREAM_HEADERS = {
@@ -97,23 +99,25 @@ def acquired(session: aiohttp.ClientSession) -> int:
     return len(session.connector._acquired)
 
 
-@pytest.fixture
-def fed(monkeypatch: pytest.MonkeyPatch) -> list[list[bytes]]:
-    """The pieces each response stream's decoder was fed, to show a split reached it."""
-    feeds: list[list[bytes]] = []
+class Pieces:
+    """A response body that yields ``pieces`` as its chunks, as a transport would hand them
+    over, and records those the client took."""
 
-    class RecordingDecoder(InvokeStreamDecoder):
-        def __init__(self) -> None:
-            super().__init__()
-            self.pieces: list[bytes] = []
-            feeds.append(self.pieces)
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+        self.taken: list[bytes] = []
 
-        def feed(self, data: bytes | bytearray | memoryview) -> Iterator[bytes | InvokeComplete]:
-            self.pieces.append(bytes(data))
-            return super().feed(data)
+    async def read(self) -> bytes:
+        return b"".join([piece async for piece in self])
 
-    monkeypatch.setattr(lambdaclient._streams, "InvokeStreamDecoder", RecordingDecoder)
-    return feeds
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.pieces:
+            piece = self.pieces.pop(0)
+            self.taken.append(piece)
+            yield piece
+
+    async def aclose(self) -> None:
+        self.pieces = []
 
 
 def client_for(server: Server, **settings: Any) -> LambdaClient:
@@ -174,15 +178,19 @@ class Reader:
 # --- invoke_with_response_stream --------------------------------------------------------------
 
 
-async def test_a_stream_split_at_every_byte_offset_gives_the_same_events(
-    server: Server, fed: list[list[bytes]]
-) -> None:
-    async def handler(request: web.Request, received: Received) -> web.StreamResponse:
-        offset = int(received.body)
-        return await respond_in_pieces(request, [STREAM[:offset], STREAM[offset:]])
+async def test_a_stream_split_at_every_byte_offset_gives_the_same_events() -> None:
+    bodies: list[Pieces] = []
 
-    server.handler = handler
-    async with client_for(server) as client:
+    def handler(request: Request) -> Response:
+        assert (request.method, request.url) == ("POST", f"{ENDPOINT}{STREAM_PATH}?Qualifier=live")
+        assert isinstance(request.body, bytes)  # as MockTransport gives it
+        offset = int(request.body)
+        bodies.append(Pieces([STREAM[:offset], STREAM[offset:]]))
+        return Response(200, STREAM_HEADERS, bodies[-1])
+
+    async with LambdaClient(
+        "us-east-1", credentials=CREDENTIALS, transport=MockTransport(handler)
+    ) as client:
         for offset in range(1, len(STREAM)):
             async with client.invoke_with_response_stream(
                 "my-fn", payload=str(offset), qualifier="live"
@@ -192,14 +200,10 @@ async def test_a_stream_split_at_every_byte_offset_gives_the_same_events(
                 assert stream.executed_version == "7"
                 assert stream.request_id == "req-1"
                 assert stream.content_type == EVENTSTREAM
-            # The split reached the decoder: the offset is a boundary of what it was fed.
-            pieces = fed[-1]
-            assert b"".join(pieces) == STREAM
-            assert offset in {sum(map(len, pieces[:i])) for i in range(len(pieces))}
+            # The client read the body in the two pieces it came in, split at the offset.
+            assert bodies[-1].taken == [STREAM[:offset], STREAM[offset:]]
 
-    assert len(server.received) == len(STREAM) - 1  # each signed, as the fixture checks
-    assert {r.raw_path for r in server.received} == {f"{STREAM_PATH}?Qualifier=live"}
-    assert {r.method for r in server.received} == {"POST"}
+    assert len(bodies) == len(STREAM) - 1
 
 
 async def test_a_function_error_mid_stream_is_in_complete(server: Server) -> None:

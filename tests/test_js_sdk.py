@@ -9,17 +9,16 @@ Where npm is installed, ``make test`` installs ``@aws-sdk/client-lambda`` under 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import shutil
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.local_lambda_process import local_lambda_process
+from tests.packages import write_package
 
 SCRIPT = Path(__file__).parent / "js" / "lifecycle.cjs"
 GREET = "def handler(event, context):\n    return {'version': VERSION, 'hello': event['name']}\n"
@@ -45,16 +44,10 @@ SKIP_REASON = _skip_reason()
 pytestmark = pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")
 
 
-def write_package(path: Path, version: int) -> Path:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", GREET.replace("VERSION", str(version)))
-    path.write_bytes(buffer.getvalue())
-    return path
-
-
 async def test_the_js_sdk_drives_a_function_lifecycle(tmp_path: Path) -> None:
-    packages = [str(write_package(tmp_path / f"v{n}.zip", n)) for n in (1, 2)]
+    packages = [
+        str(write_package(tmp_path / f"v{n}.zip", GREET.replace("VERSION", str(n)))) for n in (1, 2)
+    ]
     async with local_lambda_process("--seed", "3") as exported:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **exported}
         node = await asyncio.create_subprocess_exec(

@@ -1118,12 +1118,16 @@ async def test_custom_credentials_are_accepted_and_the_defaults_refused() -> Non
 
 # --- fault injection through the client ----------------------------------------------------
 
-# How many faults are still queued: private, but the only way to see how many requests met
-# one without adding a counter to the server.
 
-
-def queued(lam: LocalLambda, operation: str) -> int:
-    return len(lam._faults.get(operation, []))
+async def next_get_alias(lam: LocalLambda, **settings: Any) -> str:
+    """What one more GetAlias of ``fn:live``, in a single attempt, is answered: the alias's
+    name, or the error's code. A fault still queued would answer it, so this shows how many
+    the calls before it met."""
+    async with make_client(lam, max_attempts=1, **settings) as client:
+        try:
+            return (await client.get_alias("fn", "live")).name
+        except ServiceError as error:
+            return error.code
 
 
 async def test_faults_injected_with_their_defaults_answer_as_aws_does(lam: LocalLambda) -> None:
@@ -1147,7 +1151,7 @@ async def test_throttling_is_retried(lam: LocalLambda, client: LambdaClient) -> 
     await client.create_alias("fn", "live", function_version="$LATEST")
     lam.inject("GetAlias", Throttle(retry_after=0), times=2)
     assert (await client.get_alias("fn", "live")).name == "live"
-    assert queued(lam, "GetAlias") == 0  # two throttled attempts, then the third succeeded
+    assert await next_get_alias(lam) == "live"  # two throttled attempts, then the third succeeded
 
 
 async def test_throttling_beyond_the_attempts_raises_with_retry_after(lam: LocalLambda) -> None:
@@ -1172,7 +1176,7 @@ async def test_a_server_error_on_a_read_is_retried(lam: LocalLambda, client: Lam
     await client.create_alias("fn", "live", function_version="$LATEST")
     lam.inject("GetAlias", ServerError(503), times=2)
     assert (await client.get_alias("fn", "live")).name == "live"
-    assert queued(lam, "GetAlias") == 0
+    assert await next_get_alias(lam) == "live"
 
 
 async def test_a_server_error_beyond_the_attempts_raises(lam: LocalLambda) -> None:
@@ -1181,7 +1185,7 @@ async def test_a_server_error_beyond_the_attempts_raises(lam: LocalLambda) -> No
         with pytest.raises(ServiceException) as caught:
             await client.get_alias("fn", "live")
     assert (caught.value.code, caught.value.status) == ("ServiceException", 503)
-    assert queued(lam, "GetAlias") == 0
+    assert await next_get_alias(lam) == "ResourceNotFoundException"  # three attempts met one each
 
 
 async def test_a_server_error_after_execution_is_not_retried(
@@ -1235,7 +1239,7 @@ async def test_a_dropped_connection_on_a_read_is_retried(
     await client.create_alias("fn", "live", function_version="$LATEST")
     lam.inject("GetAlias", DropConnection())
     assert (await client.get_alias("fn", "live")).name == "live"
-    assert queued(lam, "GetAlias") == 0
+    assert await next_get_alias(lam) == "live"
 
 
 async def test_a_fault_after_execution_cuts_a_response_stream(
@@ -1257,7 +1261,8 @@ async def test_a_delay_beyond_the_read_timeout_times_out_after_retries(lam: Loca
         with pytest.raises(RequestTimeoutError):
             await client.get_alias("fn", "live")
         elapsed = time.monotonic() - started
-    assert queued(lam, "GetAlias") == 0  # three attempts, each delayed
+    # Three attempts, each delayed: a delay left over would time the next one out.
+    assert await next_get_alias(lam, read_timeout=0.25) == "ResourceNotFoundException"
     assert 0.25 <= elapsed < 3  # at least three read timeouts of 0.1 s
 
 

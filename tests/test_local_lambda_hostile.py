@@ -1,5 +1,6 @@
-"""LocalLambda against hostile requests, over real sockets: raw HTTP/1.1 signed with botocore's
-signer at chosen timestamps, so that what reaches the server is exactly what a test wrote.
+"""LocalLambda against hostile requests, over real sockets: raw HTTP/1.1 signed with
+lambdaclient's signer at chosen timestamps, so that what reaches the server is exactly what a
+test wrote.
 
 Every answer must be one AWS could give: a status below 500, a JSON body with a message, and
 ``x-amzn-ErrorType`` on errors. The AWS facts behind each answer are listed, with their
@@ -21,13 +22,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials as BotocoreCredentials
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdaclient import Credentials, LambdaClient
+from lambdaclient._sigv4 import SigV4Signer
 from lambdaclient.testing import LocalLambda
 
 MiB = 1024 * 1024
@@ -81,24 +80,26 @@ def sign(
     at: datetime | None = None,
     credentials: Credentials | None = None,
 ) -> dict[str, str]:
-    """The headers of a request signed by botocore's signer as of ``at`` (default: now)."""
-    creds = credentials or lam.credentials
-    request: Any = AWSRequest(
-        method=method, url=f"{lam.endpoint_url}{path}", data=body, headers=dict(headers or {})
+    """The headers of a request signed as of ``at`` (default: now) by lambdaclient's signer;
+    LocalLambda checks them with botocore's, so the two stay independent."""
+    host = f"{lam.host}:{lam.port}"
+    wire_path, _, query = path.partition("?")
+    given = dict(headers or {})
+    # As botocore signs: a claimed X-Amz-Content-SHA256 is the payload hash, whatever the body.
+    claimed = [value for name, value in given.items() if name.lower() == "x-amz-content-sha256"]
+    added = SigV4Signer(service="lambda", region=lam.region).sign(
+        method=method,
+        host=host,
+        path=wire_path,
+        query=query,
+        headers=given,
+        payload_sha256=claimed[-1] if claimed else hashlib.sha256(body).hexdigest(),
+        credentials=credentials or lam.credentials,
+        now=at or datetime.now(UTC),
     )
-    signer: Any = SigV4Auth(
-        BotocoreCredentials(creds.access_key_id, creds.secret_access_key, creds.session_token),
-        "lambda",
-        lam.region,
-    )
-    # add_auth() would stamp botocore's clock; its pieces take the chosen time.
-    request.context["timestamp"] = (at or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    signer._modify_request_before_signing(request)
-    canonical = signer.canonical_request(request)
-    signer._inject_signature_to_request(
-        request, signer.signature(signer.string_to_sign(request, canonical), request)
-    )
-    return {"Host": f"{lam.host}:{lam.port}", **dict(request.headers.items())}
+    replaced = {name.lower() for name in added} | {"host"}
+    kept = {name: value for name, value in given.items() if name.lower() not in replaced}
+    return {"Host": host, **kept, **added}
 
 
 class Answer:

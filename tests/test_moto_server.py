@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import http.client
-import io
 import json
 import uuid
-import zipfile
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +48,7 @@ from lambdaclient import (
     RoutingConfig,
     ServiceError,
 )
+from tests.packages import package
 
 REGION = "us-east-1"
 CREDENTIALS = Credentials("testing", "testing")
@@ -65,13 +64,6 @@ def moto_url() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()  # werkzeug closes its listening socket when serve_forever returns
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
 
 
 def _deploy(url: str, name: str) -> None:
@@ -106,7 +98,7 @@ def _deploy(url: str, name: str) -> None:
             Runtime="python3.12",
             Role=role,
             Handler="index.handler",
-            Code={"ZipFile": _zip()},
+            Code={"ZipFile": package("def handler(event, context):\n    return event\n", "index")},
         )
         assert lam.publish_version(FunctionName=name)["Version"] == "1"
         # Like Lambda, moto publishes nothing new unless code or configuration changed.

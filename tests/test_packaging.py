@@ -15,7 +15,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a local run leaves in the tree, and must never be shipped.
-JUNK = {".venv", "__pycache__", ".hypothesis", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+# (node_modules: the JS SDK that `make test` installs under tests/js.)
+JUNK = {
+    ".venv",
+    ".venv-awscli",
+    "node_modules",
+    "__pycache__",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+}
 
 
 def _tree(folder: str) -> set[str]:

@@ -727,7 +727,7 @@ def test_a_stub_file_has_exactly_one_body(tmp_path: Path, doc: dict[str, Any]) -
     path.write_text(json.dumps({**head, **doc}))
 
     with pytest.raises(ValueError, match="body_text"):
-        stubs._read(path)
+        stubs.read(path)
 
 
 def test_a_text_body_is_sent_as_utf8_as_written() -> None:

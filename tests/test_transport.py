@@ -19,6 +19,7 @@ from lambdaclient import (
     RequestTimeoutError,
     ResourceNotFoundError,
     ServiceError,
+    TransportError,
     ValidationError,
 )
 from lambdaclient._eventstream import invoke_complete_event, payload_chunk_event
@@ -194,10 +195,19 @@ async def test_the_client_closes_the_transport_it_was_given() -> None:
     assert closed == [True]
 
 
-async def test_a_handler_that_returns_no_response_is_a_type_error() -> None:
-    async with client_over(MockTransport(lambda request: b"{}")) as client:  # type: ignore[arg-type, return-value]
-        with pytest.raises(TypeError, match="returned a bytes, not a Response"):
+async def test_a_handler_that_returns_no_response_is_a_transport_error() -> None:
+    async with client_over(
+        MockTransport(lambda request: b"{}"),  # type: ignore[arg-type, return-value]
+        max_attempts=1,
+    ) as client:
+        with pytest.raises(TransportError, match="returned a bytes, not a Response"):
             await client.get_alias("my-fn", "live")
+
+
+def test_a_handler_that_is_not_callable_is_refused_at_construction() -> None:
+    with pytest.raises(ValidationError, match="not a dict") as caught:
+        MockTransport({"GET": Response(200)})  # type: ignore[arg-type]
+    assert caught.value.field == "handler"
 
 
 @pytest.mark.parametrize(

@@ -43,44 +43,36 @@ from tests.test_faults import acquired
 
 
 @pytest.mark.parametrize(
-    ("state", "last_update_status", "expected"),
+    ("progress", "state", "last_update_status", "expected"),
     [
-        ("Active", "Successful", Progress.DONE),
-        ("Active", None, Progress.DONE),
-        ("Active", "Failed", Progress.DONE),
-        ("Active", "InProgress", Progress.WAITING),
-        ("Pending", None, Progress.WAITING),
-        ("Inactive", "Successful", Progress.WAITING),
-        (None, None, Progress.WAITING),
-        ("ActiveNonInvocable", "Successful", Progress.WAITING),
-        ("Failed", None, Progress.FAILED),
-        ("Failed", "InProgress", Progress.FAILED),
+        (version_active_progress, "Active", "Successful", Progress.DONE),
+        (version_active_progress, "Active", None, Progress.DONE),
+        (version_active_progress, "Active", "Failed", Progress.DONE),
+        (version_active_progress, "Active", "InProgress", Progress.WAITING),
+        (version_active_progress, "Pending", None, Progress.WAITING),
+        (version_active_progress, "Inactive", "Successful", Progress.WAITING),
+        (version_active_progress, None, None, Progress.WAITING),
+        (version_active_progress, "ActiveNonInvocable", "Successful", Progress.WAITING),
+        (version_active_progress, "Failed", None, Progress.FAILED),
+        (version_active_progress, "Failed", "InProgress", Progress.FAILED),
+        (function_updated_progress, "Active", "Successful", Progress.DONE),
+        (function_updated_progress, "Pending", "Successful", Progress.DONE),
+        (function_updated_progress, "Active", "InProgress", Progress.WAITING),
+        (function_updated_progress, "Active", None, Progress.WAITING),
+        (function_updated_progress, "Active", "SomethingNew", Progress.WAITING),
+        (function_updated_progress, "Active", "Failed", Progress.FAILED),
+        (function_updated_progress, "Failed", "Failed", Progress.FAILED),
     ],
+    ids=lambda value: getattr(value, "__name__", None),  # the function's name, else the default
 )
-def test_version_active_progress(
-    state: str | None, last_update_status: str | None, expected: Progress
+def test_a_waiters_progress_from_a_configuration(
+    progress: Callable[[FunctionConfiguration], Progress],
+    state: str | None,
+    last_update_status: str | None,
+    expected: Progress,
 ) -> None:
     configuration = FunctionConfiguration(state=state, last_update_status=last_update_status)
-    assert version_active_progress(configuration) is expected
-
-
-@pytest.mark.parametrize(
-    ("state", "last_update_status", "expected"),
-    [
-        ("Active", "Successful", Progress.DONE),
-        ("Pending", "Successful", Progress.DONE),
-        ("Active", "InProgress", Progress.WAITING),
-        ("Active", None, Progress.WAITING),
-        ("Active", "SomethingNew", Progress.WAITING),
-        ("Active", "Failed", Progress.FAILED),
-        ("Failed", "Failed", Progress.FAILED),
-    ],
-)
-def test_function_updated_progress(
-    state: str | None, last_update_status: str | None, expected: Progress
-) -> None:
-    configuration = FunctionConfiguration(state=state, last_update_status=last_update_status)
-    assert function_updated_progress(configuration) is expected
+    assert progress(configuration) is expected
 
 
 @pytest.mark.parametrize(

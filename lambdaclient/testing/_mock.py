@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import attrs
 
+from .._errors import TransportError, ValidationError
 from ..transport import Request, Response
 
 __all__ = ["MockTransport"]
@@ -23,6 +24,12 @@ class MockTransport:
     ``RequestTimeoutError``) to stand for a request that got no response; the client's
     retries, error parsing and models run as they do against AWS.
 
+    A ``handler`` that is not callable is a :class:`~lambdaclient.ValidationError`
+    (``field="handler"``) at construction. One that returns anything but a ``Response``
+    makes the call raise :class:`~lambdaclient.TransportError` naming the type returned:
+    the transport failed to give an answer, so the client treats it as it would a lost
+    response (retrying it where the operation is safe to retry).
+
     Example::
 
         def handler(request: Request) -> Response:
@@ -36,7 +43,11 @@ class MockTransport:
 
     def __init__(self, handler: Callable[[Request], Response | Awaitable[Response]]) -> None:
         if not callable(handler):
-            raise TypeError("MockTransport takes a function of a Request returning a Response")
+            raise ValidationError(
+                f"MockTransport's handler must be a function of a Request returning a Response,"
+                f" not a {type(handler).__name__}",
+                field="handler",
+            )
         self._handler = handler
 
     async def send(self, request: Request) -> Response:
@@ -48,8 +59,8 @@ class MockTransport:
         if inspect.isawaitable(response):
             response = await response
         if not isinstance(response, Response):
-            raise TypeError(
-                f"the MockTransport handler returned a {type(response).__name__}, not a Response"
+            raise TransportError(
+                f"MockTransport's handler returned a {type(response).__name__}, not a Response"
             )
         return response
 
