@@ -47,7 +47,7 @@ from ._state import (
 )
 from ._zip import BadPackage, Package, WorkerPool, WorkerSpec
 
-__all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Throttle"]
+__all__ = ["Delay", "DropConnection", "Fault", "LocalLambda", "ServerError", "Throttle"]
 
 DEFAULT_CREDENTIALS = Credentials("AKIDLOCALLAMBDA00000", "local-lambda-secret-access-key")
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/local-lambda-role"
