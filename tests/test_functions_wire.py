@@ -420,3 +420,41 @@ async def test_the_context_a_zip_handler_receives(aws: Boto3Lambda) -> None:
         "custom": {"k": "v"},
         "remaining": True,
     }
+
+
+async def test_a_slow_init_does_not_count_against_the_timeout(aws: Boto3Lambda) -> None:
+    # The module takes longer to load than the function's Timeout; Lambda times the init
+    # phase apart (up to 10 s).
+    source = """
+        import time
+        time.sleep(1.2)
+
+        def handler(event, context):
+            return "ready"
+    """
+    await create(aws, "slow-init", source, Timeout=1)
+    for _ in range(2):
+        response = await invoke(aws, "slow-init")
+        assert response.get("FunctionError") is None
+        assert response["Payload"] == "ready"
+
+
+async def test_a_response_too_large_to_read_answers_response_size_too_large(
+    aws: Boto3Lambda,
+) -> None:
+    # Quotes are escaped twice on the way out of the worker: 3.5 MB of them make a frame
+    # of 14 MB, past what LocalLambda reads.
+    source = """
+        def handler(event, context):
+            return '"' * 3_500_000 if event.get("big") else "small"
+    """
+    await create(aws, "big", source)
+    response = await invoke(aws, "big", {"big": True})
+    assert response["FunctionError"] == "Unhandled"
+    assert response["Payload"] == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size"
+        " (6291556 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+    assert (await invoke(aws, "big"))["Payload"] == "small"
+

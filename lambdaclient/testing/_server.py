@@ -385,8 +385,9 @@ class LocalLambda:
     never reach the server. A function created over the wire from a zip (CreateFunction) runs
     in worker processes instead, one per concurrent invocation of a version, started on its
     first invocation, reused, and replaced after a crash or a timeout; it runs on the Python
-    that runs LocalLambda, whatever Python runtime the function names. ``seed`` makes
-    weighted routing repeatable.
+    that runs LocalLambda, whatever Python runtime the function names. A worker's init phase
+    (loading the handler's module) has its own 10-second limit, as on AWS; the function's
+    ``timeout`` covers each invocation only. ``seed`` makes weighted routing repeatable.
 
     ``shutdown_grace`` (seconds, default 1) is how long :meth:`stop` lets running Event
     invocations finish before it cancels them.
