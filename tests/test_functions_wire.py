@@ -458,3 +458,49 @@ async def test_a_response_too_large_to_read_answers_response_size_too_large(
     }
     assert (await invoke(aws, "big"))["Payload"] == "small"
 
+
+SLEEP_TWO = """
+    import time
+
+    def handler(event, context):
+        time.sleep(2)
+        return "done"
+"""
+
+
+async def wait_for_executions(lam: LocalLambda, name: str, count: int) -> None:
+    for _ in range(200):
+        if lam.executions(name, "$LATEST") >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{name} did not reach {count} executions")
+
+
+async def test_past_max_concurrency_sync_calls_are_throttled_and_events_queue() -> None:
+    async with (
+        LocalLambda(max_concurrency=1) as lam,
+        boto3_lambda(lam) as first,
+        boto3_lambda(lam) as second,
+    ):
+        await create(first, "busy", SLEEP_TWO)
+        running = asyncio.create_task(invoke(first, "busy"))
+        await wait_for_executions(lam, "busy", 1)
+
+        error = await second.error("invoke", FunctionName="busy")
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+        assert error["Error"]["Code"] == "TooManyRequestsException"
+        assert error["Reason"] == "ConcurrentInvocationLimitExceeded"
+        assert error["Error"]["Message"] == "Rate Exceeded."
+
+        queued = await second("invoke", FunctionName="busy", InvocationType="Event")
+        assert queued["StatusCode"] == 202
+        assert lam.executions("busy", "$LATEST") == 1  # waiting for the slot, not running
+        assert (await running)["Payload"] == "done"
+        await wait_for_executions(lam, "busy", 2)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "4"])
+def test_max_concurrency_must_be_a_positive_integer(bad: object) -> None:
+    with pytest.raises(ValueError, match="max_concurrency must be a positive integer"):
+        LocalLambda(max_concurrency=bad)  # type: ignore[arg-type]
+

@@ -176,6 +176,16 @@ def _check_size(
         )
 
 
+def _throttled(throttle: Throttle) -> LambdaFault:
+    return LambdaFault(
+        "TooManyRequestsException",
+        429,
+        "Rate Exceeded.",  # AWS's words (test_lambda_concurrency_block)
+        fields={"Reason": throttle.reason},
+        headers={"Retry-After": str(throttle.retry_after)},
+    )
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -389,6 +399,12 @@ class LocalLambda:
     (loading the handler's module) has its own 10-second limit, as on AWS; the function's
     ``timeout`` covers each invocation only. ``seed`` makes weighted routing repeatable.
 
+    ``max_concurrency`` (default 64) caps each function's invocations running at once: past
+    it a synchronous invocation answers 429 ``TooManyRequestsException`` (``Reason``
+    ``ConcurrentInvocationLimitExceeded``), and an Event invocation waits for a free slot.
+    AWS allows 1,000 per account; LocalLambda runs on one machine, where each running
+    invocation of a zip function is a process of its own.
+
     ``shutdown_grace`` (seconds, default 1) is how long :meth:`stop` lets running Event
     invocations finish before it cancels them.
 
@@ -421,10 +437,14 @@ class LocalLambda:
         idle_timeout: float = 60.0,
         clock: Callable[[], datetime] | None = None,
         shutdown_grace: float = 1.0,
+        max_concurrency: int = 64,
     ) -> None:
         _check_seconds("version_activation_delay", version_activation_delay, allow_zero=True)
         _check_seconds("idle_timeout", idle_timeout, allow_zero=False)
         _check_seconds("shutdown_grace", shutdown_grace, allow_zero=True)
+        if type(max_concurrency) is not int or max_concurrency < 1:  # bool refused too
+            raise ValueError(f"max_concurrency must be a positive integer, not {max_concurrency!r}")
+        self.max_concurrency = max_concurrency
         self.version_activation_delay = float(version_activation_delay)
         self.idle_timeout = float(idle_timeout)
         self.shutdown_grace = float(shutdown_grace)
@@ -439,6 +459,7 @@ class LocalLambda:
         self._faults: dict[str, list[Fault]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._workers = WorkerPool()
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._runner: web.AppRunner | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -703,13 +724,7 @@ class LocalLambda:
             await asyncio.sleep(fault.seconds)
             return None
         if isinstance(fault, Throttle):
-            raise LambdaFault(
-                "TooManyRequestsException",
-                429,
-                "Rate Exceeded.",  # AWS's words (test_lambda_concurrency_block)
-                fields={"Reason": fault.reason},
-                headers={"Retry-After": str(fault.retry_after)},
-            )
+            raise _throttled(fault)
         if fault.after_execution and request.match_info.route.name in (
             "Invoke",
             "InvokeWithResponseStream",
@@ -1205,6 +1220,18 @@ class LocalLambda:
         )
         return invocation
 
+    def _slot(self, function: Function) -> asyncio.Semaphore:
+        """The function's share of :attr:`max_concurrency`."""
+        return self._slots.setdefault(function.name, asyncio.Semaphore(self.max_concurrency))
+
+    def _sync_slot(self, function: Function) -> asyncio.Semaphore:
+        """The slot a synchronous invocation runs in; 429 when none is free, as Lambda
+        throttles an invocation past its concurrency rather than queueing it."""
+        slot = self._slot(function)
+        if slot.locked():
+            raise _throttled(Throttle(reason="ConcurrentInvocationLimitExceeded"))
+        return slot
+
     def _environment(self, function: Function, version: Version) -> dict[str, str]:
         """The variables Lambda sets for a function, then the function's own."""
         return {
@@ -1234,7 +1261,8 @@ class LocalLambda:
             if after is not None:
                 self._fail(request, after)
             return web.Response(status=202)
-        invocation = await self._execute(function, version, context, event)
+        async with self._sync_slot(function):
+            invocation = await self._execute(function, version, context, event)
         after = request[_AFTER_EXECUTION]
         if after is not None:
             self._fail(request, after)
@@ -1256,7 +1284,9 @@ class LocalLambda:
     async def _run_event(
         self, function: Function, version: Version, context: runtime.LambdaContext, event: Any
     ) -> None:
-        await self._execute(function, version, context, event)
+        # Queued until a slot is free, as Lambda holds back Event invocations it throttles.
+        async with self._slot(function):
+            await self._execute(function, version, context, event)
 
     async def _invoke_with_response_stream(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -1265,6 +1295,8 @@ class LocalLambda:
         )
         if request.headers.get("X-Amz-Invocation-Type") == "DryRun":
             return web.Response(status=204)
+        # Checked before the status line goes out, so a throttle is a plain error.
+        slot = self._sync_slot(function)
         response = web.StreamResponse(
             status=200,
             headers={
@@ -1274,13 +1306,14 @@ class LocalLambda:
             },
         )
         await response.prepare(request)
-        if version.handler is not None and runtime.is_streaming(version.handler):
-            invocation = await self._stream(response, function, version, context, event)
-        else:
-            # A zip package or a plain handler answers in one piece, sent as one chunk.
-            invocation = await self._execute(function, version, context, event)
-            if invocation.function_error is None:
-                await response.write(payload_chunk_event(invocation.payload))
+        async with slot:
+            if version.handler is not None and runtime.is_streaming(version.handler):
+                invocation = await self._stream(response, function, version, context, event)
+            else:
+                # A zip package or a plain handler answers in one piece, sent as one chunk.
+                invocation = await self._execute(function, version, context, event)
+                if invocation.function_error is None:
+                    await response.write(payload_chunk_event(invocation.payload))
         if request[_AFTER_EXECUTION] is not None:
             # The status line has gone out: whatever the fault, the stream is cut short.
             self._fail(request, DropConnection())
