@@ -9,6 +9,9 @@ import base64
 import io
 import json
 import math
+import os
+import socket
+import sys
 import textwrap
 import zipfile
 from collections.abc import AsyncIterator
@@ -504,3 +507,43 @@ def test_max_concurrency_must_be_a_positive_integer(bad: object) -> None:
     with pytest.raises(ValueError, match="max_concurrency must be a positive integer"):
         LocalLambda(max_concurrency=bad)  # type: ignore[arg-type]
 
+
+def child_processes() -> set[int]:
+    """The processes whose parent is this one."""
+    children = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[1]) == os.getpid():
+                children.add(int(entry))
+    return children
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+async def test_stop_refuses_new_requests_at_once_and_leaves_no_worker() -> None:
+    before = child_processes()
+    lam = LocalLambda(shutdown_grace=1)
+    await lam.start()
+    try:
+        async with boto3_lambda(lam) as aws:
+            await create(aws, "sleepy", "import time\ndef handler(e, c):\n    time.sleep(60)\n")
+            accepted = await aws("invoke", FunctionName="sleepy", InvocationType="Event")
+            assert accepted["StatusCode"] == 202
+            await wait_for_executions(lam, "sleepy", 1)
+            for _ in range(200):  # the worker process is up
+                if child_processes() - before:
+                    break
+                await asyncio.sleep(0.05)
+            assert child_processes() - before
+    finally:
+        stopping = asyncio.create_task(lam.stop())
+        await asyncio.sleep(0.2)  # within the grace period: the Event invocation still runs
+        assert not stopping.done()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((lam.host, lam.port), timeout=5).close()
+        await stopping
+    assert child_processes() <= before

@@ -406,7 +406,7 @@ class LocalLambda:
     invocation of a zip function is a process of its own.
 
     ``shutdown_grace`` (seconds, default 1) is how long :meth:`stop` lets running Event
-    invocations finish before it cancels them.
+    invocations finish before it cancels them; it refuses new connections at once.
 
     ``version_activation_delay`` (seconds, default 0) keeps each newly published version
     ``Pending`` that long before it turns ``Active``, as Lambda does while it readies a version:
@@ -461,6 +461,7 @@ class LocalLambda:
         self._workers = WorkerPool()
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -486,12 +487,17 @@ class LocalLambda:
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         self._runner = runner
+        self._site = site
         self.port = runner.addresses[0][1]
 
     async def stop(self) -> None:
-        """Stop serving: event invocations still running get :attr:`shutdown_grace` seconds
-        to finish and are then cancelled (a sync handler is left to its daemon thread), and
-        every worker process is stopped, so stopping never hangs."""
+        """Stop serving: new connections are refused at once, event invocations still
+        running get :attr:`shutdown_grace` seconds to finish and are then cancelled (a sync
+        handler is left to its daemon thread), and every worker process is stopped, so
+        stopping never hangs."""
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
         if self._background:
             _, running = await asyncio.wait(self._background, timeout=self.shutdown_grace)
             for task in running:
