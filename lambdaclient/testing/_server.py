@@ -420,8 +420,8 @@ class LocalLambda:
     five minutes of skew from ``clock`` (a callable giving an aware UTC ``datetime``, the
     system's by default; pass the fake clock a client signs with, as ``LambdaClient(clock=)``,
     to move both together). Other operations' bodies are capped at 8 MiB. A connection idle,
-    or still sending its request head or body, for ``idle_timeout`` seconds (default 60) is
-    closed.
+    or whose request head or body stops arriving, for ``idle_timeout`` seconds (default 60)
+    is closed; a body that keeps flowing, however slowly, is read to its end.
     """
 
     def __init__(
@@ -676,9 +676,7 @@ class LocalLambda:
             # Sizes are checked first, from Content-Length when given, before the body is read.
             _check_size(route, limit, request.headers, request.content_length)
             try:
-                # A body that trickles in is given up on as an idle connection would be.
-                async with asyncio.timeout(self.idle_timeout):
-                    body = await request.read()
+                body = await self._read_body(request)
             except web.HTTPRequestEntityTooLarge:  # a chunked body past every limit
                 raise _too_large(route, limit) from None
             except TimeoutError:
@@ -719,6 +717,27 @@ class LocalLambda:
         if not response.prepared:
             response.headers.setdefault("x-amzn-RequestId", request_id)
         return response
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        """The request's body, given up on (``TimeoutError``) once none of it has arrived
+        for ``idle_timeout`` seconds, as an idle connection is: a body that flows, however
+        slowly, is read to its end (its size is bounded by the operation's limit)."""
+        loop = asyncio.get_running_loop()
+        reading = asyncio.ensure_future(request.read())
+        received, last_arrival = request.content.total_bytes, loop.time()
+        try:
+            while True:
+                # Woken four times per idle_timeout, so a stalled body is noticed within
+                # 1.25 times it.
+                done, _ = await asyncio.wait({reading}, timeout=self.idle_timeout / 4)
+                if done:
+                    return reading.result()
+                if request.content.total_bytes != received:
+                    received, last_arrival = request.content.total_bytes, loop.time()
+                elif loop.time() - last_arrival >= self.idle_timeout:
+                    raise TimeoutError
+        finally:
+            reading.cancel()
 
     async def _apply_fault(
         self, request: web.Request, fault: Fault | None
