@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import math
@@ -399,11 +400,13 @@ class LocalLambda:
     (loading the handler's module) has its own 10-second limit, as on AWS; the function's
     ``timeout`` covers each invocation only. ``seed`` makes weighted routing repeatable.
 
-    ``max_concurrency`` (default 64) caps each function's invocations running at once: past
-    it a synchronous invocation answers 429 ``TooManyRequestsException`` (``Reason``
-    ``ConcurrentInvocationLimitExceeded``), and an Event invocation waits for a free slot.
-    AWS allows 1,000 per account; LocalLambda runs on one machine, where each running
-    invocation of a zip function is a process of its own.
+    ``max_concurrency`` (default 64) caps each function's invocations running at once where
+    each costs a process or a background task: past it a synchronous invocation of a zip
+    function answers 429 ``TooManyRequestsException`` (``Reason``
+    ``ConcurrentInvocationLimitExceeded``), and an Event invocation of any function waits for
+    a free slot. AWS allows 1,000 per account; LocalLambda runs on one machine, where each
+    running invocation of a zip function is a process of its own. Synchronous invocations
+    of a handler registered from Python run in this process and are not capped.
 
     ``shutdown_grace`` (seconds, default 1) is how long :meth:`stop` lets running Event
     invocations finish before it cancels them; it refuses new connections at once.
@@ -1249,9 +1252,14 @@ class LocalLambda:
         """The function's share of :attr:`max_concurrency`."""
         return self._slots.setdefault(function.name, asyncio.Semaphore(self.max_concurrency))
 
-    def _sync_slot(self, function: Function) -> asyncio.Semaphore:
-        """The slot a synchronous invocation runs in; 429 when none is free, as Lambda
-        throttles an invocation past its concurrency rather than queueing it."""
+    def _sync_slot(
+        self, function: Function, version: Version
+    ) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The slot a synchronous invocation of a zip function runs in; 429 when none is
+        free, as Lambda throttles an invocation past its concurrency rather than queueing
+        it. A handler registered from Python runs in this process, without a slot."""
+        if version.package is None:
+            return contextlib.nullcontext()
         slot = self._slot(function)
         if slot.locked():
             raise _throttled(Throttle(reason="ConcurrentInvocationLimitExceeded"))
@@ -1286,7 +1294,7 @@ class LocalLambda:
             if after is not None:
                 self._fail(request, after)
             return web.Response(status=202)
-        async with self._sync_slot(function):
+        async with self._sync_slot(function, version):
             invocation = await self._execute(function, version, context, event)
         after = request[_AFTER_EXECUTION]
         if after is not None:
@@ -1321,7 +1329,7 @@ class LocalLambda:
         if request.headers.get("X-Amz-Invocation-Type") == "DryRun":
             return web.Response(status=204)
         # Checked before the status line goes out, so a throttle is a plain error.
-        slot = self._sync_slot(function)
+        slot = self._sync_slot(function, version)
         response = web.StreamResponse(
             status=200,
             headers={
