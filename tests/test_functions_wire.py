@@ -8,6 +8,9 @@ import asyncio
 import base64
 import json
 import math
+import os
+import socket
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -410,3 +413,127 @@ async def test_the_context_a_zip_handler_receives(aws: Boto3Lambda) -> None:
         "custom": {"k": "v"},
         "remaining": True,
     }
+
+
+async def test_a_slow_init_does_not_count_against_the_timeout(aws: Boto3Lambda) -> None:
+    # The module takes longer to load than the function's Timeout; Lambda times the init
+    # phase apart (up to 10 s).
+    source = """
+        import time
+        time.sleep(1.2)
+
+        def handler(event, context):
+            return "ready"
+    """
+    await create(aws, "slow-init", source, Timeout=1)
+    for _ in range(2):
+        response = await invoke(aws, "slow-init")
+        assert response.get("FunctionError") is None
+        assert response["Payload"] == "ready"
+
+
+async def test_a_response_too_large_to_read_answers_response_size_too_large(
+    aws: Boto3Lambda,
+) -> None:
+    # Quotes are escaped twice on the way out of the worker: 3.5 MB of them make a frame
+    # of 14 MB, past what LocalLambda reads.
+    source = """
+        def handler(event, context):
+            return '"' * 3_500_000 if event.get("big") else "small"
+    """
+    await create(aws, "big", source)
+    response = await invoke(aws, "big", {"big": True})
+    assert response["FunctionError"] == "Unhandled"
+    assert response["Payload"] == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size"
+        " (6291556 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+    assert (await invoke(aws, "big"))["Payload"] == "small"
+
+
+SLEEP_TWO = """
+    import time
+
+    def handler(event, context):
+        time.sleep(2)
+        return "done"
+"""
+
+
+async def wait_for_executions(lam: LocalLambda, name: str, count: int) -> None:
+    for _ in range(200):
+        if lam.executions(name, "$LATEST") >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{name} did not reach {count} executions")
+
+
+async def test_past_max_concurrency_sync_calls_are_throttled_and_events_queue() -> None:
+    async with (
+        LocalLambda(max_concurrency=1) as lam,
+        boto3_lambda(lam) as first,
+        boto3_lambda(lam) as second,
+    ):
+        await create(first, "busy", SLEEP_TWO)
+        running = asyncio.create_task(invoke(first, "busy"))
+        await wait_for_executions(lam, "busy", 1)
+
+        error = await second.error("invoke", FunctionName="busy")
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+        assert error["Error"]["Code"] == "TooManyRequestsException"
+        assert error["Reason"] == "ConcurrentInvocationLimitExceeded"
+        assert error["Error"]["Message"] == "Rate Exceeded."
+
+        queued = await second("invoke", FunctionName="busy", InvocationType="Event")
+        assert queued["StatusCode"] == 202
+        assert lam.executions("busy", "$LATEST") == 1  # waiting for the slot, not running
+        assert (await running)["Payload"] == "done"
+        await wait_for_executions(lam, "busy", 2)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "4"])
+def test_max_concurrency_must_be_a_positive_integer(bad: object) -> None:
+    with pytest.raises(ValueError, match="max_concurrency must be a positive integer"):
+        LocalLambda(max_concurrency=bad)  # type: ignore[arg-type]
+
+
+def child_processes() -> set[int]:
+    """The processes whose parent is this one."""
+    children = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[1]) == os.getpid():
+                children.add(int(entry))
+    return children
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+async def test_stop_refuses_new_requests_at_once_and_leaves_no_worker() -> None:
+    before = child_processes()
+    lam = LocalLambda(shutdown_grace=1)
+    await lam.start()
+    try:
+        async with boto3_lambda(lam) as aws:
+            await create(aws, "sleepy", "import time\ndef handler(e, c):\n    time.sleep(60)\n")
+            accepted = await aws("invoke", FunctionName="sleepy", InvocationType="Event")
+            assert accepted["StatusCode"] == 202
+            await wait_for_executions(lam, "sleepy", 1)
+            for _ in range(200):  # the worker process is up
+                if child_processes() - before:
+                    break
+                await asyncio.sleep(0.05)
+            assert child_processes() - before
+    finally:
+        stopping = asyncio.create_task(lam.stop())
+        await asyncio.sleep(0.2)  # within the grace period: the Event invocation still runs
+        assert not stopping.done()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((lam.host, lam.port), timeout=5).close()
+        await stopping
+    assert child_processes() <= before

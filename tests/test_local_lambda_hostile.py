@@ -636,3 +636,25 @@ def test_no_request_of_any_shape_gets_a_server_error(
         data = answer.json()
         assert answer.headers["x-amzn-errortype"]
         assert isinstance(data.get("message", data.get("Message")), str)
+
+
+def test_a_body_that_flows_slowly_past_idle_timeout_is_read_to_its_end() -> None:
+    body = json.dumps("x" * 50).encode()
+    with serving(idle_timeout=0.5) as lam:
+        headers = {**sign(lam, "POST", INVOKE, body), "Content-Length": str(len(body))}
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        with socket.create_connection((lam.host, lam.port), timeout=10) as sock:
+            sock.sendall(f"POST {INVOKE} HTTP/1.1\r\n{head}\r\n".encode())
+            # Ten pieces, 0.2 s apart: never idle for 0.5 s, but 2 s in all.
+            for start in range(0, len(body), 6):
+                time.sleep(0.2)
+                sock.sendall(body[start : start + 6])
+            raw = b""
+            while b"\r\n\r\n" not in raw or not raw.endswith(b'"'):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                raw += chunk
+        answer = Answer(raw)
+        assert answer.status == 200
+        assert answer.json() == "x" * 50

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import math
@@ -47,7 +48,7 @@ from ._state import (
 )
 from ._zip import BadPackage, Package, WorkerPool, WorkerSpec
 
-__all__ = ["DropConnection", "Delay", "Fault", "LocalLambda", "ServerError", "Throttle"]
+__all__ = ["Delay", "DropConnection", "Fault", "LocalLambda", "ServerError", "Throttle"]
 
 DEFAULT_CREDENTIALS = Credentials("AKIDLOCALLAMBDA00000", "local-lambda-secret-access-key")
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/local-lambda-role"
@@ -174,6 +175,16 @@ def _check_size(
             f" (limit {EVENT_PAYLOAD_LIMIT} bytes)",
             typed=False,
         )
+
+
+def _throttled(throttle: Throttle) -> LambdaFault:
+    return LambdaFault(
+        "TooManyRequestsException",
+        429,
+        "Rate Exceeded.",  # AWS's words (test_lambda_concurrency_block)
+        fields={"Reason": throttle.reason},
+        headers={"Retry-After": str(throttle.retry_after)},
+    )
 
 
 def _utc_now() -> datetime:
@@ -385,11 +396,20 @@ class LocalLambda:
     never reach the server. A function created over the wire from a zip (CreateFunction) runs
     in worker processes instead, one per concurrent invocation of a version, started on its
     first invocation, reused, and replaced after a crash or a timeout; it runs on the Python
-    that runs LocalLambda, whatever Python runtime the function names. ``seed`` makes
-    weighted routing repeatable.
+    that runs LocalLambda, whatever Python runtime the function names. A worker's init phase
+    (loading the handler's module) has its own 10-second limit, as on AWS; the function's
+    ``timeout`` covers each invocation only. ``seed`` makes weighted routing repeatable.
+
+    ``max_concurrency`` (default 64) caps each function's invocations running at once where
+    each costs a process or a background task: past it a synchronous invocation of a zip
+    function answers 429 ``TooManyRequestsException`` (``Reason``
+    ``ConcurrentInvocationLimitExceeded``), and an Event invocation of any function waits for
+    a free slot. AWS allows 1,000 per account; LocalLambda runs on one machine, where each
+    running invocation of a zip function is a process of its own. Synchronous invocations
+    of a handler registered from Python run in this process and are not capped.
 
     ``shutdown_grace`` (seconds, default 1) is how long :meth:`stop` lets running Event
-    invocations finish before it cancels them.
+    invocations finish before it cancels them; it refuses new connections at once.
 
     ``version_activation_delay`` (seconds, default 0) keeps each newly published version
     ``Pending`` that long before it turns ``Active``, as Lambda does while it readies a version:
@@ -403,8 +423,8 @@ class LocalLambda:
     five minutes of skew from ``clock`` (a callable giving an aware UTC ``datetime``, the
     system's by default; pass the fake clock a client signs with, as ``LambdaClient(clock=)``,
     to move both together). Other operations' bodies are capped at 8 MiB. A connection idle,
-    or still sending its request head or body, for ``idle_timeout`` seconds (default 60) is
-    closed.
+    or whose request head or body stops arriving, for ``idle_timeout`` seconds (default 60)
+    is closed; a body that keeps flowing, however slowly, is read to its end.
     """
 
     def __init__(
@@ -420,10 +440,14 @@ class LocalLambda:
         idle_timeout: float = 60.0,
         clock: Callable[[], datetime] | None = None,
         shutdown_grace: float = 1.0,
+        max_concurrency: int = 64,
     ) -> None:
         _check_seconds("version_activation_delay", version_activation_delay, allow_zero=True)
         _check_seconds("idle_timeout", idle_timeout, allow_zero=False)
         _check_seconds("shutdown_grace", shutdown_grace, allow_zero=True)
+        if type(max_concurrency) is not int or max_concurrency < 1:  # bool refused too
+            raise ValueError(f"max_concurrency must be a positive integer, not {max_concurrency!r}")
+        self.max_concurrency = max_concurrency
         self.version_activation_delay = float(version_activation_delay)
         self.idle_timeout = float(idle_timeout)
         self.shutdown_grace = float(shutdown_grace)
@@ -438,7 +462,9 @@ class LocalLambda:
         self._faults: dict[str, list[Fault]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._workers = WorkerPool()
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -464,12 +490,17 @@ class LocalLambda:
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         self._runner = runner
+        self._site = site
         self.port = runner.addresses[0][1]
 
     async def stop(self) -> None:
-        """Stop serving: event invocations still running get :attr:`shutdown_grace` seconds
-        to finish and are then cancelled (a sync handler is left to its daemon thread), and
-        every worker process is stopped, so stopping never hangs."""
+        """Stop serving: new connections are refused at once, event invocations still
+        running get :attr:`shutdown_grace` seconds to finish and are then cancelled (a sync
+        handler is left to its daemon thread), and every worker process is stopped, so
+        stopping never hangs."""
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
         if self._background:
             _, running = await asyncio.wait(self._background, timeout=self.shutdown_grace)
             for task in running:
@@ -648,9 +679,7 @@ class LocalLambda:
             # Sizes are checked first, from Content-Length when given, before the body is read.
             _check_size(route, limit, request.headers, request.content_length)
             try:
-                # A body that trickles in is given up on as an idle connection would be.
-                async with asyncio.timeout(self.idle_timeout):
-                    body = await request.read()
+                body = await self._read_body(request)
             except web.HTTPRequestEntityTooLarge:  # a chunked body past every limit
                 raise _too_large(route, limit) from None
             except TimeoutError:
@@ -692,6 +721,27 @@ class LocalLambda:
             response.headers.setdefault("x-amzn-RequestId", request_id)
         return response
 
+    async def _read_body(self, request: web.Request) -> bytes:
+        """The request's body, given up on (``TimeoutError``) once none of it has arrived
+        for ``idle_timeout`` seconds, as an idle connection is: a body that flows, however
+        slowly, is read to its end (its size is bounded by the operation's limit)."""
+        loop = asyncio.get_running_loop()
+        reading = asyncio.ensure_future(request.read())
+        received, last_arrival = request.content.total_bytes, loop.time()
+        try:
+            while True:
+                # Woken four times per idle_timeout, so a stalled body is noticed within
+                # 1.25 times it.
+                done, _ = await asyncio.wait({reading}, timeout=self.idle_timeout / 4)
+                if done:
+                    return reading.result()
+                if request.content.total_bytes != received:
+                    received, last_arrival = request.content.total_bytes, loop.time()
+                elif loop.time() - last_arrival >= self.idle_timeout:
+                    raise TimeoutError
+        finally:
+            reading.cancel()
+
     async def _apply_fault(
         self, request: web.Request, fault: Fault | None
     ) -> ServerError | DropConnection | None:
@@ -702,13 +752,7 @@ class LocalLambda:
             await asyncio.sleep(fault.seconds)
             return None
         if isinstance(fault, Throttle):
-            raise LambdaFault(
-                "TooManyRequestsException",
-                429,
-                "Rate Exceeded.",  # AWS's words (test_lambda_concurrency_block)
-                fields={"Reason": fault.reason},
-                headers={"Retry-After": str(fault.retry_after)},
-            )
+            raise _throttled(fault)
         if fault.after_execution and request.match_info.route.name in (
             "Invoke",
             "InvokeWithResponseStream",
@@ -1204,6 +1248,23 @@ class LocalLambda:
         )
         return invocation
 
+    def _slot(self, function: Function) -> asyncio.Semaphore:
+        """The function's share of :attr:`max_concurrency`."""
+        return self._slots.setdefault(function.name, asyncio.Semaphore(self.max_concurrency))
+
+    def _sync_slot(
+        self, function: Function, version: Version
+    ) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The slot a synchronous invocation of a zip function runs in; 429 when none is
+        free, as Lambda throttles an invocation past its concurrency rather than queueing
+        it. A handler registered from Python runs in this process, without a slot."""
+        if version.package is None:
+            return contextlib.nullcontext()
+        slot = self._slot(function)
+        if slot.locked():
+            raise _throttled(Throttle(reason="ConcurrentInvocationLimitExceeded"))
+        return slot
+
     def _environment(self, function: Function, version: Version) -> dict[str, str]:
         """The variables Lambda sets for a function, then the function's own."""
         return {
@@ -1233,7 +1294,8 @@ class LocalLambda:
             if after is not None:
                 self._fail(request, after)
             return web.Response(status=202)
-        invocation = await self._execute(function, version, context, event)
+        async with self._sync_slot(function, version):
+            invocation = await self._execute(function, version, context, event)
         after = request[_AFTER_EXECUTION]
         if after is not None:
             self._fail(request, after)
@@ -1255,7 +1317,9 @@ class LocalLambda:
     async def _run_event(
         self, function: Function, version: Version, context: runtime.LambdaContext, event: Any
     ) -> None:
-        await self._execute(function, version, context, event)
+        # Queued until a slot is free, as Lambda holds back Event invocations it throttles.
+        async with self._slot(function):
+            await self._execute(function, version, context, event)
 
     async def _invoke_with_response_stream(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -1264,6 +1328,8 @@ class LocalLambda:
         )
         if request.headers.get("X-Amz-Invocation-Type") == "DryRun":
             return web.Response(status=204)
+        # Checked before the status line goes out, so a throttle is a plain error.
+        slot = self._sync_slot(function, version)
         response = web.StreamResponse(
             status=200,
             headers={
@@ -1273,13 +1339,14 @@ class LocalLambda:
             },
         )
         await response.prepare(request)
-        if version.handler is not None and runtime.is_streaming(version.handler):
-            invocation = await self._stream(response, function, version, context, event)
-        else:
-            # A zip package or a plain handler answers in one piece, sent as one chunk.
-            invocation = await self._execute(function, version, context, event)
-            if invocation.function_error is None:
-                await response.write(payload_chunk_event(invocation.payload))
+        async with slot:
+            if version.handler is not None and runtime.is_streaming(version.handler):
+                invocation = await self._stream(response, function, version, context, event)
+            else:
+                # A zip package or a plain handler answers in one piece, sent as one chunk.
+                invocation = await self._execute(function, version, context, event)
+                if invocation.function_error is None:
+                    await response.write(payload_chunk_event(invocation.payload))
         if request[_AFTER_EXECUTION] is not None:
             # The status line has gone out: whatever the fault, the stream is cut short.
             self._fail(request, DropConnection())

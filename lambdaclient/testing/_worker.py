@@ -3,7 +3,9 @@ runtime would, and the framing LocalLambda speaks to it.
 
 It is started as ``python -I <this file> <task root> <handler>`` with the package unzipped in
 the task root, and reads invocations from stdin and answers on its original stdout. Each
-message is a 4-byte big-endian length, then that many bytes of UTF-8 JSON. The handler's own
+message is a 4-byte big-endian length, then that many bytes of UTF-8 JSON. Once the handler's
+module is loaded (or has failed to load) it sends :data:`READY`, so that LocalLambda can
+time the init phase apart from each invocation, as Lambda does. The handler's own
 ``print`` and ``logging`` output is captured per invocation (its last
 :data:`OUTPUT_LIMIT` characters, enough for the 4 KB Tail), and the process's stdout is
 pointed at stderr so that nothing the handler writes can corrupt the frames.
@@ -29,6 +31,7 @@ from typing import Any, BinaryIO
 __all__ = [
     "HEADER",
     "OUTPUT_LIMIT",
+    "READY",
     "TailBuffer",
     "error_log",
     "frame",
@@ -41,6 +44,8 @@ __all__ = [
 # of output always cover it.
 OUTPUT_LIMIT = 4096
 HEADER = struct.Struct(">I")
+# The message a worker sends once its init phase is over.
+READY = {"ready": True}
 
 
 class TailBuffer(io.TextIOBase):
@@ -206,6 +211,7 @@ def main() -> None:
     output = TailBuffer()
     sys.stdout = sys.stderr = log_handler.sink = output
     handler, load_error = _load(task_root, spec)
+    write_frame(channel, READY)
     while True:
         request = read_frame(requests)
         if request is None:
