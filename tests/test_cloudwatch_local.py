@@ -148,14 +148,19 @@ async def test_metrics_per_executed_version_are_those_of_the_executions(
 ) -> None:
     await _canary(aws, 40)
     await aws(aws.aws_lambda, "invoke", FunctionName="fn", Qualifier="1")
-    live = {"FunctionName": "fn", "Resource": "fn:live"}
     queries = [
-        _query("inv1", "Invocations", "Sum", **live, ExecutedVersion="1"),
-        _query("inv2", "Invocations", "Sum", **live, ExecutedVersion="2"),
-        _query("err1", "Errors", "Sum", **live, ExecutedVersion="1"),
-        _query("err2", "Errors", "Sum", **live, ExecutedVersion="2"),
-        _query("rate2", "Errors", "Average", **live, ExecutedVersion="2"),
-        _query("alias", "Invocations", "Sum", **live),
+        _query(
+            "inv1", "Invocations", "Sum", FunctionName="fn", Resource="fn:live", ExecutedVersion="1"
+        ),
+        _query(
+            "inv2", "Invocations", "Sum", FunctionName="fn", Resource="fn:live", ExecutedVersion="2"
+        ),
+        _query("err1", "Errors", "Sum", FunctionName="fn", Resource="fn:live", ExecutedVersion="1"),
+        _query("err2", "Errors", "Sum", FunctionName="fn", Resource="fn:live", ExecutedVersion="2"),
+        _query(
+            "rate2", "Errors", "Average", FunctionName="fn", Resource="fn:live", ExecutedVersion="2"
+        ),
+        _query("alias", "Invocations", "Sum", FunctionName="fn", Resource="fn:live"),
         _query("fn", "Invocations", "Sum", FunctionName="fn"),
         _query("account", "Invocations", "SampleCount"),
         _query("count", "Duration", "SampleCount", FunctionName="fn"),
