@@ -11,9 +11,9 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ._cloudwatch_models import (
     Alarm,
@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 TARGET_PREFIX = "GraniteServiceVersion20100801"
+T = TypeVar("T")
 
 # CloudWatch's codes for what Lambda's errors of these classes mean; ``code`` keeps the exact one.
 _BY_CODE: Mapping[str, type[ServiceError]] = {
@@ -175,15 +176,25 @@ def _number(value: object, what: str) -> float:
     return float(value)
 
 
-def _parse(status: int, headers: Mapping[str, str], body: bytes, what: str) -> Mapping[str, Any]:
+def _parse(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    what: str,
+    read: Callable[[Mapping[str, Any]], T],
+) -> T:
+    """``read`` applied to the JSON object of an operation's output; any shape that is not
+    the operation's is a :class:`ResponseParseError` naming ``what`` was read."""
     try:
-        return _object(json.loads(body) if body else {}, what)
-    except (ValueError, RecursionError, _Malformed) as exc:
-        raise ResponseParseError(
-            f"{what} response body is not a JSON object ({len(body)} bytes)",
-            status=status,
-            request_id=request_id(headers),
-        ) from exc
+        return read(_object(json.loads(body) if body else {}, what))
+    except (ValueError, RecursionError) as exc:
+        problem = f"body is not JSON ({len(body)} bytes)"
+        cause: Exception = exc
+    except _Malformed as exc:
+        problem, cause = str(exc), exc
+    raise ResponseParseError(
+        f"{what} response: {problem}", status=status, request_id=request_id(headers)
+    ) from cause
 
 
 def _result(value: object) -> MetricDataResult:
@@ -208,14 +219,12 @@ def _result(value: object) -> MetricDataResult:
 
 def parse_metric_data_page(status: int, headers: Mapping[str, str], body: bytes) -> MetricDataPage:
     """GetMetricData's output: ``{"MetricDataResults": [...], "NextToken": ...}``."""
-    data = _parse(status, headers, body, "GetMetricData")
-    try:
+
+    def read(data: Mapping[str, Any]) -> MetricDataPage:
         results = tuple(_result(r) for r in _list(data.get("MetricDataResults"), "results"))
         return MetricDataPage(results, _str(data.get("NextToken"), "NextToken"))
-    except _Malformed as exc:
-        raise ResponseParseError(
-            f"GetMetricData response: {exc}", status=status, request_id=request_id(headers)
-        ) from exc
+
+    return _parse(status, headers, body, "GetMetricData", read)
 
 
 def _alarm(value: object, kind: AlarmType) -> Alarm:
@@ -240,21 +249,15 @@ def _alarm(value: object, kind: AlarmType) -> Alarm:
 
 def parse_alarm_page(status: int, headers: Mapping[str, str], body: bytes) -> AlarmPage:
     """DescribeAlarms's output: metric alarms, then composite alarms, and ``NextToken``."""
-    data = _parse(status, headers, body, "DescribeAlarms")
-    try:
+
+    def read(data: Mapping[str, Any]) -> AlarmPage:
+        kinds = (("MetricAlarms", AlarmType.METRIC), ("CompositeAlarms", AlarmType.COMPOSITE))
         alarms = tuple(
-            _alarm(alarm, kind)
-            for key, kind in (
-                ("MetricAlarms", AlarmType.METRIC),
-                ("CompositeAlarms", AlarmType.COMPOSITE),
-            )
-            for alarm in _list(data.get(key), key)
+            _alarm(alarm, kind) for key, kind in kinds for alarm in _list(data.get(key), key)
         )
         return AlarmPage(alarms, _str(data.get("NextToken"), "NextToken"))
-    except _Malformed as exc:
-        raise ResponseParseError(
-            f"DescribeAlarms response: {exc}", status=status, request_id=request_id(headers)
-        ) from exc
+
+    return _parse(status, headers, body, "DescribeAlarms", read)
 
 
 def _error_code(headers: Mapping[str, str], body: Mapping[str, Any], status: int) -> str:

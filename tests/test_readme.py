@@ -134,6 +134,16 @@ async def test_the_invoking_functions_example_runs(lam: LocalLambda, client: Lam
     assert lam.executions("my-fn", "1") + lam.executions("my-fn", "2") == 4
 
 
+def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shift's waits pass at once: shift_traffic sleeps with asyncio.sleep."""
+    real_sleep = asyncio.sleep
+
+    async def no_wait(delay: float, result: Any = None) -> Any:
+        return await real_sleep(0, result)
+
+    monkeypatch.setattr(asyncio, "sleep", no_wait)
+
+
 async def test_the_rollout_example_runs(
     lam: LocalLambda,
     client: LambdaClient,
@@ -141,13 +151,7 @@ async def test_the_rollout_example_runs(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     await client.create_alias("my-fn", "live", function_version="6")
-    # Its ten one-minute waits pass at once: shift_traffic sleeps with asyncio.sleep.
-    real_sleep = asyncio.sleep
-
-    async def no_wait(delay: float, result: Any = None) -> Any:
-        return await real_sleep(0, result)
-
-    monkeypatch.setattr(asyncio, "sleep", no_wait)
+    _no_waits(monkeypatch)  # its ten one-minute waits pass at once
 
     await readme_fragments.rolling_out_a_new_version(client)
 
@@ -169,12 +173,7 @@ async def test_the_alarm_gate_example_runs(
     for _ in range(3):
         await client.invoke("my-fn", qualifier="live")
     lam.set_alarm_state("my-fn-errors", "OK")
-    real_sleep = asyncio.sleep
-
-    async def no_wait(delay: float, result: Any = None) -> Any:
-        return await real_sleep(0, result)
-
-    monkeypatch.setattr(asyncio, "sleep", no_wait)  # the shift's waits pass at once
+    _no_waits(monkeypatch)
     async with CloudWatchClient(
         lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
     ) as cloudwatch:

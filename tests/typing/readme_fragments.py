@@ -78,11 +78,15 @@ async def gating_on_alarms(client: LambdaClient, cloudwatch: CloudWatchClient) -
     print(result.completed, result.reason)
 
     # The calls each version took through the alias in the last hour:
-    def invocations(version: str) -> Metric:
-        alias = (Dimension("FunctionName", "my-fn"), Dimension("Resource", "my-fn:live"))
-        return Metric("AWS/Lambda", "Invocations", (*alias, Dimension("ExecutedVersion", version)))
-
-    queries = [MetricDataQuery(f"v{v}", invocations(v), "Sum", period=60) for v in ("6", "7")]
+    alias = (Dimension("FunctionName", "my-fn"), Dimension("Resource", "my-fn:live"))
+    queries = [
+        MetricDataQuery(
+            f"v{v}",
+            Metric("AWS/Lambda", "Invocations", (*alias, Dimension("ExecutedVersion", v))),
+            "Sum",
+        )
+        for v in ("6", "7")
+    ]
     end = datetime.now(UTC)
     results = await cloudwatch.get_metric_data(queries, end - timedelta(hours=1), end).collect()
     print({query_id: fsum(result.values) for query_id, result in results.items()})
