@@ -117,7 +117,9 @@ def _check_query(query: object, index: int) -> MetricDataQuery:
             " or underscores",
             field=field,
         )
-    if type(period) is not int or not (period in (1, 5, 10, 30) or period % 60 == 0 < period):
+    if type(period) is not int or not (
+        period in (1, 5, 10, 30) or (period > 0 and period % 60 == 0)
+    ):
         raise ValidationError(
             f"{field}.period must be 1, 5, 10, 30 or a multiple of 60 seconds", field=field
         )

@@ -174,7 +174,9 @@ def _parse_query(raw: object, index: int) -> _Query:
     stat = stat_spec.get("Stat")
     if not isinstance(metric, dict):
         raise _missing(f"{where}.MetricStat.Metric")
-    if type(period) is not int or not (period in (1, 5, 10, 30) or period % 60 == 0 < period):
+    if type(period) is not int or not (
+        period in (1, 5, 10, 30) or (period > 0 and period % 60 == 0)
+    ):
         raise _invalid(
             f"The parameter {where}.MetricStat.Period must be 1, 5, 10, 30 or a multiple of 60."
         )
@@ -201,6 +203,12 @@ def _parse_query(raw: object, index: int) -> _Query:
         stat,
         raw.get("ReturnData") is not False,
     )
+
+
+def _digest(request: Mapping[str, Any]) -> str:
+    """What a token is bound to: the request it continues, but for the token itself."""
+    rest = {key: value for key, value in request.items() if key != "NextToken"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()
 
 
 def _token(offset: int, as_of: datetime, digest: str) -> str:
@@ -273,7 +281,9 @@ class CloudWatchState:
             "UnknownOperationException", 400, f"LocalLambda does not serve {operation}."
         )
 
-    def _visible(self, query: _Query, start: datetime, end: datetime, as_of: datetime) -> Any:
+    def _visible(
+        self, query: _Query, start: datetime, end: datetime, as_of: datetime
+    ) -> list[tuple[datetime, float]]:
         """The query's (timestamp, value) points, newest first, from data visible at as_of."""
         if query.namespace != NAMESPACE:
             return []
@@ -310,8 +320,7 @@ class CloudWatchState:
         if type(limit) is not int or not 1 <= limit <= _MAX_DATAPOINTS:
             raise _invalid(f"The parameter MaxDatapoints must be from 1 to {_MAX_DATAPOINTS}.")
         ascending = data.get("ScanBy") == "TimestampAscending"
-        request = {key: value for key, value in data.items() if key != "NextToken"}
-        digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+        digest = _digest(data)
         offset, as_of = 0, now
         if data.get("NextToken") is not None:
             offset, as_of = _read_token(data["NextToken"], digest)
@@ -370,7 +379,7 @@ class CloudWatchState:
         if state is not None:
             selected = [name for name in selected if self.alarms[name].state == state]
         chosen = list(selected)
-        digest = hashlib.sha256(json.dumps(dict(data, NextToken=None)).encode()).hexdigest()
+        digest = _digest(data)
         offset = 0
         if data.get("NextToken") is not None:
             offset, _ = _read_token(data["NextToken"], digest)

@@ -1412,7 +1412,7 @@ class LocalLambda:
                         except ConnectionError as exc:
                             raise _ClientGone from exc
             except _ClientGone as gone:
-                record("Unhandled")  # the function was stopped: Lambda counts an error
+                record("Unhandled")  # stopped before it finished: counted as a failed execution
                 raise ConnectionResetError("the client went away") from gone.__cause__
             except Exception as exc:
                 payload = runtime.failure_payload(exc, context.aws_request_id, version.timeout)
