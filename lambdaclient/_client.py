@@ -13,14 +13,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from random import random as _uniform
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar
 
 import attrs
 
 from . import _protocol as protocol
 from . import _validate as check
 from ._credentials import Credentials, credential_provider, region_from_profile
-from ._endpoints import is_loopback, resolve_endpoint, resolve_region
+from ._endpoints import LAMBDA, Service, is_loopback, resolve_endpoint, resolve_region
 from ._errors import (
     ClientClosedError,
     EventLoopError,
@@ -164,6 +164,11 @@ class LambdaClient:
     endpoint, or a bad setting.
     """
 
+    # The service spoken: its endpoint, signing name and error format. Another service's
+    # client reuses this configuration, signing, retries and transport by overriding them.
+    _SERVICE: ClassVar[Service] = LAMBDA
+    _parse_error = staticmethod(protocol.parse_error)
+
     def __init__(
         self,
         region: str | None = None,
@@ -216,6 +221,7 @@ class LambdaClient:
             use_fips=use_fips,
             use_dualstack=use_dualstack,
             environ=environ,
+            service=self._SERVICE,
         )
         if self._endpoint.url.startswith("http://") and not is_loopback(self._endpoint.host):
             logger.warning(
@@ -227,7 +233,7 @@ class LambdaClient:
             credentials, profile=profile, environ=environ, clock=clock
         )
         self._signer: SigV4Signer = RepeatedRequestSigner(
-            service="lambda", region=self._endpoint.signing_region
+            service=self._SERVICE.signing_name, region=self._endpoint.signing_region
         )
         connect_timeout = _positive(connect_timeout, "connect_timeout")
         read_timeout = _positive(read_timeout, "read_timeout")
@@ -364,7 +370,7 @@ class LambdaClient:
         if protocol.is_error(response.status):
             async with response:
                 body = await response.read()
-            raise protocol.parse_error(response.status, response.headers, body)
+            raise self._parse_error(response.status, response.headers, body)
         return response
 
     async def _send(

@@ -15,7 +15,15 @@ import attrs
 
 from ._errors import ValidationError
 
-__all__ = ["Endpoint", "is_loopback", "resolve_endpoint", "resolve_region"]
+__all__ = [
+    "CLOUDWATCH",
+    "LAMBDA",
+    "Endpoint",
+    "Service",
+    "is_loopback",
+    "resolve_endpoint",
+    "resolve_region",
+]
 
 # (region pattern, dnsSuffix, dualStackDnsSuffix), from botocore's partitions.json. The first
 # match wins; a region matching none is taken to be in the aws partition, as botocore does.
@@ -50,6 +58,21 @@ class Endpoint:
     signing_region: str
 
 
+@attrs.frozen(slots=True)
+class Service:
+    """What tells one AWS service's endpoint apart: the host's first label
+    (``endpointPrefix``), the name requests are signed for, and the ``AWS_ENDPOINT_URL_*``
+    suffix (the ``serviceId`` upper-cased, spaces as underscores)."""
+
+    endpoint_prefix: str
+    signing_name: str
+    environment_name: str
+
+
+LAMBDA = Service("lambda", "lambda", "LAMBDA")
+CLOUDWATCH = Service("monitoring", "monitoring", "CLOUDWATCH")
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (as in :attr:`Endpoint.host`, maybe with a port) is this machine."""
     name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
@@ -77,12 +100,15 @@ def check_region(region: object) -> str:
     return region
 
 
-def _configured_endpoint_url(endpoint_url: str | None, environ: Mapping[str, str]) -> str | None:
+def _configured_endpoint_url(
+    endpoint_url: str | None, environ: Mapping[str, str], service: Service
+) -> str | None:
     if endpoint_url is not None:
         return endpoint_url
     if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
         return None
-    return environ.get("AWS_ENDPOINT_URL_LAMBDA") or environ.get("AWS_ENDPOINT_URL") or None
+    specific = environ.get(f"AWS_ENDPOINT_URL_{service.environment_name}")
+    return specific or environ.get("AWS_ENDPOINT_URL") or None
 
 
 def _parse_endpoint_url(url: object, region: str) -> Endpoint:
@@ -129,16 +155,19 @@ def resolve_endpoint(
     use_fips: bool = False,
     use_dualstack: bool = False,
     environ: Mapping[str, str],
+    service: Service = LAMBDA,
 ) -> Endpoint:
-    """The endpoint for ``region``: ``endpoint_url``, then ``AWS_ENDPOINT_URL_LAMBDA``, then
-    ``AWS_ENDPOINT_URL``, then ``https://lambda[-fips].{region}.{dnsSuffix}``.
+    """The endpoint of ``service`` (Lambda by default) for ``region``: ``endpoint_url``, then
+    ``AWS_ENDPOINT_URL_LAMBDA`` (``_CLOUDWATCH`` for CloudWatch), then ``AWS_ENDPOINT_URL``,
+    then ``https://lambda[-fips].{region}.{dnsSuffix}`` (``monitoring`` for CloudWatch, whose
+    rule set has the same shape).
 
     Example::
 
         resolve_endpoint("eu-west-1", environ={}).url == "https://lambda.eu-west-1.amazonaws.com"
     """
     check_region(region)
-    url = _configured_endpoint_url(endpoint_url, environ)
+    url = _configured_endpoint_url(endpoint_url, environ, service)
     if url is not None:
         if use_fips or use_dualstack:
             # The rule set refuses this combination rather than silently dropping a flag.
@@ -157,7 +186,7 @@ def resolve_endpoint(
             dns_suffix, dualstack_suffix = dns, dualstack
             break
     host = (
-        f"lambda{'-fips' if use_fips else ''}.{region}."
+        f"{service.endpoint_prefix}{'-fips' if use_fips else ''}.{region}."
         f"{dualstack_suffix if use_dualstack else dns_suffix}"
     )
     return Endpoint(f"https://{host}", host, "", region)

@@ -39,11 +39,12 @@ import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 import attrs
 
 from ._client import LambdaClient
+from ._cloudwatch_models import Alarm, AlarmState
 from ._errors import (
     ConcurrentModificationError,
     LambdaError,
@@ -57,8 +58,10 @@ from ._gate import GateRule, PairTally, Verdict, simulate_rollout
 from ._models import AliasConfiguration, FunctionConfiguration, RoutingConfig
 from ._payload import Payload, _is_binary_file, encode_payload
 from ._waiters import Progress, _seconds, version_active_progress
+from .cloudwatch import CloudWatchClient
 
 __all__ = [
+    "AlarmGate",
     "AllAtOnce",
     "Canary",
     "GatePhase",
@@ -78,6 +81,7 @@ __all__ = [
     "Strategy",
     "Verdict",
     "VersionStats",
+    "all_of",
     "shift_traffic",
     "simulate_rollout",
 ]
@@ -306,7 +310,8 @@ class StepContext:
     (a resumed shift starts with none). ``phase`` says which check this is: a
     ``before_traffic`` check sees the weight before the shift moves it and index 0, an
     ``after_traffic`` check weight 1 and index ``step_count``; both get no history, so each is
-    a test of its own."""
+    a test of its own. ``started`` is when the shift began (by its clock), so a check can
+    tell what was already so before it."""
 
     client: LambdaClient
     function_name: str
@@ -318,6 +323,7 @@ class StepContext:
     step_count: int
     history: tuple[HealthResult, ...] = ()
     phase: GatePhase = GatePhase.STEP
+    started: datetime | None = None
 
     @property
     def gates_left(self) -> int:
@@ -328,7 +334,17 @@ class StepContext:
 
 HealthCheck = Callable[[StepContext], Awaitable[HealthResult | bool]]
 """An async callable: a :class:`HealthResult` or True to go on; False, an unhealthy result or
-an exception to roll back."""
+an exception to roll back.
+
+A check may also watch a step's wait: if it has a ``watch`` method (an async function of the
+step's :class:`StepContext` returning a :class:`HealthResult`), the shift runs it alongside
+each step's wait. An unhealthy result ends the wait at once and fails the step, as if the
+check had failed then (the check itself is not called; an exception is a failure too); a
+healthy one means there is nothing more to watch, and the wait goes on. When the wait ends
+first, the watch is cancelled and the check is called as usual. :class:`AlarmGate` watches
+its alarms this way."""
+
+Watch = Callable[[StepContext], Awaitable[HealthResult]]
 
 _LATENCY_MIN_CALLS = 100
 """Calls per version before latencies are compared: the 90th percentile of 100 calls has 10
@@ -515,6 +531,201 @@ class InvokeProbe:
             await asyncio.gather(*in_flight, return_exceptions=True)
 
 
+AlreadyFiring = Literal["refuse", "proceed"]
+InsufficientData = Literal["pass", "fail"]
+Unreadable = Literal["fail", "pass"]
+
+
+def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValidationError(
+            f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}", field=name
+        )
+
+
+def _alarm_names(names: Iterable[str]) -> tuple[str, ...]:
+    given: object = names
+    if isinstance(given, str) or not isinstance(given, Iterable):
+        raise ValidationError("alarm_names must be a list of alarm names", field="alarm_names")
+    return tuple(names)
+
+
+@attrs.frozen(slots=True)
+class AlarmGate:
+    """A gate on CloudWatch alarms: any of ``alarm_names`` in ``ALARM`` fails it.
+
+    It is read when its step's wait ends, like any check, and also watched during the wait
+    (its ``watch``): read at once, then every ``poll_interval`` seconds (paused with
+    ``sleep``, ``asyncio.sleep`` by default), so an alarm that fires mid-step rolls the shift
+    back within one poll, not at the end of the step. ``cloudwatch`` is the
+    :class:`~lambdaclient.cloudwatch.CloudWatchClient` it reads them with; the caller closes it.
+
+    The cases a rollout tool has to decide, with the default first:
+
+    - ``already_firing``: an alarm in ``ALARM`` since before the shift began (by its
+      ``StateUpdatedTimestamp`` against :attr:`StepContext.started`). ``"refuse"``: it fails
+      the gate like any other, since a rollout onto a failing system cannot tell whether the
+      new version makes it worse (CodeDeploy stops such deployments too); pass the gate as
+      ``before_traffic`` as well to refuse before any traffic moves. ``"proceed"``: it is
+      ignored (and named in the reason) while it stays in ``ALARM``; it fails the gate once it
+      fires anew during the shift.
+    - ``insufficient_data``: ``INSUFFICIENT_DATA`` is what an alarm on a new version's
+      metrics says before that version has traffic, so ``"pass"`` lets it through (named in
+      the reason); ``"fail"`` treats it as a failure.
+    - ``unreadable``: an alarm that cannot be read (``DescribeAlarms`` fails after the
+      client's retries, or a name it does not know, e.g. a typo). ``"fail"``: a gate that
+      cannot see must not pass; ``"pass"`` goes on and says so in the reason.
+
+    Example::
+
+        async with CloudWatchClient(region="us-east-1") as cloudwatch:
+            gate = AlarmGate(["my-fn-errors"], cloudwatch=cloudwatch, poll_interval=15)
+            await shift_traffic(client, "my-fn", "live", to_version="7", strategy=...,
+                                health_check=all_of(InvokeProbe(), gate))
+    """
+
+    alarm_names: tuple[str, ...] = attrs.field(converter=_alarm_names)
+    cloudwatch: CloudWatchClient = attrs.field(kw_only=True)
+    poll_interval: float = attrs.field(default=10.0, kw_only=True)
+    already_firing: AlreadyFiring = attrs.field(default="refuse", kw_only=True)
+    insufficient_data: InsufficientData = attrs.field(default="pass", kw_only=True)
+    unreadable: Unreadable = attrs.field(default="fail", kw_only=True)
+    sleep: Callable[[float], Awaitable[None]] = attrs.field(default=asyncio.sleep, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        names: tuple[object, ...] = self.alarm_names
+        if not 1 <= len(names) <= 100 or not all(
+            isinstance(name, str) and 1 <= len(name) <= 255 for name in names
+        ):
+            raise ValidationError(
+                "alarm_names must hold 1 to 100 alarm names (of 1 to 255 characters)",
+                field="alarm_names",
+            )
+        if not callable(getattr(self.cloudwatch, "describe_alarms", None)):
+            raise ValidationError("cloudwatch must be a CloudWatchClient", field="cloudwatch")
+        _seconds(self.poll_interval, "poll_interval", zero=False)
+        _choice("already_firing", self.already_firing, ("refuse", "proceed"))
+        _choice("insufficient_data", self.insufficient_data, ("pass", "fail"))
+        _choice("unreadable", self.unreadable, ("fail", "pass"))
+
+    async def __call__(self, step: StepContext) -> HealthResult:
+        """Read the alarms once and judge them."""
+        try:
+            alarms = await self.cloudwatch.describe_alarms(alarm_names=self.alarm_names)
+        except LambdaError as exc:
+            return self._unreadable(f"the alarms could not be read: {exc}")
+        return self._judge(alarms, step.started)
+
+    async def watch(self, step: StepContext) -> HealthResult:
+        """Read the alarms every ``poll_interval`` seconds until the gate fails."""
+        while True:
+            health = await self(step)
+            if not health.healthy:
+                return health
+            await self.sleep(self.poll_interval)
+
+    def _unreadable(self, reason: str) -> HealthResult:
+        if self.unreadable == "fail":
+            return HealthResult(False, reason)
+        return HealthResult(True, f"{reason} (unreadable='pass': going on)")
+
+    def _judge(self, alarms: Sequence[Alarm], started: datetime | None) -> HealthResult:
+        by_name = {alarm.name: alarm for alarm in alarms}
+        failures: list[str] = []
+        notes: list[str] = []
+        missing = [name for name in self.alarm_names if name not in by_name]
+        if missing:
+            unread = self._unreadable(f"no alarm named {', '.join(missing)}")
+            (notes if unread.healthy else failures).append(unread.reason)
+        for name in self.alarm_names:
+            alarm = by_name.get(name)
+            if alarm is None or alarm.state is AlarmState.OK:
+                continue
+            why = f"alarm {name} is {alarm.state.value}" + (
+                f": {alarm.state_reason}" if alarm.state_reason else ""
+            )
+            if alarm.state is AlarmState.INSUFFICIENT_DATA:
+                (failures if self.insufficient_data == "fail" else notes).append(why)
+            elif (
+                self.already_firing == "proceed"
+                and started is not None
+                and alarm.state_updated is not None
+                and alarm.state_updated < started
+            ):
+                notes.append(f"{why} (since before the shift began: ignored)")
+            else:
+                failures.append(why)
+        if failures:
+            return HealthResult(False, "; ".join(failures + notes))
+        return HealthResult(True, "; ".join(notes) or f"alarms OK: {', '.join(self.alarm_names)}")
+
+
+@attrs.frozen(slots=True)
+class _AllOf:
+    checks: tuple[HealthCheck, ...]
+
+    async def __call__(self, step: StepContext) -> HealthResult:
+        results: list[HealthResult] = []
+        for check in self.checks:
+            health = _as_health(await check(step))
+            results.append(health)
+            if not health.healthy:
+                break  # the step fails: the checks after it would only delay the rollback
+        return _merge(results)
+
+    async def watch(self, step: StepContext) -> HealthResult:
+        watchers: list[Watch] = [
+            watch
+            for watch in (getattr(check, "watch", None) for check in self.checks)
+            if watch is not None
+        ]
+        watches = [asyncio.ensure_future(watch(step)) for watch in watchers]
+        try:
+            for next_done in asyncio.as_completed(watches):
+                health = await next_done
+                if not health.healthy:
+                    return health
+            return HealthResult(True)
+        finally:
+            for task in watches:
+                task.cancel()
+            await asyncio.gather(*watches, return_exceptions=True)
+
+
+def _merge(results: Sequence[HealthResult]) -> HealthResult:
+    stats: Mapping[str, VersionStats] = {}
+    for health in results:
+        stats = _add_stats(stats, health.stats)
+    verdicts = [health.verdict for health in results if health.verdict is not None]
+    return HealthResult(
+        all(health.healthy for health in results),
+        "; ".join(health.reason for health in results if health.reason),
+        stats,
+        verdicts[0] if verdicts else None,
+    )
+
+
+def all_of(*checks: HealthCheck) -> HealthCheck:
+    """A check that passes when every one of ``checks`` passes: they run in order, and the
+    first failure fails it without running the rest. Its result joins their reasons and
+    stats, and carries the :class:`InvokeProbe`'s verdict (at most one probe). Any of them
+    that watches a step's wait (:class:`AlarmGate`) is watched, and the first to fail ends
+    the wait.
+
+    Example::
+
+        health_check=all_of(InvokeProbe(payload={"ping": True}), AlarmGate([...], cloudwatch=cw))
+    """
+    if not checks or not all(callable(check) for check in checks):
+        raise ValidationError("all_of takes one or more health checks", field="checks")
+    if sum(isinstance(check, InvokeProbe) for check in checks) > 1:
+        raise ValidationError(
+            "all_of takes at most one InvokeProbe: the probe builds on its own past verdicts",
+            field="checks",
+        )
+    return _AllOf(checks)
+
+
 def _latency_failure(
     old: VersionStats, new: VersionStats, max_latency: float, *, final: bool
 ) -> str | None:
@@ -651,6 +862,7 @@ class _Shift:
     stats: dict[str, VersionStats] = attrs.Factory(dict)
     checked_before: HealthResult | None = None
     checked_after: HealthResult | None = None
+    started: datetime | None = None
 
     async def emit(
         self,
@@ -839,20 +1051,29 @@ class _Shift:
         await self.update(routing_config=RoutingConfig({self.to_version: step.weight}))
         self.weight = step.weight
         await self.emit(ShiftEventKind.WEIGHT_SET, index)
-        await self.sleep(step.wait.total_seconds())
+        history = self.history()
+        watched = await self.wait(step.wait.total_seconds(), index, history)
         if self.health_check is None:
             self.records.append(StepRecord(index, step.weight, started, None))
             await self.emit(ShiftEventKind.HEALTHY, index)
             return None
-        return await self.gate(self.health_check, index, started)
+        return await self.gate(self.health_check, index, started, history, watched)
 
-    async def gate(self, check: HealthCheck, index: int, started: datetime) -> HealthResult:
-        """Ask ``check`` as step ``index``'s gate at the current weight, and record the step."""
-        history = tuple(record.health for record in self.records if record.health is not None)
-        health = await self.check(check, GatePhase.STEP, index, history)
-        self.records.append(StepRecord(index, self.weight, started, health))
-        await self.emit_health(health, index)
-        return health
+    async def gate(
+        self,
+        check: HealthCheck,
+        index: int,
+        started: datetime,
+        history: tuple[HealthResult, ...],
+        watched: HealthResult | None = None,
+    ) -> HealthResult:
+        """Step ``index``'s gate at the current weight: the watch's failure if it ended the
+        wait early, else ``check``'s answer; the step is recorded either way."""
+        if watched is None:
+            watched = await self.check(check, GatePhase.STEP, index, history)
+        self.records.append(StepRecord(index, self.weight, started, watched))
+        await self.emit_health(watched, index)
+        return watched
 
     async def gate_failed(self, health: HealthResult) -> ShiftResult:
         """Roll back after a failed step gate."""
@@ -862,15 +1083,14 @@ class _Shift:
         await self.roll_back(reason)
         return self.result(completed=False, rolled_back=True, reason=reason)
 
-    async def check(
-        self,
-        check: HealthCheck,
-        phase: GatePhase,
-        index: int,
-        history: tuple[HealthResult, ...] = (),
-    ) -> HealthResult:
-        """Ask ``check`` at the current weight; a check that raises is a failed check."""
-        context = StepContext(
+    def history(self) -> tuple[HealthResult, ...]:
+        """The results of this shift's gates so far."""
+        return tuple(record.health for record in self.records if record.health is not None)
+
+    def context(
+        self, phase: GatePhase, index: int, history: tuple[HealthResult, ...]
+    ) -> StepContext:
+        return StepContext(
             self.client,
             self.function_name,
             self.alias_name,
@@ -881,7 +1101,48 @@ class _Shift:
             self.step_count,
             history,
             phase,
+            self.started,
         )
+
+    async def wait(
+        self, seconds: float, index: int, history: tuple[HealthResult, ...]
+    ) -> HealthResult | None:
+        """Sleep through a step's wait, with the health check's ``watch`` (if it has one)
+        running alongside; the watch's unhealthy result if it ends the wait early, else None."""
+        watch: Watch | None = getattr(self.health_check, "watch", None)
+        if watch is None:
+            await self.sleep(seconds)
+            return None
+        context = self.context(GatePhase.STEP, index, history)
+
+        async def watching() -> HealthResult:
+            try:
+                return await watch(context)
+            except Exception as exc:
+                return HealthResult(False, f"health check raised {type(exc).__name__}: {exc}")
+
+        sleeper = asyncio.ensure_future(self.sleep(seconds))
+        watcher = asyncio.ensure_future(watching())
+        try:
+            await asyncio.wait((sleeper, watcher), return_when=asyncio.FIRST_COMPLETED)
+            if watcher.done() and not watcher.result().healthy:
+                return watcher.result()
+            await sleeper  # the watch has nothing more to say: the wait goes on
+            return None
+        finally:
+            for task in (sleeper, watcher):
+                task.cancel()
+            await asyncio.gather(sleeper, watcher, return_exceptions=True)
+
+    async def check(
+        self,
+        check: HealthCheck,
+        phase: GatePhase,
+        index: int,
+        history: tuple[HealthResult, ...] = (),
+    ) -> HealthResult:
+        """Ask ``check`` at the current weight; a check that raises is a failed check."""
+        context = self.context(phase, index, history)
         try:
             health = _as_health(await check(context))
         except Exception as exc:
@@ -1053,6 +1314,7 @@ async def shift_traffic(
         before_traffic=before_traffic,
         after_traffic=after_traffic,
     )
+    shift.started = shift.clock()
     await shift.preflight()
     await shift.wait_until_ready(ready_timeout)
     await shift.check_before_traffic()
@@ -1072,7 +1334,7 @@ async def shift_traffic(
         if health_check is not None and not shift.records:
             # Resumed past its last step: the gates that passed before are not known, so the
             # weight found is gated as the last step (with that gate's whole budget).
-            health = await shift.gate(health_check, len(steps) - 1, shift.clock())
+            health = await shift.gate(health_check, len(steps) - 1, shift.clock(), ())
             if not health.healthy:
                 return await shift.gate_failed(health)
         await shift.update(function_version=to_version, routing_config=RoutingConfig({}))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import lambdaclient
+import lambdaclient.cloudwatch
 import lambdaclient.errors
 import lambdaclient.pagination
 import lambdaclient.testing
@@ -27,6 +28,7 @@ def test_all_is_sorted_and_complete() -> None:
         lambdaclient.pagination,
         lambdaclient.testing,
         lambdaclient.transport,
+        lambdaclient.cloudwatch,
     )
     for module in modules:
         for name in module.__all__:
@@ -40,15 +42,22 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_every_public_name_has_a_docstring() -> None:
-    modules = (lambdaclient, lambdaclient.pagination, lambdaclient.testing, lambdaclient.transport)
+    modules = (
+        lambdaclient,
+        lambdaclient.cloudwatch,
+        lambdaclient.pagination,
+        lambdaclient.testing,
+        lambdaclient.transport,
+    )
     for module in modules:
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj) or inspect.isfunction(obj):
                 assert inspect.getdoc(obj), name
-    for name, method in inspect.getmembers(LambdaClient, inspect.isfunction):
-        if not name.startswith("_"):
-            assert inspect.getdoc(method), name
+    for client in (LambdaClient, lambdaclient.cloudwatch.CloudWatchClient):
+        for name, method in inspect.getmembers(client, inspect.isfunction):
+            if not name.startswith("_"):
+                assert inspect.getdoc(method), name
 
 
 async def test_list_operations_return_types_named_by_a_public_module() -> None:

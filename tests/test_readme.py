@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from lambdaclient import LambdaClient, RoutingConfig
+from lambdaclient.cloudwatch import CloudWatchClient
 from lambdaclient.testing import LambdaContext, LocalLambda
 from tests.local_lambda_process import local_lambda_process
 from tests.typing import readme_fragments
@@ -58,6 +59,7 @@ def test_every_python_block_is_checked() -> None:
         QUICK_START.read_text(),  # type-checked by mypy; run below
         _body(readme_fragments.invoking_functions),
         _body(readme_fragments.rolling_out_a_new_version),
+        _body(readme_fragments.gating_on_alarms),
         _body(readme_fragments.waiting_for_a_new_version),
         (ROOT / "tests" / "test_readme_example.py").read_text(),  # a test pytest runs
         (ROOT / "tests" / "test_readme_mock_transport.py").read_text(),  # likewise
@@ -132,6 +134,16 @@ async def test_the_invoking_functions_example_runs(lam: LocalLambda, client: Lam
     assert lam.executions("my-fn", "1") + lam.executions("my-fn", "2") == 4
 
 
+def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shift's waits pass at once: shift_traffic sleeps with asyncio.sleep."""
+    real_sleep = asyncio.sleep
+
+    async def no_wait(delay: float, result: Any = None) -> Any:
+        return await real_sleep(0, result)
+
+    monkeypatch.setattr(asyncio, "sleep", no_wait)
+
+
 async def test_the_rollout_example_runs(
     lam: LocalLambda,
     client: LambdaClient,
@@ -139,13 +151,7 @@ async def test_the_rollout_example_runs(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     await client.create_alias("my-fn", "live", function_version="6")
-    # Its ten one-minute waits pass at once: shift_traffic sleeps with asyncio.sleep.
-    real_sleep = asyncio.sleep
-
-    async def no_wait(delay: float, result: Any = None) -> Any:
-        return await real_sleep(0, result)
-
-    monkeypatch.setattr(asyncio, "sleep", no_wait)
+    _no_waits(monkeypatch)  # its ten one-minute waits pass at once
 
     await readme_fragments.rolling_out_a_new_version(client)
 
@@ -155,6 +161,29 @@ async def test_the_rollout_example_runs(
     assert "rolled back" not in progress
     assert all(f" {weight}%" in progress for weight in range(10, 100, 10))
     assert lam.executions("my-fn", "7") > 0
+
+
+async def test_the_alarm_gate_example_runs(
+    lam: LocalLambda,
+    client: LambdaClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await client.create_alias("my-fn", "live", function_version="6")
+    for _ in range(3):
+        await client.invoke("my-fn", qualifier="live")
+    lam.set_alarm_state("my-fn-errors", "OK")
+    _no_waits(monkeypatch)
+    async with CloudWatchClient(
+        lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
+    ) as cloudwatch:
+        await readme_fragments.gating_on_alarms(client, cloudwatch)
+
+    alias = await client.get_alias("my-fn", "live")
+    assert (alias.function_version, alias.routing_config) == ("7", None)
+    completed, counts = capsys.readouterr().out.splitlines()
+    assert completed == "True None"
+    assert counts == "{'v6': 3.0, 'v7': 0.0}"  # the calls made through the alias before
 
 
 def test_the_configuration_block_is_lambda_clients_signature() -> None:

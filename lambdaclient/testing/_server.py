@@ -25,6 +25,7 @@ from aiohttp import web
 from .._credentials import Credentials
 from .._eventstream import invoke_complete_event, payload_chunk_event
 from . import _runtime as runtime
+from ._cloudwatch import ALARM_STATES, CloudWatchState, cloudwatch_error_body, operation_of
 from ._signature import check_signature
 from ._state import (
     CREATING,
@@ -71,6 +72,7 @@ _REQUEST_LIMITS = {
     "CreateFunction": 70_167_211,
 }
 _OPERATION_NAMES = {"Invoke": "InvokeFunction"}
+_CLOUDWATCH = "CloudWatch"  # the route of every CloudWatch operation
 
 
 @attrs.frozen
@@ -138,6 +140,16 @@ def _error_response(fault: LambdaFault) -> web.Response:
         error["Type"] = "User" if fault.status < 500 else "Service"
     return _json(
         {**error, **fault.fields}, fault.status, {"x-amzn-ErrorType": fault.code, **fault.headers}
+    )
+
+
+def _cloudwatch_error(fault: LambdaFault) -> web.Response:
+    body, headers = cloudwatch_error_body(fault)
+    return web.Response(
+        status=fault.status,
+        body=json.dumps(body).encode(),
+        content_type="application/x-amz-json-1.0",
+        headers=headers,
     )
 
 
@@ -425,6 +437,14 @@ class LocalLambda:
     to move both together). Other operations' bodies are capped at 8 MiB. A connection idle,
     or whose request head or body stops arriving, for ``idle_timeout`` seconds (default 60)
     is closed; a body that keeps flowing, however slowly, is read to its end.
+
+    The same server answers CloudWatch (requests with ``X-Amz-Target:
+    GraniteServiceVersion20100801.*``, signed for ``monitoring``): GetMetricData over the
+    ``AWS/Lambda`` metrics of its own executions (Invocations, Errors, Duration, Throttles
+    per FunctionName, Resource and ExecutedVersion; see ``lambdaclient.testing._cloudwatch``),
+    each datapoint visible ``metrics_delay`` seconds (default 0) after its invocation, as
+    CloudWatch's data arrives late; and DescribeAlarms over the alarms of
+    :meth:`set_alarm_state`. Point a CloudWatch client at :attr:`endpoint_url` too.
     """
 
     def __init__(
@@ -441,8 +461,10 @@ class LocalLambda:
         clock: Callable[[], datetime] | None = None,
         shutdown_grace: float = 1.0,
         max_concurrency: int = 64,
+        metrics_delay: float = 0.0,
     ) -> None:
         _check_seconds("version_activation_delay", version_activation_delay, allow_zero=True)
+        _check_seconds("metrics_delay", metrics_delay, allow_zero=True)
         _check_seconds("idle_timeout", idle_timeout, allow_zero=False)
         _check_seconds("shutdown_grace", shutdown_grace, allow_zero=True)
         if type(max_concurrency) is not int or max_concurrency < 1:  # bool refused too
@@ -457,6 +479,7 @@ class LocalLambda:
         self.clock = clock or _utc_now
         self.region = region
         self._state = LambdaState(region, account_id)
+        self._cloudwatch = CloudWatchState(region, account_id, float(metrics_delay))
         self._random = random.Random(seed)
         self._executions: Counter[tuple[str, str]] = Counter()
         self._faults: dict[str, list[Fault]] = {}
@@ -618,9 +641,24 @@ class LocalLambda:
         """How many times ``version`` (``"$LATEST"`` or a number) of a function has run."""
         return self._executions[(function_name, version)]
 
+    def set_alarm_state(self, name: str, state: str, *, reason: str = "") -> None:
+        """Create CloudWatch alarm ``name``, or change it, in ``state`` (``"OK"``,
+        ``"ALARM"`` or ``"INSUFFICIENT_DATA"``) with ``reason`` as its ``StateReason``, as
+        DescribeAlarms then reports it (a metric alarm, its state updated now by ``clock``).
+        Raises ``ValueError`` for another state or a name CloudWatch would refuse (1-255
+        characters), ``TypeError`` for a reason that is not a string."""
+        if state not in ALARM_STATES:
+            raise ValueError(f"state must be one of {', '.join(ALARM_STATES)}; got {state!r}")
+        given: object = name  # checked at run time: tests are not all type-checked
+        if not isinstance(given, str) or not 1 <= len(given) <= 255:
+            raise ValueError(f"an alarm name has 1 to 255 characters; got {name!r}")
+        if not isinstance(reason, str):
+            raise TypeError(f"reason must be a string; got {type(reason).__name__}")
+        self._cloudwatch.set_alarm(name, state, reason, self.clock())
+
     def inject(self, operation: str, fault: Fault, *, times: int = 1) -> None:
         """Make the next ``times`` calls of ``operation`` (e.g. ``"Invoke"``, ``"GetAlias"``,
-        or ``"*"`` for any) meet ``fault``."""
+        ``"DescribeAlarms"``, or ``"*"`` for any) meet ``fault``."""
         self._faults.setdefault(operation, []).extend([fault] * times)
 
     def _next_fault(self, operation: str) -> Fault | None:
@@ -665,6 +703,8 @@ class LocalLambda:
                 self._update_configuration,
             ),
         ]
+        # CloudWatch's JSON protocol: every operation is a POST to "/", named by X-Amz-Target.
+        routes.append(("POST", "/", _CLOUDWATCH, self._cloudwatch_request))
         for method, path, operation, handler in routes:
             app.router.add_route(method, path, handler, name=operation)
 
@@ -673,8 +713,11 @@ class LocalLambda:
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         request_id = str(uuid.uuid4())
+        cloudwatch = request.match_info.route.name == _CLOUDWATCH
         try:
             route = request.match_info.route.name
+            if cloudwatch:
+                route = operation_of(request.headers.get("X-Amz-Target"))
             limit = _REQUEST_LIMITS.get(route or "", _MAX_REQUEST_BYTES)
             # Sizes are checked first, from Content-Length when given, before the body is read.
             _check_size(route, limit, request.headers, request.content_length)
@@ -699,12 +742,13 @@ class LocalLambda:
                 credentials=self.credentials,
                 region=self.region,
                 now=self.clock(),
+                service="monitoring" if cloudwatch else "lambda",
             )
             fault = self._next_fault(route)
             request[_AFTER_EXECUTION] = await self._apply_fault(request, fault)
             response = await handler(request)
         except LambdaFault as exc:
-            response = _error_response(exc)
+            response = _cloudwatch_error(exc) if cloudwatch else _error_response(exc)
         except _Dropped:
             # The connection is gone; this response is never sent.
             return web.Response(status=499)
@@ -714,9 +758,8 @@ class LocalLambda:
             # A defect in LocalLambda itself: logged, and answered as AWS answers its own
             # failures rather than as aiohttp's bare text.
             logger.exception("LocalLambda failed to handle %s %s", request.method, request.path)
-            response = _error_response(
-                LambdaFault("ServiceException", 500, "An internal error occurred.")
-            )
+            failure = LambdaFault("ServiceException", 500, "An internal error occurred.")
+            response = _cloudwatch_error(failure) if cloudwatch else _error_response(failure)
         if not response.prepared:
             response.headers.setdefault("x-amzn-RequestId", request_id)
         return response
@@ -752,6 +795,9 @@ class LocalLambda:
             await asyncio.sleep(fault.seconds)
             return None
         if isinstance(fault, Throttle):
+            if request.match_info.route.name == _CLOUDWATCH:
+                raise LambdaFault("Throttling", 400, "Rate exceeded")
+            self._record_throttle(request)
             raise _throttled(fault)
         if fault.after_execution and request.match_info.route.name in (
             "Invoke",
@@ -760,6 +806,51 @@ class LocalLambda:
             return fault
         self._fail(request, fault)
         return None
+
+    def _record_throttle(self, request: web.Request) -> None:
+        """A throttled invocation counts in the function's ``Throttles``."""
+        if request.match_info.route.name not in ("Invoke", "InvokeWithResponseStream"):
+            return
+        try:
+            function, qualifier = self._resolve_qualified(request, missing_latest=True)
+        except LambdaFault:
+            return  # no such function: nothing to count it against
+        self._cloudwatch.record(self.clock(), function.name, qualifier, None, {"Throttles": 1.0})
+
+    def _record_execution(
+        self, context: runtime.LambdaContext, version: Version, at: datetime, started: float
+    ) -> Callable[[str | None], None]:
+        """What records an execution's metrics once its outcome (the function error, or
+        None) is known: timed from ``started`` (monotonic), dated ``at``."""
+
+        def record(function_error: str | None) -> None:
+            # The ARN invoked carries the qualifier: an alias, a version, or none.
+            parts = context.invoked_function_arn.split(":")
+            qualifier = parts[7] if len(parts) > 7 else None
+            through_alias = qualifier is not None and not (
+                qualifier.isdigit() or qualifier == "$LATEST"
+            )
+            self._cloudwatch.record(
+                at,
+                context.function_name,
+                qualifier,
+                version.number if through_alias else None,
+                {
+                    "Invocations": 1.0,
+                    "Errors": 0.0 if function_error is None else 1.0,
+                    "Duration": 1000 * (time.monotonic() - started),
+                },
+            )
+
+        return record
+
+    async def _cloudwatch_request(self, request: web.Request) -> web.StreamResponse:
+        operation = operation_of(request.headers.get("X-Amz-Target"))
+        assert operation is not None  # the middleware answers a request without one
+        answer = self._cloudwatch.handle(operation, await request.read(), self.clock())
+        return web.Response(
+            body=json.dumps(answer).encode(), content_type="application/x-amz-json-1.0"
+        )
 
     def _fail(self, request: web.Request, fault: ServerError | DropConnection) -> None:
         if isinstance(fault, DropConnection):
@@ -1229,6 +1320,7 @@ class LocalLambda:
         and nothing the function raises or does ends the server."""
         self._executions[(function.name, version.number)] += 1
         started = time.monotonic()
+        record = self._record_execution(context, version, self.clock(), started)
         if version.package is not None:
             spec = WorkerSpec(
                 version.package, version.handler_name, self._environment(function, version)
@@ -1246,6 +1338,7 @@ class LocalLambda:
         invocation.log = runtime.log_text(
             context.aws_request_id, version.number, invocation.log, started, version.memory_size
         )
+        record(invocation.function_error)
         return invocation
 
     def _slot(self, function: Function) -> asyncio.Semaphore:
@@ -1374,6 +1467,7 @@ class LocalLambda:
         assert version.handler is not None
         self._executions[(function.name, version.number)] += 1
         started = time.monotonic()
+        record = self._record_execution(context, version, self.clock(), started)
         function_error = None
         payload = b""
         with runtime.capture_output() as output:
@@ -1385,6 +1479,7 @@ class LocalLambda:
                         except ConnectionError as exc:
                             raise _ClientGone from exc
             except _ClientGone as gone:
+                record("Unhandled")  # stopped before it finished: counted as a failed execution
                 raise ConnectionResetError("the client went away") from gone.__cause__
             except Exception as exc:
                 payload = runtime.failure_payload(exc, context.aws_request_id, version.timeout)
@@ -1393,4 +1488,5 @@ class LocalLambda:
         log = runtime.log_text(
             context.aws_request_id, version.number, output.getvalue(), started, version.memory_size
         )
+        record(function_error)
         return runtime.Invocation(payload, function_error, log)

@@ -87,11 +87,13 @@ def check_signature(
     credentials: Credentials,
     region: str,
     now: datetime,
+    service: str = "lambda",
 ) -> str:
     """Verify ``Authorization``; return the access key id, or raise a 403 :class:`LambdaFault`.
 
     ``url`` is the URL as received (scheme, Host, raw path and query); ``credentials`` are
-    the only ones the server accepts; ``now`` is the server's clock (aware, UTC).
+    the only ones the server accepts; ``now`` is the server's clock (aware, UTC); ``service``
+    the signing name the request's service expects (``monitoring`` for CloudWatch).
     """
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -113,7 +115,7 @@ def check_signature(
         )
     amz_date = headers.get("X-Amz-Date", "")
     _check_date(amz_date, authorization, now)
-    access_key, date, scope_region, service, terminator = credential
+    access_key, date, scope_region, scope_service, terminator = credential
     # A made-up token is refused as an unknown key is: AWS resolves the caller from both.
     if (
         access_key != credentials.access_key_id
@@ -124,10 +126,10 @@ def check_signature(
     # a client configured for the wrong region is told so.
     if scope_region != region:
         raise _fault("InvalidSignatureException", "Credential should be scoped to a valid region. ")
-    if service != "lambda":
+    if scope_service != service:
         raise _fault(
             "InvalidSignatureException",
-            "Credential should be scoped to correct service: 'lambda'. ",
+            f"Credential should be scoped to correct service: '{service}'. ",
         )
     if terminator != "aws4_request" or not amz_date.startswith(date):
         raise _fault("InvalidSignatureException", _INVALID_SIGNATURE)
@@ -141,7 +143,7 @@ def check_signature(
     request.context["timestamp"] = amz_date
     signer: Any = SigV4Auth(
         BotocoreCredentials(access_key, credentials.secret_access_key, credentials.session_token),
-        "lambda",
+        service,
         region,
     )
     # The signer's pieces, not add_auth(): add_auth would stamp the current time, and patching

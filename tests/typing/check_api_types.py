@@ -25,9 +25,18 @@ from lambdaclient import (
     TooManyRequestsError,
     VersionPage,
 )
+from lambdaclient.cloudwatch import (
+    AlarmState,
+    CloudWatchClient,
+    Dimension,
+    Metric,
+    MetricDataPaginator,
+    MetricDataQuery,
+)
 from lambdaclient.errors import LambdaError, PreconditionFailedError, ValidationError
 from lambdaclient.pagination import AliasPaginator, Paginator, VersionPaginator
 from lambdaclient.shifting import (
+    AlarmGate,
     HealthCheck,
     HealthResult,
     InvokeProbe,
@@ -38,6 +47,7 @@ from lambdaclient.shifting import (
     StepContext,
     Verdict,
     VersionStats,
+    all_of,
     shift_traffic,
 )
 from lambdaclient.testing import ClientContext, Handler, LambdaContext, LocalLambda, MockTransport
@@ -218,3 +228,30 @@ def construction() -> None:
     assert_type(client, LambdaClient)
     # Everything but the region is keyword-only.
     LambdaClient("eu-west-1", "profile")  # type: ignore[call-arg, arg-type]
+
+
+async def cloudwatch_gates(client: LambdaClient) -> None:
+    async with CloudWatchClient(region="us-east-1") as cloudwatch:
+        errors = Metric("AWS/Lambda", "Errors", (Dimension("FunctionName", "my-fn"),))
+        query = MetricDataQuery("errors", errors, "Sum")
+        start = datetime.now(UTC) - timedelta(minutes=10)
+        paginator = cloudwatch.get_metric_data([query], start, datetime.now(UTC))
+        assert_type(paginator, MetricDataPaginator)
+        async for page in paginator.pages():
+            assert_type(page.next_token, str | None)
+        results = await paginator.collect()
+        assert_type(results["errors"].values, tuple[float, ...])
+        assert_type(results["errors"].timestamps, tuple[datetime, ...])
+        alarms = await cloudwatch.describe_alarms(alarm_names=["my-fn-errors"])
+        assert_type(alarms[0].state, AlarmState)
+        gate = AlarmGate(["my-fn-errors"], cloudwatch=cloudwatch, poll_interval=15)
+        result = await shift_traffic(
+            client,
+            "my-fn",
+            "live",
+            to_version="7",
+            strategy=Linear(step=0.1, interval=timedelta(minutes=1)),
+            health_check=all_of(InvokeProbe(), gate),
+        )
+        assert_type(result, ShiftResult)
+        _: HealthCheck = gate

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from lambdaclient import LambdaClient
+from lambdaclient.cloudwatch import CloudWatchClient
 
 
 async def invoking_functions(client: LambdaClient, sink: BinaryIO) -> None:
@@ -54,6 +55,41 @@ async def rolling_out_a_new_version(client: LambdaClient) -> None:
     )
     if result.rolled_back:
         print("rolled back:", result.reason, result.stats)
+
+
+async def gating_on_alarms(client: LambdaClient, cloudwatch: CloudWatchClient) -> None:
+    from datetime import UTC, datetime, timedelta
+    from math import fsum
+
+    from lambdaclient.cloudwatch import Dimension, Metric, MetricDataQuery
+    from lambdaclient.shifting import AlarmGate, InvokeProbe, Linear, all_of, shift_traffic
+
+    result = await shift_traffic(
+        client,
+        "my-fn",
+        "live",
+        to_version="7",
+        strategy=Linear(step=0.25, interval=timedelta(minutes=5)),
+        health_check=all_of(
+            InvokeProbe(payload={"ping": True}),
+            AlarmGate(["my-fn-errors"], cloudwatch=cloudwatch, poll_interval=15),
+        ),
+    )
+    print(result.completed, result.reason)
+
+    # The calls each version took through the alias in the last hour:
+    alias = (Dimension("FunctionName", "my-fn"), Dimension("Resource", "my-fn:live"))
+    queries = [
+        MetricDataQuery(
+            f"v{v}",
+            Metric("AWS/Lambda", "Invocations", (*alias, Dimension("ExecutedVersion", v))),
+            "Sum",
+        )
+        for v in ("6", "7")
+    ]
+    end = datetime.now(UTC)
+    results = await cloudwatch.get_metric_data(queries, end - timedelta(hours=1), end).collect()
+    print({query_id: fsum(result.values) for query_id, result in results.items()})
 
 
 async def waiting_for_a_new_version(client: LambdaClient) -> None:

@@ -1,0 +1,284 @@
+"""A small async CloudWatch client: metric data and alarms, for gating rollouts on real traffic.
+
+Example::
+
+    from lambdaclient.cloudwatch import CloudWatchClient, Dimension, Metric, MetricDataQuery
+
+    async with CloudWatchClient(region="us-east-1") as cloudwatch:
+        errors = Metric("AWS/Lambda", "Errors", (Dimension("FunctionName", "my-fn"),))
+        results = await cloudwatch.get_metric_data(
+            [MetricDataQuery("errors", errors, "Sum")], start, end
+        ).collect()
+        print(results["errors"].values)
+        alarms = await cloudwatch.describe_alarms(alarm_names=["my-fn-errors"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from random import random as _uniform
+from types import TracebackType
+from typing import TYPE_CHECKING, ClassVar
+
+from . import _cloudwatch_protocol as protocol
+from ._client import LambdaClient, _utc_now
+from ._cloudwatch_models import (
+    Alarm,
+    AlarmPage,
+    AlarmState,
+    AlarmType,
+    Dimension,
+    Metric,
+    MetricDataPage,
+    MetricDataQuery,
+    MetricDataResult,
+)
+from ._credentials import Credentials
+from ._endpoints import CLOUDWATCH, Service
+from ._errors import ValidationError
+from .pagination import Paginator
+from .transport import Transport
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = [
+    "Alarm",
+    "AlarmPage",
+    "AlarmState",
+    "AlarmType",
+    "CloudWatchClient",
+    "Dimension",
+    "Metric",
+    "MetricDataPage",
+    "MetricDataPaginator",
+    "MetricDataQuery",
+    "MetricDataResult",
+]
+
+_QUERY_ID = re.compile(r"[a-z][A-Za-z0-9_]*", re.ASCII)
+_MAX_QUERIES = 500  # GetMetricData's limit
+_MAX_ALARM_NAMES = 100  # DescribeAlarms's AlarmNames
+
+
+class _CloudWatchConnection(LambdaClient):
+    """The Lambda client's configuration, signing, retries and transport, speaking to
+    CloudWatch: its endpoint, the ``monitoring`` signing name and awsJson1_0 errors."""
+
+    _SERVICE: ClassVar[Service] = CLOUDWATCH
+    _parse_error = staticmethod(protocol.parse_error)
+
+
+class MetricDataPaginator(Paginator[MetricDataPage, MetricDataResult]):
+    """What :meth:`CloudWatchClient.get_metric_data` returns: each page's
+    :class:`MetricDataResult` in turn (a query's datapoints may span pages), each
+    :class:`MetricDataPage` from :meth:`pages`, or everything merged by :meth:`collect`."""
+
+    async def collect(self) -> Mapping[str, MetricDataResult]:
+        """Every page read and each query's datapoints joined, by query id, in page order.
+        The status code is the last page's (``Complete`` once all pages are read)."""
+        merged: dict[str, MetricDataResult] = {}
+        async for page in self.pages():
+            for result in page.results:
+                seen = merged.get(result.id)
+                if seen is not None:
+                    result = MetricDataResult(
+                        result.id,
+                        result.label,
+                        seen.timestamps + result.timestamps,
+                        seen.values + result.values,
+                        result.status_code,
+                    )
+                merged[result.id] = result
+        return merged
+
+
+def _check_time(value: object, field: str) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValidationError(f"{field} must be an aware datetime", field=field)
+    return value
+
+
+def _check_query(query: object, index: int) -> MetricDataQuery:
+    field = f"queries[{index}]"
+    if not isinstance(query, MetricDataQuery):
+        raise ValidationError(f"{field} must be a MetricDataQuery", field=field)
+    # Read as objects: a query built by untyped code may hold anything.
+    query_id: object = query.id
+    period: object = query.period
+    metric: object = query.metric
+    stat: object = query.stat
+    if not isinstance(query_id, str) or _QUERY_ID.fullmatch(query_id) is None:
+        raise ValidationError(
+            f"{field}.id {query_id!r} must start with a lowercase letter, then letters, digits"
+            " or underscores",
+            field=field,
+        )
+    if type(period) is not int or not (
+        period in (1, 5, 10, 30) or (period > 0 and period % 60 == 0)
+    ):
+        raise ValidationError(
+            f"{field}.period must be 1, 5, 10, 30 or a multiple of 60 seconds", field=field
+        )
+    if not isinstance(metric, Metric) or not metric.namespace or not metric.metric_name:
+        raise ValidationError(
+            f"{field}.metric must be a Metric with a namespace and a name", field=field
+        )
+    if not isinstance(stat, str) or not stat:
+        raise ValidationError(f"{field}.stat must name a statistic", field=field)
+    return query
+
+
+def _check_alarm_names(alarm_names: object) -> list[str] | None:
+    if alarm_names is None:
+        return None
+    if isinstance(alarm_names, str) or not isinstance(alarm_names, Sequence):
+        raise ValidationError("alarm_names must be a sequence of alarm names", field="alarm_names")
+    names: list[object] = list(alarm_names)
+    checked = [name for name in names if isinstance(name, str) and 1 <= len(name) <= 255]
+    if len(checked) != len(names) or len(checked) > _MAX_ALARM_NAMES:
+        raise ValidationError(
+            f"alarm_names must hold at most {_MAX_ALARM_NAMES} names of 1 to 255 characters",
+            field="alarm_names",
+        )
+    return checked
+
+
+class CloudWatchClient:
+    """An async client for CloudWatch's metric data and alarms.
+
+    Configured as :class:`~lambdaclient.LambdaClient` is, with the same rules for region,
+    credentials, transport, retries and timeouts; the endpoint is ``endpoint_url``, else
+    ``AWS_ENDPOINT_URL_CLOUDWATCH``, else ``AWS_ENDPOINT_URL``, else CloudWatch's regional
+    endpoint (``monitoring.{region}.amazonaws.com``). Requests are signed for ``monitoring``.
+    Errors are the same :class:`~lambdaclient.ServiceError` hierarchy, carrying CloudWatch's
+    codes (``InvalidParameterValue``, ``InvalidNextToken``...). Both operations only read,
+    so every retryable failure is retried.
+    """
+
+    def __init__(
+        self,
+        region: str | None = None,
+        *,
+        credentials: Credentials | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
+        max_attempts: int = 3,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        use_fips: bool = False,
+        use_dualstack: bool = False,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = _uniform,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._connection = _CloudWatchConnection(
+            region,
+            credentials=credentials,
+            profile=profile,
+            endpoint_url=endpoint_url,
+            session=session,
+            transport=transport,
+            max_attempts=max_attempts,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            use_fips=use_fips,
+            use_dualstack=use_dualstack,
+            sleep=sleep,
+            jitter=jitter,
+            clock=clock,
+        )
+
+    @property
+    def region(self) -> str:
+        """The region requests are signed for."""
+        return self._connection.region
+
+    @property
+    def endpoint_url(self) -> str:
+        """The base URL requests are sent to."""
+        return self._connection.endpoint_url
+
+    def __repr__(self) -> str:
+        return f"CloudWatchClient(region={self.region!r}, endpoint_url={self.endpoint_url!r})"
+
+    async def __aenter__(self) -> CloudWatchClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the client and its transport (not a session the caller passed). Idempotent."""
+        await self._connection.close()
+
+    def get_metric_data(
+        self, queries: Sequence[MetricDataQuery], start: datetime, end: datetime
+    ) -> MetricDataPaginator:
+        """The datapoints of ``queries`` (1 to 500) from ``start`` to ``end`` (aware
+        datetimes), page by page as CloudWatch sends them.
+
+        Arguments are checked here, before anything is sent. Iterate for each page's
+        results, or ``await ....collect()`` for every query's datapoints joined by id.
+
+        Example::
+
+            query = MetricDataQuery("inv", Metric("AWS/Lambda", "Invocations"), "Sum")
+            results = await cloudwatch.get_metric_data([query], start, end).collect()
+        """
+        given: object = queries
+        if isinstance(given, str | bytes) or not isinstance(given, Sequence):
+            raise ValidationError("queries must be a sequence of MetricDataQuery", field="queries")
+        checked = tuple(_check_query(query, index) for index, query in enumerate(given))
+        if not 1 <= len(checked) <= _MAX_QUERIES:
+            raise ValidationError(
+                f"queries must hold 1 to {_MAX_QUERIES} queries, not {len(checked)}",
+                field="queries",
+            )
+        if len({query.id for query in checked}) != len(checked):
+            raise ValidationError("queries must have distinct ids", field="queries")
+        start = _check_time(start, "start")
+        end = _check_time(end, "end")
+        if not start < end:
+            raise ValidationError("start must be before end", field="start")
+
+        async def fetch(token: str | None) -> MetricDataPage:
+            request = protocol.build_get_metric_data(checked, start, end, next_token=token)
+            response, body = await self._connection._send(request)
+            return protocol.parse_metric_data_page(response.status, response.headers, body)
+
+        return MetricDataPaginator(fetch, lambda page: page.results, lambda page: page.next_token)
+
+    async def describe_alarms(
+        self,
+        *,
+        alarm_names: Sequence[str] | None = None,
+        state_value: AlarmState | None = None,
+    ) -> tuple[Alarm, ...]:
+        """The alarms named (up to 100; all alarms when None), metric and composite alike,
+        only those in ``state_value`` if given; every page is read. A name no alarm has is
+        left out of the answer, as CloudWatch does: compare the names to see which exist."""
+        names = _check_alarm_names(alarm_names)
+        state: object = state_value
+        if state is not None and not isinstance(state, AlarmState):
+            raise ValidationError("state_value must be an AlarmState", field="state_value")
+
+        async def fetch(token: str | None) -> AlarmPage:
+            request = protocol.build_describe_alarms(
+                alarm_names=names, state_value=state_value, next_token=token
+            )
+            response, body = await self._connection._send(request)
+            return protocol.parse_alarm_page(response.status, response.headers, body)
+
+        pages = Paginator(fetch, lambda page: page.alarms, lambda page: page.next_token)
+        return tuple([alarm async for alarm in pages])

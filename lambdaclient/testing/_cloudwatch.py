@@ -1,0 +1,411 @@
+"""LocalLambda's CloudWatch face: the metrics of its real executions, and alarms set by tests.
+
+Pure state and request handling (no I/O): the server records each execution here and hands
+over the JSON body of each CloudWatch request (awsJson1_0, as botocore sends it).
+
+What is modelled, as Lambda publishes it (namespace ``AWS/Lambda``, 1-minute resolution):
+
+- ``Invocations`` (1 per execution), ``Errors`` (1 for a function error, else 0, so its
+  ``Average`` is the error rate), ``Duration`` (milliseconds) and ``Throttles`` (1 per
+  throttled request);
+- under the dimension sets {} (the whole account), {FunctionName}, {FunctionName, Resource}
+  (``fn:alias`` or ``fn:version`` when invoked with a qualifier) and {FunctionName, Resource,
+  ExecutedVersion} (invoked through an alias). A query's dimensions must match one set
+  exactly, as in CloudWatch; anything else is a metric with no datapoints, not an error.
+
+A datapoint carries the invocation's time and becomes visible ``delay`` seconds later (late
+data). Metric math (``Expression``) is not supported: it is answered InvalidParameterValue.
+Error messages are CloudWatch's where AWS's are on record (StartTime after EndTime); the
+others are LocalLambda's own, with CloudWatch's codes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+
+from ._state import LambdaFault
+
+__all__ = ["ALARM_STATES", "CloudWatchState", "cloudwatch_error_body", "operation_of"]
+
+TARGET_PREFIX = "GraniteServiceVersion20100801."
+NAMESPACE = "AWS/Lambda"
+ALARM_STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
+_QUERY_ID = re.compile(r"[a-z][A-Za-z0-9_]*", re.ASCII)
+_PERCENTILE = re.compile(r"p(100|[0-9]{1,2}(\.[0-9]{1,10})?)", re.ASCII)
+_SIMPLE_STATS = ("Sum", "SampleCount", "Average", "Minimum", "Maximum")
+_MAX_DATAPOINTS = 100_800  # GetMetricData's default and maximum per call
+_MAX_RECORDS = 100  # DescribeAlarms's MaxRecords range is 1-100, 50 by default
+_DEFAULT_RECORDS = 50
+
+# CloudWatch's query-protocol codes and the shapes the JSON protocol names them by.
+_SHAPES = {
+    "InvalidParameterValue": "InvalidParameterValueException",
+    "InvalidParameterCombination": "InvalidParameterCombinationException",
+    "MissingParameter": "MissingRequiredParameterException",
+    "InternalServiceError": "InternalServiceFault",
+}
+
+
+def operation_of(target: str | None) -> str | None:
+    """The CloudWatch operation an ``X-Amz-Target`` names, or None for another service's."""
+    if target is None or not target.startswith(TARGET_PREFIX):
+        return None
+    return target.removeprefix(TARGET_PREFIX)
+
+
+def cloudwatch_error_body(fault: LambdaFault) -> tuple[dict[str, str], dict[str, str]]:
+    """The JSON body and headers of an error, as CloudWatch answers in its JSON protocol:
+    the shape in ``__type``, the query code in ``x-amzn-query-error`` (what SDKs report)."""
+    code = "InternalServiceError" if fault.code == "ServiceException" else fault.code
+    shape = _SHAPES.get(code, code)
+    sender = "Sender" if fault.status < 500 else "Receiver"
+    return (
+        {"__type": f"com.amazonaws.cloudwatch#{shape}", "message": fault.message},
+        {"x-amzn-query-error": f"{code};{sender}", **fault.headers},
+    )
+
+
+def _invalid(message: str) -> LambdaFault:
+    return LambdaFault("InvalidParameterValue", 400, message)
+
+
+def _missing(name: str) -> LambdaFault:
+    return LambdaFault("MissingParameter", 400, f"The parameter {name} is required.")
+
+
+@attrs.frozen(slots=True)
+class _Sample:
+    at: datetime  # when it happened
+    series: frozenset[tuple[str, str]]  # the most specific dimension set it belongs to
+    metric: str
+    value: float
+
+
+@attrs.define(slots=True)
+class _Alarm:
+    state: str
+    reason: str
+    updated: datetime
+
+
+def _dimension_sets(
+    function: str, resource: str | None, executed_version: str | None
+) -> list[frozenset[tuple[str, str]]]:
+    sets = [frozenset(), frozenset({("FunctionName", function)})]
+    if resource is not None:
+        with_resource = {("FunctionName", function), ("Resource", resource)}
+        sets.append(frozenset(with_resource))
+        if executed_version is not None:
+            sets.append(frozenset({*with_resource, ("ExecutedVersion", executed_version)}))
+    return sets
+
+
+def _statistic(stat: str, values: Sequence[float]) -> float:
+    if stat == "Sum":
+        return math.fsum(values)
+    if stat == "SampleCount":
+        return float(len(values))
+    if stat == "Average":
+        return math.fsum(values) / len(values)
+    if stat == "Minimum":
+        return min(values)
+    if stat == "Maximum":
+        return max(values)
+    # pNN: the nearest rank, so that the value is one that was observed.
+    share = float(stat[1:]) / 100
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _epoch(value: object, name: str) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _missing(name) if value is None else _invalid(f"The parameter {name} is invalid.")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise _invalid(f"The parameter {name} is invalid.") from None
+
+
+@attrs.frozen(slots=True)
+class _Query:
+    id: str
+    label: str
+    metric: str
+    namespace: str
+    dimensions: frozenset[tuple[str, str]]
+    period: int
+    stat: str
+    return_data: bool
+
+
+def _parse_query(raw: object, index: int) -> _Query:
+    where = f"MetricDataQueries.member.{index}"
+    if not isinstance(raw, dict):
+        raise _invalid(f"The parameter {where} is invalid.")
+    query_id = raw.get("Id")
+    if not isinstance(query_id, str):
+        raise _missing(f"{where}.Id")
+    if _QUERY_ID.fullmatch(query_id) is None:
+        raise _invalid(
+            f"The value {query_id} for parameter {where}.Id is invalid: it must start with a"
+            " lowercase letter, followed by letters, numbers or underscores."
+        )
+    if "Expression" in raw:
+        raise _invalid(f"The parameter {where}.Expression is not supported by LocalLambda.")
+    stat_spec = raw.get("MetricStat")
+    if not isinstance(stat_spec, dict):
+        raise LambdaFault(
+            "InvalidParameterCombination",
+            400,
+            f"Exactly one of {where}.MetricStat and {where}.Expression must be given.",
+        )
+    metric = stat_spec.get("Metric")
+    period = stat_spec.get("Period")
+    stat = stat_spec.get("Stat")
+    if not isinstance(metric, dict):
+        raise _missing(f"{where}.MetricStat.Metric")
+    if type(period) is not int or not (
+        period in (1, 5, 10, 30) or (period > 0 and period % 60 == 0)
+    ):
+        raise _invalid(
+            f"The parameter {where}.MetricStat.Period must be 1, 5, 10, 30 or a multiple of 60."
+        )
+    if not isinstance(stat, str) or (
+        stat not in _SIMPLE_STATS and _PERCENTILE.fullmatch(stat) is None
+    ):
+        raise _invalid(f"The value {stat} for parameter {where}.MetricStat.Stat is invalid.")
+    dimensions: set[tuple[str, str]] = set()
+    for dimension in metric.get("Dimensions") or []:
+        name = dimension.get("Name") if isinstance(dimension, dict) else None
+        value = dimension.get("Value") if isinstance(dimension, dict) else None
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise _invalid(f"The parameter {where}.MetricStat.Metric.Dimensions is invalid.")
+        dimensions.add((name, value))
+    metric_name = metric.get("MetricName")
+    label = raw.get("Label")
+    return _Query(
+        query_id,
+        label if isinstance(label, str) else str(metric_name or ""),
+        str(metric_name or ""),
+        str(metric.get("Namespace") or ""),
+        frozenset(dimensions),
+        period,
+        stat,
+        raw.get("ReturnData") is not False,
+    )
+
+
+def _digest(request: Mapping[str, Any]) -> str:
+    """What a token is bound to: the request it continues, but for the token itself."""
+    rest = {key: value for key, value in request.items() if key != "NextToken"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()
+
+
+def _token(offset: int, as_of: datetime, digest: str) -> str:
+    data = json.dumps({"o": offset, "t": as_of.timestamp(), "d": digest})
+    return base64.urlsafe_b64encode(data.encode()).decode()
+
+
+def _read_token(token: object, digest: str) -> tuple[int, datetime]:
+    invalid = LambdaFault("InvalidNextToken", 400, "The service returned an invalid next token.")
+    if not isinstance(token, str):
+        raise invalid
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset, as_of, seen = data["o"], data["t"], data["d"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise invalid from None
+    if seen != digest or type(offset) is not int or offset < 0:
+        raise invalid
+    return offset, datetime.fromtimestamp(as_of, UTC)
+
+
+@attrs.define
+class CloudWatchState:
+    """The datapoints and alarms of one LocalLambda, and its answers to CloudWatch requests."""
+
+    region: str
+    account_id: str
+    delay: float = 0.0
+    samples: list[_Sample] = attrs.Factory(list)
+    alarms: dict[str, _Alarm] = attrs.Factory(dict)
+
+    # --- what the server records ------------------------------------------------------------
+
+    def record(
+        self,
+        at: datetime,
+        function: str,
+        qualifier: str | None,
+        executed_version: str | None,
+        metrics: Mapping[str, float],
+    ) -> None:
+        """One execution's (or throttled request's) ``metrics`` at ``at``, under every
+        dimension set it belongs to. ``executed_version`` only for an alias invocation."""
+        resource = None if qualifier is None else f"{function}:{qualifier}"
+        for series in _dimension_sets(function, resource, executed_version):
+            for metric, value in metrics.items():
+                self.samples.append(_Sample(at, series, metric, value))
+
+    def set_alarm(self, name: str, state: str, reason: str, now: datetime) -> None:
+        """Create or update alarm ``name`` (arguments checked by the caller)."""
+        alarm = self.alarms.get(name)
+        if alarm is None or alarm.state != state or alarm.reason != reason:
+            self.alarms[name] = _Alarm(state, reason, now)
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def handle(self, operation: str, body: bytes, now: datetime) -> dict[str, Any]:
+        """The JSON answer to a CloudWatch request, or a :class:`LambdaFault`."""
+        try:
+            data = json.loads(body) if body else {}
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            raise LambdaFault("SerializationException", 400, "The request body is not JSON.")
+        if operation == "GetMetricData":
+            return self.get_metric_data(data, now)
+        if operation == "DescribeAlarms":
+            return self.describe_alarms(data)
+        raise LambdaFault(
+            "UnknownOperationException", 400, f"LocalLambda does not serve {operation}."
+        )
+
+    def _visible(
+        self, query: _Query, start: datetime, end: datetime, as_of: datetime
+    ) -> list[tuple[datetime, float]]:
+        """The query's (timestamp, value) points, newest first, from data visible at as_of."""
+        if query.namespace != NAMESPACE:
+            return []
+        late = timedelta(seconds=self.delay)
+        buckets: dict[datetime, list[float]] = {}
+        period = timedelta(seconds=query.period)
+        for sample in self.samples:
+            if (
+                sample.metric != query.metric
+                or sample.series != query.dimensions
+                or not start <= sample.at < end
+                or sample.at + late > as_of
+            ):
+                continue
+            bucket = start + period * ((sample.at - start) // period)
+            buckets.setdefault(bucket, []).append(sample.value)
+        return [(at, _statistic(query.stat, buckets[at])) for at in sorted(buckets, reverse=True)]
+
+    def get_metric_data(self, data: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        """GetMetricData: every query's datapoints, paged by ``MaxDatapoints`` across queries.
+        A page's token pins the data visible when the first page was read, so late data
+        never shifts a walk through the pages."""
+        raw_queries = data.get("MetricDataQueries")
+        if not isinstance(raw_queries, list) or not raw_queries:
+            raise _missing("MetricDataQueries")
+        queries = [_parse_query(raw, index) for index, raw in enumerate(raw_queries, 1)]
+        if len({query.id for query in queries}) != len(queries):
+            raise _invalid("The values for parameter Id in MetricDataQueries are not unique.")
+        start = _epoch(data.get("StartTime"), "StartTime")
+        end = _epoch(data.get("EndTime"), "EndTime")
+        if not start < end:
+            raise _invalid("The parameter StartTime must be less than the parameter EndTime.")
+        limit = data.get("MaxDatapoints", _MAX_DATAPOINTS)
+        if type(limit) is not int or not 1 <= limit <= _MAX_DATAPOINTS:
+            raise _invalid(f"The parameter MaxDatapoints must be from 1 to {_MAX_DATAPOINTS}.")
+        ascending = data.get("ScanBy") == "TimestampAscending"
+        digest = _digest(data)
+        offset, as_of = 0, now
+        if data.get("NextToken") is not None:
+            offset, as_of = _read_token(data["NextToken"], digest)
+        shown = [query for query in queries if query.return_data]
+        points = [self._visible(query, start, end, as_of) for query in shown]
+        if ascending:
+            points = [list(reversed(series)) for series in points]
+        results = []
+        position = 0  # where each query's points start in the points of all queries
+        for query, series in zip(shown, points, strict=True):
+            page = series[max(0, offset - position) : max(0, offset + limit - position)]
+            position += len(series)
+            results.append(
+                {
+                    "Id": query.id,
+                    "Label": query.label,
+                    "Timestamps": [at.timestamp() for at, _ in page],
+                    "Values": [value for _, value in page],
+                    "StatusCode": "Complete" if offset + limit >= position else "PartialData",
+                }
+            )
+        answer: dict[str, Any] = {"MetricDataResults": results, "Messages": []}
+        if offset + limit < position:
+            answer["NextToken"] = _token(offset + limit, as_of, digest)
+        return answer
+
+    def describe_alarms(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """DescribeAlarms over the alarms set with ``set_alarm_state`` (metric alarms)."""
+        names = data.get("AlarmNames")
+        prefix = data.get("AlarmNamePrefix")
+        if names is not None and prefix is not None:
+            raise LambdaFault(
+                "InvalidParameterCombination",
+                400,
+                "AlarmNamePrefix and AlarmNames cannot be specified together.",
+            )
+        state = data.get("StateValue")
+        if state is not None and state not in ALARM_STATES:
+            raise LambdaFault(
+                "ValidationError",
+                400,
+                f"1 validation error detected: Value '{state}' at 'stateValue' failed to satisfy"
+                " constraint: Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]",
+            )
+        limit = data.get("MaxRecords", _DEFAULT_RECORDS)
+        if type(limit) is not int or not 1 <= limit <= _MAX_RECORDS:
+            raise _invalid(f"The parameter MaxRecords must be from 1 to {_MAX_RECORDS}.")
+        types = data.get("AlarmTypes") or ["MetricAlarm"]
+        selected: Iterable[str] = sorted(self.alarms)
+        if "MetricAlarm" not in types:
+            selected = []
+        if isinstance(names, list):
+            selected = [name for name in selected if name in names]
+        if isinstance(prefix, str):
+            selected = [name for name in selected if name.startswith(prefix)]
+        if state is not None:
+            selected = [name for name in selected if self.alarms[name].state == state]
+        chosen = list(selected)
+        digest = _digest(data)
+        offset = 0
+        if data.get("NextToken") is not None:
+            offset, _ = _read_token(data["NextToken"], digest)
+        page = chosen[offset : offset + limit]
+        answer: dict[str, Any] = {
+            "MetricAlarms": [self._alarm_json(name) for name in page],
+            "CompositeAlarms": [],
+        }
+        if offset + limit < len(chosen):
+            answer["NextToken"] = _token(offset + limit, datetime.now(UTC), digest)
+        return answer
+
+    def _alarm_json(self, name: str) -> dict[str, Any]:
+        alarm = self.alarms[name]
+        updated = alarm.updated.timestamp()
+        return {
+            "AlarmName": name,
+            "AlarmArn": f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{name}",
+            "ActionsEnabled": True,
+            "OKActions": [],
+            "AlarmActions": [],
+            "InsufficientDataActions": [],
+            "StateValue": alarm.state,
+            "StateReason": alarm.reason,
+            "StateUpdatedTimestamp": updated,
+            "StateTransitionedTimestamp": updated,
+            "AlarmConfigurationUpdatedTimestamp": updated,
+            "Dimensions": [],
+        }
