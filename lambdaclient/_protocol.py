@@ -472,7 +472,7 @@ def _retry_after(headers: Mapping[str, str], body: Mapping[str, Any]) -> float |
     value = headers.get("Retry-After") or body.get("retryAfterSeconds")
     try:
         seconds = float(value) if isinstance(value, str | int | float) else None
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an integer past float's range
         return None  # an HTTP-date or garbage: fall back to the client's own backoff
     return seconds if seconds is not None and 0 <= seconds < float("inf") else None
 
@@ -489,7 +489,9 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Service
     code = _error_code(headers, data, status)
     message = data.get("message") or data.get("Message") or ""
     if not isinstance(message, str):
-        message = str(message)
+        # A number is shown; a list or object is not a message (and str() of one nested
+        # deeply enough would raise RecursionError).
+        message = str(message) if isinstance(message, int | float) else ""
     cls = service_error_class(code)
     if cls is ServiceError and status == 429:
         cls = TooManyRequestsError  # a bare 429 (from a proxy, say) still carries Retry-After
