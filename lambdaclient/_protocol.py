@@ -15,7 +15,7 @@ import hashlib
 import json
 import json.scanner
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import attrs
@@ -62,6 +62,8 @@ __all__ = [
     "parse_version_page",
     "request_id",
 ]
+
+T = TypeVar("T")
 
 _FUNCTIONS = "/2015-03-31/functions/"
 _JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
@@ -390,14 +392,12 @@ def parse_function_configuration(
     status: int, headers: Mapping[str, str], body: bytes
 ) -> FunctionConfiguration:
     """PublishVersion and GetFunctionConfiguration: a ``FunctionConfiguration`` body."""
-    data = _json_body(status, headers, body)
-    return structure(data, FunctionConfiguration, status=status, request_id=request_id(headers))
+    return _structured(FunctionConfiguration, status, headers, body)
 
 
 def parse_version_page(status: int, headers: Mapping[str, str], body: bytes) -> VersionPage:
     """ListVersionsByFunction: ``{"Versions": [...], "NextMarker": ...}``."""
-    data = _json_body(status, headers, body)
-    return structure(data, VersionPage, status=status, request_id=request_id(headers))
+    return _structured(VersionPage, status, headers, body)
 
 
 def is_error(status: int) -> bool:
@@ -433,29 +433,40 @@ def decode_json(body: bytes) -> Any:
     return value
 
 
-def _json_body(status: int, headers: Mapping[str, str], body: bytes) -> object:
+EXCERPT_LENGTH = 1024
+"""How much of a body a :class:`ResponseParseError` keeps (its ``excerpt``)."""
+
+
+def _structured(cls: type[T], status: int, headers: Mapping[str, str], body: bytes) -> T:
+    """A JSON body as ``cls``, or :class:`ResponseParseError` with an excerpt of it.
+
+    The error holds nothing else of the body: the decoder's own error, which holds the whole
+    text (``JSONDecodeError.doc``), is neither its cause nor its context.
+    """
     # The Content-Type is not checked: emulators answer JSON as text/html, and AWS's own
     # content type is not part of the contract.
+    rid = request_id(headers)
     try:
-        return decode_json(body)
+        data = decode_json(body)
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        raise ResponseParseError(
-            f"response body is not JSON ({len(body)} bytes)",
-            status=status,
-            request_id=request_id(headers),
-        ) from exc
+        problem = f"response body is not JSON ({len(body):,} bytes): {exc}"
+    else:
+        try:
+            return structure(data, cls, status=status, request_id=rid)
+        except ResponseParseError as error:
+            error.excerpt = body[:EXCERPT_LENGTH]
+            raise
+    raise ResponseParseError(problem, status=status, request_id=rid, excerpt=body[:EXCERPT_LENGTH])
 
 
 def parse_alias(status: int, headers: Mapping[str, str], body: bytes) -> AliasConfiguration:
     """CreateAlias, GetAlias and UpdateAlias: an ``AliasConfiguration`` JSON body."""
-    data = _json_body(status, headers, body)
-    return structure(data, AliasConfiguration, status=status, request_id=request_id(headers))
+    return _structured(AliasConfiguration, status, headers, body)
 
 
 def parse_alias_page(status: int, headers: Mapping[str, str], body: bytes) -> AliasPage:
     """ListAliases: ``{"Aliases": [...], "NextMarker": ...}``."""
-    data = _json_body(status, headers, body)
-    return structure(data, AliasPage, status=status, request_id=request_id(headers))
+    return _structured(AliasPage, status, headers, body)
 
 
 def _error_code(headers: Mapping[str, str], body: Mapping[str, Any], status: int) -> str:
