@@ -240,6 +240,8 @@ invocation_types = st.sampled_from([*InvocationType, *(t.value for t in Invocati
 log_types = st.sampled_from([*LogType, *(t.value for t in LogType)])
 client_contexts = st.dictionaries(st.text(max_size=10), json_values, max_size=3)
 read_timeouts = st.floats(0.01, 900.0)
+total_timeouts = st.none() | st.floats(1.0, 900.0)
+counts = st.none() | st.integers(1, 10**6)
 
 
 def arg(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -257,6 +259,7 @@ INVOKE_KWARGS: Strategies = {
     "client_context": st.none() | client_contexts,
     "read_timeout": st.none() | read_timeouts,
     "idempotent": st.booleans(),
+    "total_timeout": total_timeouts,
 }
 # What a corrupted argument gets instead of a valid value; anything at all by default.
 JUNK: Strategies = {"payload": st.one_of(junk, bad_payloads)}
@@ -266,9 +269,17 @@ METHODS: dict[str, tuple[Strategies, Strategies, Strategies]] = {
     "create_alias": (
         {"function_name": function_names, "name": alias_names},
         {"function_version": versions},
-        {"description": descriptions, "routing_config": routing_configs},
+        {
+            "description": descriptions,
+            "routing_config": routing_configs,
+            "total_timeout": total_timeouts,
+        },
     ),
-    "get_alias": ({"function_name": function_names, "name": alias_names}, {}, {}),
+    "get_alias": (
+        {"function_name": function_names, "name": alias_names},
+        {},
+        {"total_timeout": total_timeouts},
+    ),
     "update_alias": (
         {"function_name": function_names, "name": alias_names},
         {},
@@ -277,28 +288,51 @@ METHODS: dict[str, tuple[Strategies, Strategies, Strategies]] = {
             "description": descriptions,
             "routing_config": routing_configs,
             "revision_id": opaque,
+            "total_timeout": total_timeouts,
         },
     ),
-    "delete_alias": ({"function_name": function_names, "name": alias_names}, {}, {}),
+    "delete_alias": (
+        {"function_name": function_names, "name": alias_names},
+        {},
+        {"total_timeout": total_timeouts},
+    ),
     "list_aliases": (
         {"function_name": function_names},
         {},
-        {"function_version": versions, "page_size": page_sizes, "marker": opaque},
+        {
+            "function_version": versions,
+            "page_size": page_sizes,
+            "marker": opaque,
+            "max_items": counts,
+            "max_pages": counts,
+            "total_timeout": total_timeouts,
+        },
     ),
     "publish_version": (
         {"function_name": function_names},
         {},
-        {"description": descriptions, "code_sha256": opaque, "revision_id": opaque},
+        {
+            "description": descriptions,
+            "code_sha256": opaque,
+            "revision_id": opaque,
+            "total_timeout": total_timeouts,
+        },
     ),
     "list_versions_by_function": (
         {"function_name": namespaced_names},
         {},
-        {"page_size": page_sizes, "marker": opaque},
+        {
+            "page_size": page_sizes,
+            "marker": opaque,
+            "max_items": counts,
+            "max_pages": counts,
+            "total_timeout": total_timeouts,
+        },
     ),
     "get_function_configuration": (
         {"function_name": namespaced_names},
         {},
-        {"qualifier": st.none() | qualifiers},
+        {"qualifier": st.none() | qualifiers, "total_timeout": total_timeouts},
     ),
     "invoke": ({"function_name": namespaced_names}, {}, INVOKE_KWARGS),
     "invoke_stream": ({"function_name": namespaced_names}, {}, INVOKE_KWARGS),
@@ -415,6 +449,8 @@ endpoint_urls = st.one_of(
     max_attempts=arg(st.integers(1, 10)),
     connect_timeout=arg(st.floats(0.01, 60.0)),
     read_timeout=arg(st.floats(0.01, 900.0)),
+    total_timeout=arg(total_timeouts),
+    max_response_size=arg(st.integers(1024, 10**9)),
     use_fips=arg(st.booleans()),
 )
 async def test_any_settings_construct_a_working_client_or_raise_validation_error(
@@ -424,6 +460,8 @@ async def test_any_settings_construct_a_working_client_or_raise_validation_error
     max_attempts: Any,
     connect_timeout: Any,
     read_timeout: Any,
+    total_timeout: Any,
+    max_response_size: Any,
     use_fips: Any,
 ) -> None:
     try:
@@ -434,6 +472,8 @@ async def test_any_settings_construct_a_working_client_or_raise_validation_error
             max_attempts=max_attempts,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
+            total_timeout=total_timeout,
+            max_response_size=max_response_size,
             use_fips=use_fips,
         )
     except ValidationError:
@@ -523,6 +563,9 @@ async def test_a_weight_too_large_for_a_float_is_a_validation_error(method: str)
         {"endpoint_url": "http://[::1"},
         {"connect_timeout": 10**400},
         {"read_timeout": 10**400},
+        {"total_timeout": 10**400},
+        {"max_response_size": 0},
+        {"max_response_size": True},
     ],
     ids=[
         "endpoint_url=8443",
@@ -530,6 +573,9 @@ async def test_a_weight_too_large_for_a_float_is_a_validation_error(method: str)
         "endpoint_url=http://[::1",
         "connect_timeout=10**400",
         "read_timeout=10**400",
+        "total_timeout=10**400",
+        "max_response_size=0",
+        "max_response_size=True",
     ],
 )
 def test_bad_settings_are_validation_errors(settings_: dict[str, Any]) -> None:
