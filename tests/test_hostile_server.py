@@ -282,10 +282,9 @@ async def test_endless_markers_stop_quietly_at_max_items(guard: Guard, raw: RawS
 
 
 def test_a_parse_error_keeps_an_excerpt_and_not_the_body() -> None:
-    body = b"<" + b"x" * (20 * 1024 * 1024)  # 20 MB that is not JSON
-
     def handler(request: Request) -> Response:
-        return Response(200, {}, bytes(body))  # a copy: the test's own stays out of it
+        # 20 MB that is not JSON, made while memory is traced.
+        return Response(200, {}, b"<" + b"x" * (20 * 1024 * 1024))
 
     async def keep_the_error() -> ResponseParseError:
         async with LambdaClient(
@@ -307,7 +306,7 @@ def test_a_parse_error_keeps_an_excerpt_and_not_the_body() -> None:
         held, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert error.excerpt == body[:1024]
+    assert error.excerpt == b"<" + b"x" * 1023
     assert held < 2 * 1024 * 1024, f"{held:,} bytes still held with the error"
 
 
@@ -360,3 +359,20 @@ async def test_a_huge_body_does_not_grow_the_clients_memory_past_its_bound(
     print(f"peak RSS growth for {body}: {growth:,} bytes")
     # The default max_response_size is 8 MiB: what is read stays near it (300 MB unbounded).
     assert growth < 32 * 1024 * 1024, f"peak RSS grew {growth:,} bytes"
+
+
+async def test_the_total_timeout_of_a_streamed_invoke_ends_when_its_headers_arrive(
+    guard: Guard, raw: RawServers
+) -> None:
+    async def slow_stream(exchange: Exchange) -> None:
+        await exchange.send(head(200, {"X-Amz-Executed-Version": "1", "Content-Length": "2"}))
+        await asyncio.sleep(0.6)
+        await exchange.send(b"ok")
+
+    server = await raw(slow_stream)
+    async with (
+        guard.client(server.url, total_timeout=0.3) as client,
+        client.invoke_stream("fn") as response,
+    ):
+        # The body streams past the deadline: a stream is the caller's to bound.
+        assert await response.read() == b"ok"
