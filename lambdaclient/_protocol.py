@@ -433,8 +433,7 @@ def decode_json(body: bytes) -> Any:
     return value
 
 
-EXCERPT_LENGTH = 1024
-"""How much of a body a :class:`ResponseParseError` keeps (its ``excerpt``)."""
+_EXCERPT_LENGTH = 1024  # how much of a body a ResponseParseError keeps
 
 
 def _structured(cls: type[T], status: int, headers: Mapping[str, str], body: bytes) -> T:
@@ -454,9 +453,9 @@ def _structured(cls: type[T], status: int, headers: Mapping[str, str], body: byt
         try:
             return structure(data, cls, status=status, request_id=rid)
         except ResponseParseError as error:
-            error.excerpt = body[:EXCERPT_LENGTH]
+            error.excerpt = body[:_EXCERPT_LENGTH]
             raise
-    raise ResponseParseError(problem, status=status, request_id=rid, excerpt=body[:EXCERPT_LENGTH])
+    raise ResponseParseError(problem, status=status, request_id=rid, excerpt=body[:_EXCERPT_LENGTH])
 
 
 def parse_alias(status: int, headers: Mapping[str, str], body: bytes) -> AliasConfiguration:

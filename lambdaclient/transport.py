@@ -194,7 +194,7 @@ class Transport(Protocol):
 
 # The aiohttp transport
 
-_NO_AUTO_CONTENT_TYPE = ("Content-Type", "Accept-Encoding")
+_NO_AUTO_CONTENT_TYPE = ("Content-Type",)
 # Bodies are never decompressed, on any session: a compressed body could expand past any
 # bound on what is read (a few hundred KB of gzip make hundreds of MB). So no compression is
 # asked for, as botocore asks for none (``identity``, which http.client sends); a server
@@ -258,9 +258,9 @@ class AiohttpTransport:
     A ``session`` passed in belongs to the caller and is never closed here (the transport
     still sets its own timeouts, redirects off, no automatic ``Content-Type`` and no
     decompression on each request); otherwise the transport creates one on first use,
-    inside the running loop, and closes it in :meth:`aclose`. ``connect_timeout`` bounds connecting;
-    ``read_timeout`` bounds each wait for data, so a long response that keeps flowing is
-    never cut.
+    inside the running loop, and closes it in :meth:`aclose`. ``connect_timeout`` bounds
+    connecting; ``read_timeout`` bounds each wait for data, so a long response that keeps
+    flowing is never cut.
     """
 
     def __init__(
@@ -293,7 +293,7 @@ class AiohttpTransport:
             session = aiohttp.ClientSession(
                 timeout=self._timeout,
                 auto_decompress=False,
-                skip_auto_headers=("User-Agent", *_NO_AUTO_CONTENT_TYPE),
+                skip_auto_headers=("User-Agent", "Content-Type"),
             )
             _no_automatic_resend(session)
             self._session = session
