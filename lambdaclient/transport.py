@@ -242,9 +242,15 @@ class _AiohttpStream:
             self._response.release()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        content = self._response.content
         try:
-            async for chunk, _ in self._response.content.iter_chunks():
-                yield chunk
+            async for chunk, _ in content.iter_chunks():
+                if chunk:
+                    yield chunk
+                elif content.at_eof():
+                    # A body-less response (204) reads as (b"", True) for ever, not as the
+                    # end of the iteration.
+                    break
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, self._request) from exc
 

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from lambdaclient import (
+    InvocationType,
     LambdaClient,
     PaginationError,
     ResponseParseError,
@@ -376,3 +377,16 @@ async def test_the_total_timeout_of_a_streamed_invoke_ends_when_its_headers_arri
     ):
         # The body streams past the deadline: a stream is the caller's to bound.
         assert await response.read() == b"ok"
+
+
+async def test_a_response_without_a_body_reads_as_empty_in_chunks(
+    guard: Guard, raw: RawServers
+) -> None:
+    async def no_content(exchange: Exchange) -> None:
+        await exchange.send(head(204, {"x-amzn-RequestId": REQUEST_ID}))
+
+    server = await raw(no_content)
+    async with guard.client(server.url) as client:
+        await client.delete_alias("fn", "live")  # read in chunks: it has no Content-Length
+        async with client.invoke_stream("fn", invocation_type=InvocationType.DRY_RUN) as response:
+            assert [chunk async for chunk in response.iter_chunks()] == []
