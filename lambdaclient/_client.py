@@ -8,6 +8,7 @@ import inspect
 import logging
 import os
 import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -26,7 +27,9 @@ from ._errors import (
     EventLoopError,
     LambdaError,
     ResponseParseError,
+    ResponseTooLargeError,
     ServiceError,
+    TotalTimeoutError,
     ValidationError,
 )
 from ._models import (
@@ -81,6 +84,84 @@ def _positive(value: object, field: str) -> float:
     return float(value)
 
 
+def _optional_positive(value: object, field: str) -> float | None:
+    return None if value is None else _positive(value, field)
+
+
+def _count(value: object, field: str) -> int | None:
+    """None, or an int of at least 1 (a size or a number of pages or items)."""
+    if value is not None and (type(value) is not int or value < 1):
+        raise ValidationError(f"{field} must be None or an int of at least 1", field=field)
+    return value
+
+
+@attrs.frozen(slots=True)
+class _Timeouts:
+    """A call's own timeouts; None leaves the client's."""
+
+    read: float | None = None
+    total: float | None = None
+
+
+_NO_TIMEOUTS = _Timeouts()
+
+
+def _timeouts(total_timeout: object) -> _Timeouts:
+    """A call's ``total_timeout=``, checked."""
+    if total_timeout is None:
+        return _NO_TIMEOUTS
+    return _Timeouts(total=_positive(total_timeout, "total_timeout"))
+
+
+def _clear_frames(error: BaseException) -> None:
+    """Drop the locals of the finished frames in ``error``'s tracebacks, its causes' too."""
+    seen: BaseException | None = error
+    while seen is not None:
+        traceback.clear_frames(seen.__traceback__)
+        seen = seen.__cause__ or seen.__context__
+
+
+MAX_RESPONSE_SIZE = 8 * 1024 * 1024
+"""The default ``max_response_size``: 8 MiB, a third above the largest payload a
+synchronous invoke returns (6 MB, 6,291,456 bytes); an alias, a page or a configuration
+is a few KB."""
+
+# An error answer is read this far, at most: AWS's code and message are a few hundred bytes.
+_ERROR_BODY_LIMIT = 64 * 1024
+
+
+async def _read_at_most(response: Response, limit: int) -> bytes | None:
+    """The whole body, or None if it is longer than ``limit`` bytes: then the rest is left
+    unread (closing the response closes the connection), and no more than ``limit`` bytes
+    and one chunk were ever held.
+
+    A body whose ``Content-Length`` is within the limit is read whole at once: the HTTP
+    parser reads no further than that length, and the bytes are not copied here."""
+    declared = response.headers.get("Content-Length")
+    if (
+        declared
+        and len(declared) <= 18  # int() of thousands of digits is slow, and refused
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) <= limit
+    ):
+        return await response.read()
+    chunks: list[bytes] = []
+    size = 0
+    iterator = aiter(response.body)
+    try:
+        async for chunk in iterator:
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    finally:
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 @attrs.frozen(slots=True)
 class _Invocation:
     """The arguments of ``invoke``, ``invoke_stream`` and ``invoke_with_response_stream``:
@@ -96,6 +177,7 @@ class _Invocation:
     client_context: Mapping[str, Any] | None = attrs.field(default=None, kw_only=True)
     read_timeout: float | None = attrs.field(default=None, kw_only=True)
     idempotent: bool = attrs.field(default=False, kw_only=True)
+    total_timeout: float | None = attrs.field(default=None, kw_only=True)
 
 
 class _TakesArguments(Generic[P, A]):
@@ -152,7 +234,12 @@ class LambdaClient:
     ``aiohttp.ClientSession`` that the caller owns and closes (the way to share one pool of
     connections), or over a session of its own. ``connect_timeout`` bounds connecting and
     ``read_timeout`` each wait for data, on that default transport (a transport passed in
-    has its own). ``max_attempts`` counts the first attempt.
+    has its own). ``max_attempts`` counts the first attempt. ``total_timeout`` (seconds,
+    None for none) bounds a whole call: every attempt, the waits between them and reading
+    the response; past it the call raises :class:`TotalTimeoutError` (each method also
+    takes ``total_timeout=`` for itself). ``max_response_size`` (bytes, default 8 MiB) is
+    the most a response read whole may hold (an invoke's payload, an alias, a page): past
+    it, :class:`ResponseTooLargeError`; the streamed invokes are not bounded.
 
     ``sleep`` (how the client waits between retries), ``jitter`` (a uniform draw in
     [0, 1) that spreads the retry backoff) and ``clock`` (the aware UTC time requests are
@@ -181,6 +268,8 @@ class LambdaClient:
         max_attempts: int = 3,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
+        total_timeout: float | None = None,
+        max_response_size: int = MAX_RESPONSE_SIZE,
         use_fips: bool = False,
         use_dualstack: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -205,6 +294,11 @@ class LambdaClient:
                 raise ValidationError(f"{name} must be callable", field=name)
         if type(max_attempts) is not int or max_attempts < 1:
             raise ValidationError("max_attempts must be an int of at least 1", field="max_attempts")
+        if type(max_response_size) is not int or max_response_size < 1:
+            raise ValidationError(
+                "max_response_size must be an int of at least 1 (bytes)", field="max_response_size"
+            )
+        self._total_timeout = _optional_positive(total_timeout, "total_timeout")
         resolved_region = resolve_region(region, environ)
         if resolved_region is None:
             resolved_region = resolve_region(region_from_profile(profile, environ), {})
@@ -243,6 +337,7 @@ class LambdaClient:
             )
         self._transport = transport
         self._max_attempts = max_attempts
+        self._max_response_size = max_response_size
         self._in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in environ
         self._quota = RetryQuota()
         self._closed = False
@@ -292,6 +387,29 @@ class LambdaClient:
         self._loop = loop
 
     async def _attempts(
+        self,
+        request: protocol.HttpRequest,
+        timeouts: _Timeouts,
+        exchange: Callable[[Request], Awaitable[T]],
+        response_of: Callable[[T], Response],
+    ) -> T:
+        """:meth:`_retrying`, within the call's total timeout if it has one."""
+        total = self._total_timeout if timeouts.total is None else timeouts.total
+        if total is None:
+            return await self._retrying(request, timeouts.read, exchange, response_of)
+        deadline = asyncio.timeout(total)
+        try:
+            async with deadline:
+                return await self._retrying(request, timeouts.read, exchange, response_of)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+        raise TotalTimeoutError(
+            f"{request.operation} did not complete within its total_timeout of {total:g}s",
+            timeout=total,
+        )
+
+    async def _retrying(
         self,
         request: protocol.HttpRequest,
         read_timeout: float | None,
@@ -368,30 +486,65 @@ class LambdaClient:
         """Send one attempt; its 2xx response with the body unread, or the typed error."""
         response = await self._transport.send(request)
         if protocol.is_error(response.status):
+            # An error body past its limit is not AWS's (a proxy's page): it is dropped, with
+            # the connection, and the status and headers say what happened.
             async with response:
-                body = await response.read()
-            raise self._parse_error(response.status, response.headers, body)
+                limit = min(self._max_response_size, _ERROR_BODY_LIMIT)
+                body = await _read_at_most(response, limit)
+            raise self._parse_error(response.status, response.headers, body or b"")
         return response
 
     async def _send(
-        self, request: protocol.HttpRequest, *, read_timeout: float | None = None
+        self, request: protocol.HttpRequest, timeouts: _Timeouts = _NO_TIMEOUTS
     ) -> tuple[Response, bytes]:
         """Send ``request`` with retries; the 2xx response and its whole body, or the typed
         error. The body is read inside the attempt, so a read that fails is retried too."""
+        limit = self._max_response_size
 
         async def exchange(attempt: Request) -> tuple[Response, bytes]:
             response = await self._open(attempt)
-            return response, await response.read()  # reading to the end releases it
+            try:
+                body = await _read_at_most(response, limit)
+            finally:
+                await response.aclose()  # a body read to its end has released it already
+            if body is None:
+                declared = response.headers.get("Content-Length")
+                raise ResponseTooLargeError(
+                    f"the {request.operation} response is larger than max_response_size"
+                    f" ({limit:,} bytes)" + (f"; Content-Length: {declared}" if declared else ""),
+                    status=response.status,
+                    request_id=protocol.request_id(response.headers),
+                    operation=request.operation,
+                    limit=limit,
+                )
+            return response, body
 
-        return await self._attempts(request, read_timeout, exchange, lambda result: result[0])
+        return await self._attempts(request, timeouts, exchange, lambda result: result[0])
+
+    async def _call(
+        self,
+        request: protocol.HttpRequest,
+        parse: Callable[[int, Mapping[str, str], bytes], T],
+        timeouts: _Timeouts,
+    ) -> T:
+        """Send ``request`` (see :meth:`_send`) and parse its response with ``parse``."""
+        response, body = await self._send(request, timeouts)
+        try:
+            return parse(response.status, response.headers, body)
+        except ResponseParseError as error:
+            # A caller may keep the error; its traceback's frames (the parsers' locals, and
+            # this one's) would keep the whole body alive with it. Only its excerpt stays.
+            del response, body
+            _clear_frames(error)
+            raise
 
     @asynccontextmanager
     async def _stream(
-        self, request: protocol.HttpRequest, *, read_timeout: float | None
+        self, request: protocol.HttpRequest, timeouts: _Timeouts
     ) -> AsyncIterator[Response]:
         """Send ``request`` with retries until a 2xx response's head arrives; give it with
         its body unread, and release the connection when the block is left."""
-        response = await self._attempts(request, read_timeout, self._open, lambda r: r)
+        response = await self._attempts(request, timeouts, self._open, lambda r: r)
         try:
             yield response
         finally:
@@ -405,6 +558,7 @@ class LambdaClient:
         function_version: str,
         description: str | None = None,
         routing_config: RoutingConfig | None = None,
+        total_timeout: float | None = None,
     ) -> AliasConfiguration:
         """Create alias ``name`` of a function, pointing at ``function_version``.
 
@@ -426,16 +580,16 @@ class LambdaClient:
             if routing_config is None
             else check.check_routing_config(routing_config, function_version),
         )
-        response, body = await self._send(request)
-        return protocol.parse_alias(response.status, response.headers, body)
+        return await self._call(request, protocol.parse_alias, _timeouts(total_timeout))
 
-    async def get_alias(self, function_name: str, name: str) -> AliasConfiguration:
+    async def get_alias(
+        self, function_name: str, name: str, *, total_timeout: float | None = None
+    ) -> AliasConfiguration:
         """The alias ``name`` of a function. Raises :class:`ResourceNotFoundError` if absent."""
         request = protocol.build_get_alias(
             check.check_function_name(function_name), check.check_alias_name(name)
         )
-        response, body = await self._send(request)
-        return protocol.parse_alias(response.status, response.headers, body)
+        return await self._call(request, protocol.parse_alias, _timeouts(total_timeout))
 
     async def update_alias(
         self,
@@ -446,6 +600,7 @@ class LambdaClient:
         description: str | None = None,
         routing_config: RoutingConfig | None = None,
         revision_id: str | None = None,
+        total_timeout: float | None = None,
     ) -> AliasConfiguration:
         """Change an alias. An argument left out (None) is not sent and stays as it is.
 
@@ -471,15 +626,16 @@ class LambdaClient:
             else check.check_routing_config(routing_config, function_version),
             revision_id=check.check_optional_str(revision_id, "revision_id"),
         )
-        response, body = await self._send(request)
-        return protocol.parse_alias(response.status, response.headers, body)
+        return await self._call(request, protocol.parse_alias, _timeouts(total_timeout))
 
-    async def delete_alias(self, function_name: str, name: str) -> None:
+    async def delete_alias(
+        self, function_name: str, name: str, *, total_timeout: float | None = None
+    ) -> None:
         """Delete an alias."""
         request = protocol.build_delete_alias(
             check.check_function_name(function_name), check.check_alias_name(name)
         )
-        await self._send(request)
+        await self._send(request, _timeouts(total_timeout))
 
     def list_aliases(
         self,
@@ -488,6 +644,9 @@ class LambdaClient:
         function_version: str | None = None,
         page_size: int | None = None,
         marker: str | None = None,
+        max_items: int | None = None,
+        max_pages: int | None = None,
+        total_timeout: float | None = None,
     ) -> AliasPaginator:
         """Every alias of a function (only those pointing at ``function_version`` if given).
 
@@ -503,6 +662,7 @@ class LambdaClient:
         if function_version is not None:
             function_version = check.check_function_version(function_version)
         size = check.check_page_size(page_size)
+        timeouts = _timeouts(total_timeout)
 
         async def fetch(page_marker: str | None) -> AliasPage:
             request = protocol.build_list_aliases(
@@ -511,14 +671,15 @@ class LambdaClient:
                 marker=page_marker,
                 page_size=size,
             )
-            response, body = await self._send(request)
-            return protocol.parse_alias_page(response.status, response.headers, body)
+            return await self._call(request, protocol.parse_alias_page, timeouts)
 
         return AliasPaginator(
             fetch,
             lambda page: page.aliases,
             lambda page: page.next_marker,
             check.check_optional_str(marker, "marker"),
+            max_items=_count(max_items, "max_items"),
+            max_pages=_count(max_pages, "max_pages"),
         )
 
     async def publish_version(
@@ -528,6 +689,7 @@ class LambdaClient:
         description: str | None = None,
         code_sha256: str | None = None,
         revision_id: str | None = None,
+        total_timeout: float | None = None,
     ) -> FunctionConfiguration:
         """Publish the function's ``$LATEST`` code and configuration as a new version.
 
@@ -547,8 +709,9 @@ class LambdaClient:
             code_sha256=check.check_optional_str(code_sha256, "code_sha256"),
             revision_id=check.check_optional_str(revision_id, "revision_id"),
         )
-        response, body = await self._send(request)
-        return protocol.parse_function_configuration(response.status, response.headers, body)
+        return await self._call(
+            request, protocol.parse_function_configuration, _timeouts(total_timeout)
+        )
 
     def list_versions_by_function(
         self,
@@ -556,6 +719,9 @@ class LambdaClient:
         *,
         page_size: int | None = None,
         marker: str | None = None,
+        max_items: int | None = None,
+        max_pages: int | None = None,
+        total_timeout: float | None = None,
     ) -> VersionPaginator:
         """Every version of a function, ``$LATEST`` first, as an async iterator of
         :class:`FunctionConfiguration`; ``.pages()`` yields each :class:`VersionPage`.
@@ -567,23 +733,29 @@ class LambdaClient:
         """
         function_name = check.check_function_name(function_name, namespaced=True)
         size = check.check_page_size(page_size)
+        timeouts = _timeouts(total_timeout)
 
         async def fetch(page_marker: str | None) -> VersionPage:
             request = protocol.build_list_versions_by_function(
                 function_name, marker=page_marker, page_size=size
             )
-            response, body = await self._send(request)
-            return protocol.parse_version_page(response.status, response.headers, body)
+            return await self._call(request, protocol.parse_version_page, timeouts)
 
         return VersionPaginator(
             fetch,
             lambda page: page.versions,
             lambda page: page.next_marker,
             check.check_optional_str(marker, "marker"),
+            max_items=_count(max_items, "max_items"),
+            max_pages=_count(max_pages, "max_pages"),
         )
 
     async def get_function_configuration(
-        self, function_name: str, *, qualifier: str | None = None
+        self,
+        function_name: str,
+        *,
+        qualifier: str | None = None,
+        total_timeout: float | None = None,
     ) -> FunctionConfiguration:
         """A version's configuration: ``qualifier`` is a version, an alias (its primary
         version) or None for ``$LATEST``."""
@@ -591,8 +763,9 @@ class LambdaClient:
             check.check_function_name(function_name, namespaced=True),
             qualifier=check.check_qualifier(qualifier),
         )
-        response, body = await self._send(request)
-        return protocol.parse_function_configuration(response.status, response.headers, body)
+        return await self._call(
+            request, protocol.parse_function_configuration, _timeouts(total_timeout)
+        )
 
     async def wait_for_version_active(
         self,
@@ -729,8 +902,8 @@ class LambdaClient:
             )
         log_type = check.check_enum(call.log_type, LogType, "log_type")
         context = check.encode_client_context(call.client_context)
-        if call.read_timeout is not None:
-            _positive(call.read_timeout, "read_timeout")
+        _optional_positive(call.read_timeout, "read_timeout")
+        _optional_positive(call.total_timeout, "total_timeout")
         if not isinstance(call.idempotent, bool):
             raise ValidationError("idempotent must be a bool", field="idempotent")
         body, body_sha256, spool = await prepare_payload(call.payload)
@@ -754,7 +927,8 @@ class LambdaClient:
         """Invoke, and give the response's head and its unread body until the block is left."""
         request, spool = await self._invoke_request(call, response_stream=response_stream)
         try:
-            async with self._stream(request, read_timeout=call.read_timeout) as response:
+            timeouts = _Timeouts(call.read_timeout, call.total_timeout)
+            async with self._stream(request, timeouts) as response:
                 yield protocol.parse_invoke_head(response.status, response.headers), response
         finally:
             if spool is not None:
@@ -782,7 +956,8 @@ class LambdaClient:
         """
         request, spool = await self._invoke_request(call, response_stream=False)
         try:
-            response, body = await self._send(request, read_timeout=call.read_timeout)
+            timeouts = _Timeouts(call.read_timeout, call.total_timeout)
+            response, body = await self._send(request, timeouts)
         finally:
             if spool is not None:
                 spool.close()

@@ -22,10 +22,12 @@ __all__ = [
     "ResourceConflictError",
     "ResourceNotFoundError",
     "ResponseParseError",
+    "ResponseTooLargeError",
     "ServiceError",
     "ServiceException",
     "ShiftRefusedError",
     "TooManyRequestsError",
+    "TotalTimeoutError",
     "TransportError",
     "ValidationError",
     "WaiterError",
@@ -124,19 +126,46 @@ class WaiterError(LambdaError):
 
 
 class PaginationError(LambdaError):
-    """A server sent a pagination marker it had sent before; following it would loop forever."""
+    """A listing could not be followed to its end: the server sent a pagination marker it
+    had sent before (following it would loop forever), or still had more pages after the
+    paginator's ``max_pages``."""
 
 
 class ResponseParseError(LambdaError):
     """The response body is not what AWS sends for this operation.
 
-    ``status`` and ``request_id`` identify the response.
+    ``status`` and ``request_id`` identify the response. ``excerpt`` is the body's first
+    bytes (at most 1 KiB, for a look at what was sent); the error holds nothing more of the
+    body. It can hold what the response held (a configuration's environment variables), so
+    it is never shown in ``str()`` or ``repr()``.
     """
 
-    def __init__(self, message: str, *, status: int, request_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int, request_id: str | None = None, excerpt: bytes = b""
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.request_id = request_id
+        self.excerpt = excerpt
+
+
+class ResponseTooLargeError(ResponseParseError):
+    """A response that is read whole (every operation but the streamed invokes) is larger
+    than the client's ``max_response_size``: nothing past ``limit`` bytes is read, and the
+    connection is closed. ``operation`` names the call (``"GetAlias"``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        request_id: str | None = None,
+        operation: str,
+        limit: int,
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.operation = operation
+        self.limit = limit
 
 
 class FunctionError(LambdaError):
@@ -194,6 +223,15 @@ class RequestTimeoutError(TransportError):
 
 class ConnectTimeoutError(ConnectError, RequestTimeoutError):
     """Connecting took longer than ``connect_timeout``, so nothing was sent."""
+
+
+class TotalTimeoutError(RequestTimeoutError):
+    """A call took longer than its ``total_timeout`` (``timeout``, in seconds), all its
+    attempts and the waits between them included; it is not retried."""
+
+    def __init__(self, message: str, *, timeout: float) -> None:
+        super().__init__(message)
+        self.timeout = timeout
 
 
 class ServiceError(LambdaError):

@@ -16,7 +16,9 @@ with botocore's exception name as its code where botocore has one.
 
 :class:`InvokeStreamDecoder` gives messages their Lambda meaning: ``PayloadChunk`` events carry
 bytes, ``InvokeComplete`` ends the stream, and ``exception`` or ``error`` messages, like a
-frame that fails its checksum, raise :class:`EventStreamError`.
+frame that fails its checksum, raise :class:`EventStreamError`. So does an ``InvokeComplete``
+whose payload is not a JSON object (how the invocation ended cannot be read, so it is never
+passed off as a success); botocore would take it for one.
 
 Both decoders follow one convention, as h11 does: :meth:`~MessageDecoder.feed` gives what the
 bytes complete and then raises the error that stopped decoding, if any (so what a caller sees
@@ -269,12 +271,17 @@ def _check_prelude(prelude: bytes | bytearray) -> tuple[int, int]:
 # Lambda's meaning
 
 
-def _json_object(payload: bytes) -> dict[str, Any]:
+# An exception event's payload that is not the JSON AWS sends is shown as text, this much.
+_EXCERPT_LENGTH: Final = 1024
+
+
+def _json_object(payload: bytes) -> dict[str, Any] | None:
+    """The payload's JSON object ({} for an empty payload), or None if it is not one."""
     try:
         data = json.loads(payload) if payload else {}
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to decode
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _optional_str(value: object) -> str | None:
@@ -289,6 +296,13 @@ def _event(headers: Mapping[str, object], payload: bytes) -> bytes | InvokeCompl
             return payload
         if event_type == "InvokeComplete":
             data = _json_object(payload)
+            if data is None:
+                # How the invocation ended cannot be read: never passed off as a success.
+                raise EventStreamError(
+                    "InvalidInvokeComplete",
+                    f"the InvokeComplete event's payload is not a JSON object"
+                    f" ({len(payload)} bytes)",
+                )
             return InvokeComplete(
                 _optional_str(data.get("ErrorCode")),
                 _optional_str(data.get("ErrorDetails")),
@@ -296,14 +310,13 @@ def _event(headers: Mapping[str, object], payload: bytes) -> bytes | InvokeCompl
             )
         raise EventStreamError("UnknownEvent", f"unexpected event type {event_type!r}")
     if message_type == "exception":
-        data = _json_object(payload)
+        data = _json_object(payload) or {}
         message = data.get("message") or data.get("Message")
+        if not isinstance(message, str):
+            message = payload[:_EXCERPT_LENGTH].decode("utf-8", "replace")
         # botocore reads only :error-code here and so loses the name Lambda sends.
         code = headers.get(":exception-type") or "UnknownException"
-        raise EventStreamError(
-            str(code),
-            message if isinstance(message, str) else payload.decode("utf-8", "replace"),
-        )
+        raise EventStreamError(str(code), message)
     if message_type == "error":
         raise EventStreamError(
             str(headers.get(":error-code") or "UnknownError"),

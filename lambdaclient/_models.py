@@ -124,8 +124,12 @@ class InvokeResult:
     request_id: str | None
 
     def json(self) -> Any:
-        """The payload decoded as JSON. Raises ``ValueError`` if it is not JSON."""
-        return json.loads(self.payload)
+        """The payload decoded as JSON. Raises ``ValueError`` if it is not JSON, or is
+        nested too deeply for Python to decode."""
+        try:
+            return json.loads(self.payload)
+        except RecursionError:
+            raise ValueError("the payload is JSON nested too deeply to decode") from None
 
     def raise_for_function_error(self) -> None:
         """Raise :class:`~lambdaclient.errors.FunctionError` if the function failed."""
@@ -169,9 +173,19 @@ def function_error_from_payload(
     return FunctionError(
         error_type if isinstance(error_type, str) else function_error,
         message if isinstance(message, str) else "",
-        [str(line) for line in trace] if isinstance(trace, list) else None,
+        [_trace_line(line) for line in trace] if isinstance(trace, list) else None,
         executed_version,
     )
+
+
+def _trace_line(line: object) -> str:
+    # Runtimes send strings; older ones sent [file, line, function, code] lists.
+    if isinstance(line, str):
+        return line
+    try:
+        return str(line)
+    except RecursionError:  # a list nested past what str() can walk
+        return "<nested too deeply to show>"
 
 
 @attrs.frozen(slots=True)

@@ -13,7 +13,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import attrs
@@ -59,6 +59,8 @@ __all__ = [
     "parse_version_page",
     "request_id",
 ]
+
+T = TypeVar("T")
 
 _FUNCTIONS = "/2015-03-31/functions/"
 _JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
@@ -386,14 +388,12 @@ def parse_function_configuration(
     status: int, headers: Mapping[str, str], body: bytes
 ) -> FunctionConfiguration:
     """PublishVersion and GetFunctionConfiguration: a ``FunctionConfiguration`` body."""
-    data = _json_body(status, headers, body)
-    return structure(data, FunctionConfiguration, status=status, request_id=request_id(headers))
+    return _structured(FunctionConfiguration, status, headers, body)
 
 
 def parse_version_page(status: int, headers: Mapping[str, str], body: bytes) -> VersionPage:
     """ListVersionsByFunction: ``{"Versions": [...], "NextMarker": ...}``."""
-    data = _json_body(status, headers, body)
-    return structure(data, VersionPage, status=status, request_id=request_id(headers))
+    return _structured(VersionPage, status, headers, body)
 
 
 def is_error(status: int) -> bool:
@@ -407,29 +407,39 @@ def request_id(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-amzn-RequestId")
 
 
-def _json_body(status: int, headers: Mapping[str, str], body: bytes) -> object:
+_EXCERPT_LENGTH = 1024  # how much of a body a ResponseParseError keeps
+
+
+def _structured(cls: type[T], status: int, headers: Mapping[str, str], body: bytes) -> T:
+    """A JSON body as ``cls``, or :class:`ResponseParseError` with an excerpt of it.
+
+    The error holds nothing else of the body: the decoder's own error, which holds the whole
+    text (``JSONDecodeError.doc``), is neither its cause nor its context.
+    """
     # The Content-Type is not checked: emulators answer JSON as text/html, and AWS's own
     # content type is not part of the contract.
+    rid = request_id(headers)
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        raise ResponseParseError(
-            f"response body is not JSON ({len(body)} bytes)",
-            status=status,
-            request_id=request_id(headers),
-        ) from exc
+        problem = f"response body is not JSON ({len(body):,} bytes): {exc}"
+    else:
+        try:
+            return structure(data, cls, status=status, request_id=rid)
+        except ResponseParseError as error:
+            error.excerpt = body[:_EXCERPT_LENGTH]
+            raise
+    raise ResponseParseError(problem, status=status, request_id=rid, excerpt=body[:_EXCERPT_LENGTH])
 
 
 def parse_alias(status: int, headers: Mapping[str, str], body: bytes) -> AliasConfiguration:
     """CreateAlias, GetAlias and UpdateAlias: an ``AliasConfiguration`` JSON body."""
-    data = _json_body(status, headers, body)
-    return structure(data, AliasConfiguration, status=status, request_id=request_id(headers))
+    return _structured(AliasConfiguration, status, headers, body)
 
 
 def parse_alias_page(status: int, headers: Mapping[str, str], body: bytes) -> AliasPage:
     """ListAliases: ``{"Aliases": [...], "NextMarker": ...}``."""
-    data = _json_body(status, headers, body)
-    return structure(data, AliasPage, status=status, request_id=request_id(headers))
+    return _structured(AliasPage, status, headers, body)
 
 
 def _error_code(headers: Mapping[str, str], body: Mapping[str, Any], status: int) -> str:
@@ -446,7 +456,7 @@ def _retry_after(headers: Mapping[str, str], body: Mapping[str, Any]) -> float |
     value = headers.get("Retry-After") or body.get("retryAfterSeconds")
     try:
         seconds = float(value) if isinstance(value, str | int | float) else None
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an integer past float's range
         return None  # an HTTP-date or garbage: fall back to the client's own backoff
     return seconds if seconds is not None and 0 <= seconds < float("inf") else None
 
@@ -463,7 +473,9 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Service
     code = _error_code(headers, data, status)
     message = data.get("message") or data.get("Message") or ""
     if not isinstance(message, str):
-        message = str(message)
+        # A number is shown; a list or object is not a message (and str() of one nested
+        # deeply enough would raise RecursionError).
+        message = str(message) if isinstance(message, int | float) else ""
     cls = service_error_class(code)
     if cls is ServiceError and status == 429:
         cls = TooManyRequestsError  # a bare 429 (from a proxy, say) still carries Retry-After

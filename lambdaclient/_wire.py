@@ -48,9 +48,28 @@ def _optional_str(value: object) -> str | None:
 
 
 def _weight(value: object) -> float:
-    if type(value) is float or type(value) is int:
-        return float(value)
+    if type(value) is float:
+        return value
+    if type(value) is int:
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError("a weight is an integer too large for a float") from None
     raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def _marker(value: object) -> str | None:
+    # The marker goes back in the next request's query, which is UTF-8: a lone surrogate
+    # (JSON's "\ud800") could not be sent, so the page is refused here, not the next request.
+    marker = _optional_str(value) or None
+    if marker is not None and not marker.isascii():
+        try:
+            marker.encode()
+        except UnicodeEncodeError:
+            raise ValueError(
+                "NextMarker is not valid Unicode (it holds a lone surrogate)"
+            ) from None
+    return marker
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
@@ -89,7 +108,7 @@ def _alias_page(value: object) -> AliasPage:
         aliases = []
     elif not isinstance(aliases, list):
         raise TypeError("Aliases is not a list")
-    return AliasPage(tuple(map(_alias, aliases)), _optional_str(d.get("NextMarker")) or None)
+    return AliasPage(tuple(map(_alias, aliases)), _marker(d.get("NextMarker")))
 
 
 def unstructure_routing_config(routing_config: RoutingConfig) -> dict[str, Any]:
@@ -137,7 +156,7 @@ def _version_page(value: object) -> VersionPage:
         raise TypeError("Versions is not a list")
     return VersionPage(
         tuple(_located(v, index) for index, v in enumerate(versions)),
-        _optional_str(d.get("NextMarker")) or None,
+        _marker(d.get("NextMarker")),
     )
 
 

@@ -7,11 +7,12 @@
     ├── CredentialsError                no credentials could be found, or refreshing them failed
     ├── ClientClosedError               a call was made after the client was closed
     ├── EventLoopError (RuntimeError)   a client was used from another event loop than its first
-    ├── PaginationError                 a server repeated a pagination marker
+    ├── PaginationError                 a repeated pagination marker, or pages past max_pages
     ├── ConcurrentModificationError     someone else changed the alias during a traffic shift
     ├── ShiftRefusedError               a traffic shift's pre-flight checks refused it
     ├── WaiterError                     a waited-for version or update Failed, or time ran out
     ├── ResponseParseError              a response that is not what AWS sends
+    │   └── ResponseTooLargeError       a buffered response past max_response_size
     ├── FunctionError                   the function ran and failed (raise_for_function_error)
     ├── EventStreamError                a response stream broke: bad frame, or an error event
     │   └── IncompleteStreamError       the stream ended before its InvokeComplete event
@@ -19,6 +20,7 @@
     │   ├── ConnectError                the connection could not be made (nothing was sent)
     │   │   └── ConnectTimeoutError     connecting timed out (also a RequestTimeoutError)
     │   └── RequestTimeoutError         connecting, or waiting for or reading a response, timed out
+    │       └── TotalTimeoutError       the call's total_timeout ran out
     └── ServiceError                    AWS answered: code, message, status, request_id
         ├── InvalidParameterValueError  InvalidParameterValueException (400)
         ├── ResourceNotFoundError       ResourceNotFoundException (404)

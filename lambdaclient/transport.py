@@ -195,6 +195,11 @@ class Transport(Protocol):
 # The aiohttp transport
 
 _NO_AUTO_CONTENT_TYPE = ("Content-Type",)
+# Bodies are never decompressed, on any session: a compressed body could expand past any
+# bound on what is read (a few hundred KB of gzip make hundreds of MB). So no compression is
+# asked for, as botocore asks for none (``identity``, which http.client sends); a server
+# that compresses anyway gives a body that is not JSON, a ResponseParseError.
+_IDENTITY = {"Accept-Encoding": "identity"}
 
 
 def _translate(exc: Exception, request: Request) -> LambdaError:
@@ -237,9 +242,15 @@ class _AiohttpStream:
             self._response.release()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        content = self._response.content
         try:
-            async for chunk, _ in self._response.content.iter_chunks():
-                yield chunk
+            async for chunk, _ in content.iter_chunks():
+                if chunk:
+                    yield chunk
+                elif content.at_eof():
+                    # A body-less response (204) reads as (b"", True) for ever, not as the
+                    # end of the iteration.
+                    break
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, self._request) from exc
 
@@ -251,11 +262,11 @@ class AiohttpTransport:
     """The default transport: requests over one ``aiohttp.ClientSession``.
 
     A ``session`` passed in belongs to the caller and is never closed here (the transport
-    still sets its own timeouts, redirects off and no automatic ``Content-Type`` on each
-    request); otherwise the transport creates one on first use, inside the running loop,
-    and closes it in :meth:`aclose`. ``connect_timeout`` bounds connecting;
-    ``read_timeout`` bounds each wait for data, so a long response that keeps flowing is
-    never cut.
+    still sets its own timeouts, redirects off, no automatic ``Content-Type`` and no
+    decompression on each request); otherwise the transport creates one on first use,
+    inside the running loop, and closes it in :meth:`aclose`. ``connect_timeout`` bounds
+    connecting; ``read_timeout`` bounds each wait for data, so a long response that keeps
+    flowing is never cut.
     """
 
     def __init__(
@@ -298,12 +309,12 @@ class AiohttpTransport:
         """Send ``request``; its response once the head is in, or a :class:`TransportError`."""
         session = self._get_session()
         body = request.body
-        headers = request.headers
+        headers = {**_IDENTITY, **request.headers}
         if isinstance(body, bytes):
             data: object = body or None
         else:
             # Content-Length is known from hashing, so the body is not sent chunked.
-            headers = {**headers, "Content-Length": str(body.length)}
+            headers["Content-Length"] = str(body.length)
             data = body.chunks()
         options: dict[str, Any] = {}
         if request.read_timeout is not None:
@@ -314,6 +325,7 @@ class AiohttpTransport:
             # aiohttp would label a bytes body application/octet-stream; Lambda's invoke
             # bodies go without one, as botocore sends them. JSON requests set their own.
             options["skip_auto_headers"] = _NO_AUTO_CONTENT_TYPE
+            options["auto_decompress"] = False
         try:
             response = await session.request(
                 request.method,

@@ -146,13 +146,19 @@ class RecordingClient(LambdaClient):
         self.configuration_reads: Counter[str | None] = Counter()
 
     async def get_function_configuration(
-        self, function_name: str, *, qualifier: str | None = None
+        self,
+        function_name: str,
+        *,
+        qualifier: str | None = None,
+        total_timeout: float | None = None,
     ) -> FunctionConfiguration:
         self.configuration_reads[qualifier] += 1
         delay = self.configuration_delay.get(qualifier or "$LATEST")
         if delay is not None:
             await asyncio.sleep(delay)
-        return await super().get_function_configuration(function_name, qualifier=qualifier)
+        return await super().get_function_configuration(
+            function_name, qualifier=qualifier, total_timeout=total_timeout
+        )
 
     async def invoke(
         self, function_name: str, *, qualifier: str | None = None, **kwargs: Any
@@ -172,6 +178,7 @@ class RecordingClient(LambdaClient):
         description: str | None = None,
         routing_config: RoutingConfig | None = None,
         revision_id: str | None = None,
+        total_timeout: float | None = None,
     ) -> AliasConfiguration:
         number = len(self.updates)
         self.updates.append(
@@ -188,6 +195,7 @@ class RecordingClient(LambdaClient):
             description=description,
             routing_config=routing_config,
             revision_id=revision_id,
+            total_timeout=total_timeout,
         )
         hook = self.after_update.get(number)
         if hook is not None:

@@ -679,7 +679,7 @@ async def test_a_failed_publish_condition_raises_its_typed_error(
     fake_lambda: FakeLambda,
     case: str,
     error_class: type[ServiceError],
-    kwargs: dict[str, str],
+    kwargs: dict[str, Any],
 ) -> None:
     stub = stubs.load("PublishVersion", case)
     fake_lambda.reply("POST", versions_path(), stub)
