@@ -174,7 +174,7 @@ class Response:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.body.aclose()
+        await self.aclose()
 
 
 class Transport(Protocol):
@@ -217,8 +217,9 @@ def _no_automatic_resend(session: aiohttp.ClientSession) -> None:
     """aiohttp resends a GET, PUT or DELETE once by itself when a kept-alive connection drops,
     beneath our retry policy: an UpdateAlias the server already applied would go out again.
     Our policy alone decides what is resent, on a caller's session too. There is no public
-    switch (aiohttp 3.9 to 3.13); this private one is what aiohttp's own test client sets.
-    The fault tests prove a dropped write goes out once, on our session and a caller's."""
+    switch (aiohttp 3.14 and before); this private one is what aiohttp's own test client
+    sets. The fault tests prove a dropped write goes out once, on our session and a caller's,
+    so a release that renames it fails them rather than passing silently."""
     if hasattr(session, "_retry_connection"):
         session._retry_connection = False
 
