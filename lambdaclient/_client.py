@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from random import random as _uniform
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 import attrs
 
@@ -213,48 +213,19 @@ class _TakesArguments(Generic[P, A]):
 _invocation = _TakesArguments(_Invocation)
 
 
-class LambdaClient:
-    """An async client for Lambda's aliases, and for invoking functions through them.
+class _ServiceClient:
+    """What every client of this package shares: the configuration (region, credentials,
+    endpoint, transport, retries, timeouts, response size), signing, the retry loop and the
+    error parsing. A service's client sets ``_SERVICE`` (its endpoint and signing name) and
+    ``_parse_error`` (its error format) and adds its operations; the constructor's arguments
+    are documented on :class:`LambdaClient`."""
 
-    Use it as an async context manager, or call :meth:`close` when done::
+    _SERVICE: ClassVar[Service]
 
-        async with LambdaClient(region="us-east-1") as client:
-            alias = await client.get_alias("my-fn", "live")
-
-    Region: ``region``, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else the profile's.
-    Credentials: ``credentials``, else the environment (unless ``profile`` is given), else
-    botocore's chain (profiles, SSO, assume-role, web identity, container, IMDS), loaded off
-    the event loop and refreshed before they expire.
-    Endpoint: ``endpoint_url``, else ``AWS_ENDPOINT_URL_LAMBDA``, else ``AWS_ENDPOINT_URL``,
-    else Lambda's regional endpoint (FIPS and dual-stack on request).
-    ``transport`` is what requests are sent through (see :mod:`lambdaclient.transport`;
-    ``lambdaclient.testing.MockTransport`` in tests), and the client closes it, as httpx's
-    clients close theirs. Without it, the client sends through an
-    :class:`~lambdaclient.transport.AiohttpTransport` over ``session``, an
-    ``aiohttp.ClientSession`` that the caller owns and closes (the way to share one pool of
-    connections), or over a session of its own. ``connect_timeout`` bounds connecting and
-    ``read_timeout`` each wait for data, on that default transport (a transport passed in
-    has its own). ``max_attempts`` counts the first attempt. ``total_timeout`` (seconds,
-    None for none) bounds a whole call: every attempt, the waits between them and reading
-    the response; past it the call raises :class:`TotalTimeoutError` (each method also
-    takes ``total_timeout=`` for itself). ``max_response_size`` (bytes, default 8 MiB) is
-    the most a response read whole may hold (an invoke's payload, an alias, a page): past
-    it, :class:`ResponseTooLargeError`; the streamed invokes are not bounded.
-
-    ``sleep`` (how the client waits between retries), ``jitter`` (a uniform draw in
-    [0, 1) that spreads the retry backoff) and ``clock`` (the aware UTC time requests are
-    signed with and credentials' expiry is judged by) default to ``asyncio.sleep``,
-    ``random.random`` and the system clock; tests replace them to retry at once, back off
-    predictably, or sign and expire credentials at a time of their choosing.
-
-    Raises :class:`ValidationError` at construction for a missing or malformed region or
-    endpoint, or a bad setting.
-    """
-
-    # The service spoken: its endpoint, signing name and error format. Another service's
-    # client reuses this configuration, signing, retries and transport by overriding them.
-    _SERVICE: ClassVar[Service] = LAMBDA
-    _parse_error = staticmethod(protocol.parse_error)
+    @staticmethod
+    def _parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
+        """An error answer as its typed error, in the service's own error format."""
+        raise NotImplementedError
 
     def __init__(
         self,
@@ -357,9 +328,9 @@ class LambdaClient:
         return self._endpoint.url
 
     def __repr__(self) -> str:
-        return f"LambdaClient(region={self.region!r}, endpoint_url={self._endpoint.url!r})"
+        return f"{type(self).__name__}(region={self.region!r}, endpoint_url={self.endpoint_url!r})"
 
-    async def __aenter__(self) -> LambdaClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -549,6 +520,48 @@ class LambdaClient:
             yield response
         finally:
             await response.aclose()
+
+
+class LambdaClient(_ServiceClient):
+    """An async client for Lambda's aliases, and for invoking functions through them.
+
+    Use it as an async context manager, or call :meth:`close` when done::
+
+        async with LambdaClient(region="us-east-1") as client:
+            alias = await client.get_alias("my-fn", "live")
+
+    Region: ``region``, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else the profile's.
+    Credentials: ``credentials``, else the environment (unless ``profile`` is given), else
+    botocore's chain (profiles, SSO, assume-role, web identity, container, IMDS), loaded off
+    the event loop and refreshed before they expire.
+    Endpoint: ``endpoint_url``, else ``AWS_ENDPOINT_URL_LAMBDA``, else ``AWS_ENDPOINT_URL``,
+    else Lambda's regional endpoint (FIPS and dual-stack on request).
+    ``transport`` is what requests are sent through (see :mod:`lambdaclient.transport`;
+    ``lambdaclient.testing.MockTransport`` in tests), and the client closes it, as httpx's
+    clients close theirs. Without it, the client sends through an
+    :class:`~lambdaclient.transport.AiohttpTransport` over ``session``, an
+    ``aiohttp.ClientSession`` that the caller owns and closes (the way to share one pool of
+    connections), or over a session of its own. ``connect_timeout`` bounds connecting and
+    ``read_timeout`` each wait for data, on that default transport (a transport passed in
+    has its own). ``max_attempts`` counts the first attempt. ``total_timeout`` (seconds,
+    None for none) bounds a whole call: every attempt, the waits between them and reading
+    the response; past it the call raises :class:`TotalTimeoutError` (each method also
+    takes ``total_timeout=`` for itself). ``max_response_size`` (bytes, default 8 MiB) is
+    the most a response read whole may hold (an invoke's payload, an alias, a page): past
+    it, :class:`ResponseTooLargeError`; the streamed invokes are not bounded.
+
+    ``sleep`` (how the client waits between retries), ``jitter`` (a uniform draw in
+    [0, 1) that spreads the retry backoff) and ``clock`` (the aware UTC time requests are
+    signed with and credentials' expiry is judged by) default to ``asyncio.sleep``,
+    ``random.random`` and the system clock; tests replace them to retry at once, back off
+    predictably, or sign and expire credentials at a time of their choosing.
+
+    Raises :class:`ValidationError` at construction for a missing or malformed region or
+    endpoint, or a bad setting.
+    """
+
+    _SERVICE = LAMBDA
+    _parse_error = staticmethod(protocol.parse_error)
 
     async def create_alias(
         self,

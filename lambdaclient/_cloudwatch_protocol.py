@@ -31,7 +31,7 @@ from ._errors import (
     ServiceError,
     TooManyRequestsError,
 )
-from ._protocol import HttpRequest, Idempotency, request_id
+from ._protocol import HttpRequest, Idempotency, error_body, request_id
 
 __all__ = [
     "TARGET_PREFIX",
@@ -277,15 +277,7 @@ def _error_code(headers: Mapping[str, str], body: Mapping[str, Any], status: int
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
     """The typed error for a non-2xx CloudWatch response. Never raises: a body that is not
     JSON still gives a ServiceError for the status."""
-    try:
-        data = json.loads(body) if body else {}
-    except (ValueError, RecursionError):
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+    data, message = error_body(body)
     code = _error_code(headers, data, status)
-    message = data.get("message") or data.get("Message") or ""
-    if not isinstance(message, str):
-        message = str(message)
     cls = _BY_CODE.get(code, TooManyRequestsError if status == 429 else ServiceError)
     return cls(code, message, status=status, request_id=request_id(headers))

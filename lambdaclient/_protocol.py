@@ -49,6 +49,7 @@ __all__ = [
     "build_publish_version",
     "build_update_alias",
     "decode_log",
+    "error_body",
     "is_error",
     "parse_alias",
     "parse_alias_page",
@@ -461,21 +462,28 @@ def _retry_after(headers: Mapping[str, str], body: Mapping[str, Any]) -> float |
     return seconds if seconds is not None and 0 <= seconds < float("inf") else None
 
 
-def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
-    """The typed error for a non-2xx response. Never raises: a body that is not JSON (an
-    HTML error page from a proxy, an empty 503) still gives a ServiceError for the status."""
+def error_body(body: bytes) -> tuple[dict[str, Any], str]:
+    """An error answer's JSON object (empty when the body is not one) and its message. Never
+    raises: an HTML page from a proxy or an empty 503 gives ``({}, "")``."""
     try:
         data = json.loads(body) if body else {}
     except (ValueError, RecursionError):
         data = {}
     if not isinstance(data, dict):
         data = {}
-    code = _error_code(headers, data, status)
     message = data.get("message") or data.get("Message") or ""
     if not isinstance(message, str):
         # A number is shown; a list or object is not a message (and str() of one nested
         # deeply enough would raise RecursionError).
         message = str(message) if isinstance(message, int | float) else ""
+    return data, message
+
+
+def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
+    """The typed error for a non-2xx response. Never raises: a body that is not JSON (an
+    HTML error page from a proxy, an empty 503) still gives a ServiceError for the status."""
+    data, message = error_body(body)
+    code = _error_code(headers, data, status)
     cls = service_error_class(code)
     if cls is ServiceError and status == 429:
         cls = TooManyRequestsError  # a bare 429 (from a proxy, say) still carries Retry-After

@@ -15,16 +15,12 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from random import random as _uniform
-from types import TracebackType
-from typing import TYPE_CHECKING, ClassVar
 
 from . import _cloudwatch_protocol as protocol
-from ._client import LambdaClient, _utc_now
+from ._client import _ServiceClient
 from ._cloudwatch_models import (
     Alarm,
     AlarmPage,
@@ -36,14 +32,9 @@ from ._cloudwatch_models import (
     MetricDataQuery,
     MetricDataResult,
 )
-from ._credentials import Credentials
-from ._endpoints import CLOUDWATCH, Service
+from ._endpoints import CLOUDWATCH
 from ._errors import ValidationError
 from .pagination import Paginator
-from .transport import Transport
-
-if TYPE_CHECKING:
-    import aiohttp
 
 __all__ = [
     "Alarm",
@@ -62,14 +53,6 @@ __all__ = [
 _QUERY_ID = re.compile(r"[a-z][A-Za-z0-9_]*", re.ASCII)
 _MAX_QUERIES = 500  # GetMetricData's limit
 _MAX_ALARM_NAMES = 100  # DescribeAlarms's AlarmNames
-
-
-class _CloudWatchConnection(LambdaClient):
-    """The Lambda client's configuration, signing, retries and transport, speaking to
-    CloudWatch: its endpoint, the ``monitoring`` signing name and awsJson1_0 errors."""
-
-    _SERVICE: ClassVar[Service] = CLOUDWATCH
-    _parse_error = staticmethod(protocol.parse_error)
 
 
 class MetricDataPaginator(Paginator[MetricDataPage, MetricDataResult]):
@@ -147,80 +130,21 @@ def _check_alarm_names(alarm_names: object) -> list[str] | None:
     return checked
 
 
-class CloudWatchClient:
+class CloudWatchClient(_ServiceClient):
     """An async client for CloudWatch's metric data and alarms.
 
-    Configured as :class:`~lambdaclient.LambdaClient` is, with the same rules for region,
-    credentials, transport, retries and timeouts; the endpoint is ``endpoint_url``, else
-    ``AWS_ENDPOINT_URL_CLOUDWATCH``, else ``AWS_ENDPOINT_URL``, else CloudWatch's regional
-    endpoint (``monitoring.{region}.amazonaws.com``). Requests are signed for ``monitoring``.
-    Errors are the same :class:`~lambdaclient.ServiceError` hierarchy, carrying CloudWatch's
-    codes (``InvalidParameterValue``, ``InvalidNextToken``...). Both operations only read,
-    so every retryable failure is retried.
+    Configured as :class:`~lambdaclient.LambdaClient` is, with the same arguments and rules
+    for region, credentials, transport, retries, timeouts and response size; the endpoint is
+    ``endpoint_url``, else ``AWS_ENDPOINT_URL_CLOUDWATCH``, else ``AWS_ENDPOINT_URL``, else
+    CloudWatch's regional endpoint (``monitoring.{region}.amazonaws.com``). Requests are
+    signed for ``monitoring``. Errors are the same :class:`~lambdaclient.ServiceError`
+    hierarchy, carrying CloudWatch's codes (``InvalidParameterValue``,
+    ``InvalidNextToken``...). Both operations only read, so every retryable failure is
+    retried.
     """
 
-    def __init__(
-        self,
-        region: str | None = None,
-        *,
-        credentials: Credentials | None = None,
-        profile: str | None = None,
-        endpoint_url: str | None = None,
-        session: aiohttp.ClientSession | None = None,
-        transport: Transport | None = None,
-        max_attempts: int = 3,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 60.0,
-        use_fips: bool = False,
-        use_dualstack: bool = False,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        jitter: Callable[[], float] = _uniform,
-        clock: Callable[[], datetime] = _utc_now,
-    ) -> None:
-        self._connection = _CloudWatchConnection(
-            region,
-            credentials=credentials,
-            profile=profile,
-            endpoint_url=endpoint_url,
-            session=session,
-            transport=transport,
-            max_attempts=max_attempts,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            use_fips=use_fips,
-            use_dualstack=use_dualstack,
-            sleep=sleep,
-            jitter=jitter,
-            clock=clock,
-        )
-
-    @property
-    def region(self) -> str:
-        """The region requests are signed for."""
-        return self._connection.region
-
-    @property
-    def endpoint_url(self) -> str:
-        """The base URL requests are sent to."""
-        return self._connection.endpoint_url
-
-    def __repr__(self) -> str:
-        return f"CloudWatchClient(region={self.region!r}, endpoint_url={self.endpoint_url!r})"
-
-    async def __aenter__(self) -> CloudWatchClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Close the client and its transport (not a session the caller passed). Idempotent."""
-        await self._connection.close()
+    _SERVICE = CLOUDWATCH
+    _parse_error = staticmethod(protocol.parse_error)
 
     def get_metric_data(
         self, queries: Sequence[MetricDataQuery], start: datetime, end: datetime
@@ -254,7 +178,7 @@ class CloudWatchClient:
 
         async def fetch(token: str | None) -> MetricDataPage:
             request = protocol.build_get_metric_data(checked, start, end, next_token=token)
-            response, body = await self._connection._send(request)
+            response, body = await self._send(request)
             return protocol.parse_metric_data_page(response.status, response.headers, body)
 
         return MetricDataPaginator(fetch, lambda page: page.results, lambda page: page.next_token)
@@ -277,7 +201,7 @@ class CloudWatchClient:
             request = protocol.build_describe_alarms(
                 alarm_names=names, state_value=state_value, next_token=token
             )
-            response, body = await self._connection._send(request)
+            response, body = await self._send(request)
             return protocol.parse_alarm_page(response.status, response.headers, body)
 
         pages = Paginator(fetch, lambda page: page.alarms, lambda page: page.next_token)
