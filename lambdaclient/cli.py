@@ -742,8 +742,10 @@ def _with_gate(checks: _Checks, gate: HealthCheck, *, stepped: bool) -> _Checks:
 
     combined = checks.copy()
     combined["before_traffic"] = add(checks.get("before_traffic"))
-    phase = "health_check" if stepped else "after_traffic"
-    combined[phase] = add(checks.get(phase))
+    if stepped:
+        combined["health_check"] = add(checks.get("health_check"))
+    else:
+        combined["after_traffic"] = add(checks.get("after_traffic"))
     return combined
 
 
