@@ -45,11 +45,11 @@ Exit codes:
 - 1: the operation failed: an AWS error, a transport or credentials error, or (for
   ``invoke``) the function itself failed. The error is printed on stderr.
 - 2: usage error: bad arguments, or arguments lambdaclient rejects before sending anything.
-- 3: ``shift`` rolled the alias back (a failed health gate or post-traffic probe, or an error
-  during the shift).
+- 3: ``shift`` rolled the alias back (a failed health gate, such as a probe or an ``--alarm``,
+  or post-traffic probe, or an error during the shift).
 - 4: ``shift`` refused before changing anything (pre-flight checks, a version that is not
-  Active within ``--ready-timeout``, a failed pre-traffic probe), or stopped because someone
-  else changed the alias meanwhile (their change stands).
+  Active within ``--ready-timeout``, a failed pre-traffic probe or ``--alarm``), or stopped
+  because someone else changed the alias meanwhile (their change stands).
 - 130: interrupted (Ctrl-C); an interrupted ``shift`` rolls the alias back first.
 """
 
@@ -145,11 +145,11 @@ exit codes:
   1    the operation failed: AWS error, transport or credentials error, (invoke) the
        function itself failed, or (wait) Failed or out of time; the error is on stderr
   2    usage error: bad arguments, or arguments rejected before anything was sent
-  3    shift: the alias was rolled back (failed health gate or post-traffic probe, or an
-       error mid-shift)
+  3    shift: the alias was rolled back (failed health gate or --alarm, failed
+       post-traffic probe, or an error mid-shift)
   4    shift: refused before changing anything (pre-flight checks, version not Active in
-       time, failed pre-traffic probe), or stopped because someone else changed the alias
-       meanwhile (their change stands)
+       time, failed pre-traffic probe or --alarm), or stopped because someone else changed
+       the alias meanwhile (their change stands)
   130  interrupted (Ctrl-C); an interrupted shift rolls the alias back first
 """
 
@@ -722,13 +722,7 @@ async def _alarm_gate_from_args(args: argparse.Namespace) -> AsyncIterator[Alarm
             )
         yield None
         return
-    async with CloudWatchClient(
-        args.region,
-        profile=args.profile,
-        endpoint_url=args.endpoint_url,
-        read_timeout=args.cli_read_timeout,
-        connect_timeout=args.cli_connect_timeout,
-    ) as cloudwatch:
+    async with CloudWatchClient(args.region, **_client_options(args)) as cloudwatch:
         yield AlarmGate(args.alarms, cloudwatch=cloudwatch, **given)
 
 
@@ -1124,6 +1118,23 @@ def _logging(debug: bool, stream: TextIO) -> Iterator[None]:
         _logger.setLevel(level)
 
 
+class _ClientOptions(TypedDict):
+    profile: str | None
+    endpoint_url: str | None
+    read_timeout: float
+    connect_timeout: float
+
+
+def _client_options(args: argparse.Namespace) -> _ClientOptions:
+    """What the global options configure in every client a command uses (with ``--region``)."""
+    return {
+        "profile": args.profile,
+        "endpoint_url": args.endpoint_url,
+        "read_timeout": args.cli_read_timeout,
+        "connect_timeout": args.cli_connect_timeout,
+    }
+
+
 async def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit code.
 
@@ -1138,13 +1149,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
     command: Command = args.command
     with _logging(args.debug, out.stderr):
         try:
-            async with LambdaClient(
-                args.region,
-                profile=args.profile,
-                endpoint_url=args.endpoint_url,
-                read_timeout=args.cli_read_timeout,
-                connect_timeout=args.cli_connect_timeout,
-            ) as client:
+            async with LambdaClient(args.region, **_client_options(args)) as client:
                 return await command(client, args, out)
         except ValidationError as exc:
             out.error(_usage_message(exc, args))

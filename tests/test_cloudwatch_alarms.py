@@ -28,7 +28,7 @@ from lambdaclient.testing import LocalLambda
 from lambdaclient.testing._cloudwatch import CloudWatchState
 from lambdaclient.testing._state import LambdaFault
 
-from .test_cloudwatch_local import ROLE, Clients, ShiftedClock, clients_of, failing, ok
+from .test_cloudwatch_local import ROLE, Clients, ShiftedClock, _canary, clients_of, failing
 
 T0 = datetime(2026, 3, 5, 12, 0, 0, tzinfo=UTC)  # an evaluation tick (a whole minute)
 VERSION_TWO = {"FunctionName": "fn", "Resource": "fn:live", "ExecutedVersion": "2"}
@@ -297,20 +297,9 @@ async def test_boto3_puts_an_alarm_that_a_faulty_version_fires(
     served: tuple[LocalLambda, Clients, ShiftedClock],
 ) -> None:
     lam, aws, clock = served
-    lam.add_function("fn", ok, role=ROLE)
-    await aws(aws.aws_lambda, "publish_version", FunctionName="fn")
-    lam.add_function("fn", failing, role=ROLE)
-    await aws(aws.aws_lambda, "publish_version", FunctionName="fn")
-    await aws(
-        aws.aws_lambda,
-        "create_alias",
-        FunctionName="fn",
-        Name="live",
-        FunctionVersion="1",
-        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
-    )
     rule = _rule(Threshold=1, EvaluationPeriods=2, DatapointsToAlarm=1)
     rule["TreatMissingData"] = "notBreaching"
+    await _canary(aws, 0)  # fn, alias live sending 30% to version 2, which fails
     await aws(aws.cloudwatch, "put_metric_alarm", **rule)
     (alarm,) = (await aws(aws.cloudwatch, "describe_alarms"))["MetricAlarms"]
     assert (alarm["StateValue"], alarm["StateReason"]) == (
@@ -319,7 +308,7 @@ async def test_boto3_puts_an_alarm_that_a_faulty_version_fires(
     )
     assert alarm["AlarmArn"] == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:fn-v2-errors"
     assert alarm["TreatMissingData"] == "notBreaching"
-    for _ in range(20):
+    for _ in range(40):
         await aws(aws.aws_lambda, "invoke", FunctionName="fn", Qualifier="live")
     assert lam.executions("fn", "2") > 0
     clock.shift = timedelta(seconds=61)  # past the next tick: the errors are evaluated

@@ -703,11 +703,10 @@ class CloudWatchState:
             )
         state = data.get("StateValue")
         if state is not None and state not in ALARM_STATES:
-            raise LambdaFault(
-                "ValidationError",
-                400,
-                f"1 validation error detected: Value '{state}' at 'stateValue' failed to satisfy"
-                " constraint: Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]",
+            raise _constraint(
+                state,
+                "stateValue",
+                "Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]",
             )
         limit = data.get("MaxRecords", _DEFAULT_RECORDS)
         if type(limit) is not int or not 1 <= limit <= _MAX_RECORDS:
