@@ -145,10 +145,10 @@ exit codes:
   1    the operation failed: AWS error, transport or credentials error, (invoke) the
        function itself failed, or (wait) Failed or out of time; the error is on stderr
   2    usage error: bad arguments, or arguments rejected before anything was sent
-  3    shift: the alias was rolled back (failed health gate or --alarm, failed
+  3    shift: the alias was rolled back (failed health gate: probe or alarms; failed
        post-traffic probe, or an error mid-shift)
   4    shift: refused before changing anything (pre-flight checks, version not Active in
-       time, failed pre-traffic probe or --alarm), or stopped because someone else changed
+       time, failed pre-traffic probe or alarms), or stopped because someone else changed
        the alias meanwhile (their change stands)
   130  interrupted (Ctrl-C); an interrupted shift rolls the alias back first
 """
