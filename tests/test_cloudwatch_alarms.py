@@ -121,9 +121,14 @@ def test_errors_below_the_threshold_are_ok_and_another_versions_do_not_count() -
 def test_m_out_of_n_datapoints() -> None:
     cloud = Cloud()
     cloud.put(T0, EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=1, TreatMissingData="ignore")
+    cloud.calls(T0 + timedelta(seconds=30), errors=0, ok=3)
     cloud.calls(T0 + timedelta(minutes=1, seconds=30), errors=5)
     alarm = cloud.alarm(T0 + timedelta(minutes=3))
     assert alarm["StateValue"] == "OK"  # one breaching minute of three, two needed
+    assert alarm["StateReason"].startswith(
+        "Threshold Crossed: 1 out of the last 3 datapoints [0.0 (05/03/26 12:00:00)] were not"
+        " greater than or equal to the threshold (1.0)"
+    )
     cloud.calls(T0 + timedelta(minutes=2, seconds=30), errors=2)
     alarm = cloud.alarm(T0 + timedelta(minutes=4))
     assert alarm["StateValue"] == "ALARM"
@@ -225,6 +230,11 @@ def test_putting_an_alarm_again_keeps_its_state() -> None:
     cloud.put(T0 + timedelta(seconds=65), Threshold=10)
     alarm = cloud.alarm(T0 + timedelta(seconds=70))
     assert (alarm["StateValue"], alarm["Threshold"]) == ("ALARM", 10.0)
+
+
+def test_the_evaluation_interval_is_checked() -> None:
+    with pytest.raises(ValueError, match="alarm_evaluation_interval"):
+        LocalLambda(alarm_evaluation_interval=0)
 
 
 def _fault(cloud: Cloud, operation: str, body: dict[str, Any]) -> LambdaFault:

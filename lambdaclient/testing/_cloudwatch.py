@@ -485,22 +485,21 @@ def evaluate(
     breaching = [(stamp, value) for stamp, value in present if breaches(value, rule.threshold)]
     counted = len(breaching) + (missing if rule.treat_missing == "breaching" else 0)
     firing = counted >= rule.datapoints_to_alarm
-    shown = breaching if firing else present
+    if firing:
+        shown, verb, needed, transition = breaching, phrase, rule.datapoints_to_alarm, "OK -> ALARM"
+    else:
+        # OK: the datapoints that did not breach, as many as keep the alarm from firing.
+        shown = [point for point in present if point not in breaching]
+        counted = len(shown) + (missing if rule.treat_missing == "notBreaching" else 0)
+        verb, needed = f"not {phrase}", count - rule.datapoints_to_alarm + 1
+        transition = "ALARM -> OK"
     listed = ", ".join(_datapoint(stamp, value) for stamp, value in shown)
-    verb = phrase if firing else f"not {phrase}"
     if count == 1:
         reason = f"1 datapoint [{listed}] was {verb} {threshold}."
-    elif firing:
-        reason = (
-            f"{counted} out of the last {count} datapoints [{listed}] were {verb} {threshold}"
-            f" (minimum {_plural(rule.datapoints_to_alarm, 'datapoint')} for OK -> ALARM"
-            " transition)."
-        )
     else:
         reason = (
-            f"{counted} out of the last {count} datapoints [{listed}] were {phrase}"
-            f" {threshold} (minimum {_plural(rule.datapoints_to_alarm, 'datapoint')} for"
-            " OK -> ALARM transition)."
+            f"{counted} out of the last {count} datapoints [{listed}] were {verb} {threshold}"
+            f" (minimum {_plural(needed, 'datapoint')} for {transition} transition)."
         )
     return ("ALARM" if firing else "OK"), f"Threshold Crossed: {reason}"
 
