@@ -272,7 +272,8 @@ class CloudWatchClient(_ServiceClient):
             "datapoints_to_alarm": datapoints_to_alarm,
         }
         for field, count in counts.items():
-            if count is not None and (type(count) is not int or count < 1):
+            optional = field == "datapoints_to_alarm" and count is None
+            if not optional and (type(count) is not int or count < 1):
                 raise ValidationError(f"{field} must be a whole number, at least 1", field=field)
         if not (period in (10, 30) or period % 60 == 0):
             raise ValidationError(

@@ -186,6 +186,7 @@ async def test_bad_alarm_arguments_are_refused(arguments: dict[str, Any]) -> Non
         ({"period": 90}, "period"),
         ({"period": 0}, "period"),
         ({"evaluation_periods": 1.5}, "evaluation_periods"),
+        ({"period": None}, "period"),
         ({"datapoints_to_alarm": 3}, "datapoints_to_alarm"),
         ({"threshold": float("nan")}, "threshold"),
         ({"comparison_operator": "GreaterThanThreshold"}, "comparison_operator"),
