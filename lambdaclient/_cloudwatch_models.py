@@ -12,11 +12,13 @@ __all__ = [
     "AlarmPage",
     "AlarmState",
     "AlarmType",
+    "ComparisonOperator",
     "Dimension",
     "Metric",
     "MetricDataPage",
     "MetricDataQuery",
     "MetricDataResult",
+    "TreatMissingData",
 ]
 
 
@@ -33,6 +35,25 @@ class AlarmType(enum.Enum):
 
     METRIC = "MetricAlarm"
     COMPOSITE = "CompositeAlarm"
+
+
+class ComparisonOperator(enum.Enum):
+    """How a metric alarm compares each datapoint to its threshold; a datapoint that
+    compares true is breaching."""
+
+    GREATER_THAN_OR_EQUAL = "GreaterThanOrEqualToThreshold"
+    GREATER_THAN = "GreaterThanThreshold"
+    LESS_THAN = "LessThanThreshold"
+    LESS_THAN_OR_EQUAL = "LessThanOrEqualToThreshold"
+
+
+class TreatMissingData(enum.Enum):
+    """What a period without data counts as in a metric alarm's evaluation."""
+
+    MISSING = "missing"
+    BREACHING = "breaching"
+    NOT_BREACHING = "notBreaching"
+    IGNORE = "ignore"
 
 
 @attrs.frozen(slots=True)

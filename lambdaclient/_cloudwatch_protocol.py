@@ -20,9 +20,12 @@ from ._cloudwatch_models import (
     AlarmPage,
     AlarmState,
     AlarmType,
+    ComparisonOperator,
+    Metric,
     MetricDataPage,
     MetricDataQuery,
     MetricDataResult,
+    TreatMissingData,
 )
 from ._errors import (
     InvalidParameterValueError,
@@ -37,6 +40,7 @@ __all__ = [
     "TARGET_PREFIX",
     "build_describe_alarms",
     "build_get_metric_data",
+    "build_put_metric_alarm",
     "parse_alarm_page",
     "parse_error",
     "parse_metric_data_page",
@@ -83,13 +87,15 @@ def _epoch(value: datetime) -> int | float:
     return seconds
 
 
+def _metric(metric: Metric) -> dict[str, Any]:
+    wire: dict[str, Any] = {"Namespace": metric.namespace, "MetricName": metric.metric_name}
+    if metric.dimensions:
+        wire["Dimensions"] = [{"Name": d.name, "Value": d.value} for d in metric.dimensions]
+    return wire
+
+
 def _query(query: MetricDataQuery) -> dict[str, Any]:
-    metric: dict[str, Any] = {
-        "Namespace": query.metric.namespace,
-        "MetricName": query.metric.metric_name,
-    }
-    if query.metric.dimensions:
-        metric["Dimensions"] = [{"Name": d.name, "Value": d.value} for d in query.metric.dimensions]
+    metric = _metric(query.metric)
     wire: dict[str, Any] = {
         "Id": query.id,
         "MetricStat": {"Metric": metric, "Period": query.period, "Stat": query.stat},
@@ -135,6 +141,41 @@ def build_describe_alarms(
     if next_token is not None:
         body["NextToken"] = next_token
     return _request("DescribeAlarms", body)
+
+
+SIMPLE_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+
+
+def build_put_metric_alarm(
+    name: str,
+    metric: Metric,
+    stat: str,
+    *,
+    period: int,
+    evaluation_periods: int,
+    threshold: float,
+    comparison_operator: ComparisonOperator,
+    datapoints_to_alarm: int | None = None,
+    treat_missing_data: TreatMissingData | None = None,
+    description: str | None = None,
+) -> HttpRequest:
+    """PutMetricAlarm for validated arguments: ``stat`` goes as the ``Statistic`` when it is
+    one, else as the ``ExtendedStatistic`` (a percentile). It may be retried: putting the
+    same alarm twice is putting it once."""
+    body: dict[str, Any] = {"AlarmName": name}
+    if description is not None:
+        body["AlarmDescription"] = description
+    body.update(_metric(metric))
+    body["Statistic" if stat in SIMPLE_STATISTICS else "ExtendedStatistic"] = stat
+    body["Period"] = period
+    body["EvaluationPeriods"] = evaluation_periods
+    if datapoints_to_alarm is not None:
+        body["DatapointsToAlarm"] = datapoints_to_alarm
+    body["Threshold"] = threshold
+    body["ComparisonOperator"] = comparison_operator.value
+    if treat_missing_data is not None:
+        body["TreatMissingData"] = treat_missing_data.value
+    return _request("PutMetricAlarm", body)
 
 
 class _Malformed(Exception):

@@ -74,14 +74,21 @@ class ShiftProgress:
             parts.append(f"step {event.index + 1}/{self.steps}")
         elif event.health is not None:  # outside the steps, a check is a probe before or after
             if event.kind is ShiftEventKind.STARTED:
-                message += f"; pre-traffic probe: {event.health.reason}"
+                message += f"; {self.around('before_traffic', 'pre')}: {event.health.reason}"
             else:
-                message = "post-traffic probe" + (f": {message}" if message else "")
+                label = self.around("after_traffic", "post")
+                message = label + (f": {message}" if message else "")
         if message:
             parts.append(in_flags(message, self.flags))
         if event.stats:
             parts.append(f"({_stats_text(event.stats)})")
         return "  ".join(parts)
+
+    def around(self, check: str, when: str) -> str:
+        """What ran before or after traffic: the probe, or the checks the options named
+        (``--alarm`` adds the alarms to them)."""
+        flag = self.flags.get(check, "")
+        return f"{when}-traffic checks ({flag})" if "--alarm" in flag else f"{when}-traffic probe"
 
     def event(self, event: ShiftEvent) -> None:
         if event.kind is ShiftEventKind.ROLLED_BACK:

@@ -21,6 +21,8 @@ Usage examples::
         --probe-payload '{"ping": true}'
     lambdaclient shift my-fn live --to 7 --all-at-once --ready-timeout 10m \\
         --probe-payload '{"ping": true}' --pre-traffic-probe --post-traffic-probe
+    lambdaclient shift my-fn live --to 7 --linear 10%/5m --alarm my-fn-errors \\
+        --alarm my-fn-p99 --alarm-poll-interval 15s --probe-payload '{"ping": true}'
     lambdaclient --region eu-west-1 --profile prod shift my-fn live --to 7 --canary 5%/10m
 
 Global options are named as the AWS CLI names them (``--region``, ``--profile``,
@@ -43,11 +45,11 @@ Exit codes:
 - 1: the operation failed: an AWS error, a transport or credentials error, or (for
   ``invoke``) the function itself failed. The error is printed on stderr.
 - 2: usage error: bad arguments, or arguments lambdaclient rejects before sending anything.
-- 3: ``shift`` rolled the alias back (a failed health gate or post-traffic probe, or an error
-  during the shift).
+- 3: ``shift`` rolled the alias back (a failed health gate, such as a probe or an ``--alarm``,
+  or post-traffic probe, or an error during the shift).
 - 4: ``shift`` refused before changing anything (pre-flight checks, a version that is not
-  Active within ``--ready-timeout``, a failed pre-traffic probe), or stopped because someone
-  else changed the alias meanwhile (their change stands).
+  Active within ``--ready-timeout``, a failed pre-traffic probe or ``--alarm``), or stopped
+  because someone else changed the alias meanwhile (their change stands).
 - 130: interrupted (Ctrl-C); an interrupted ``shift`` rolls the alias back first.
 """
 
@@ -62,7 +64,7 @@ import logging
 import math
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import IO, Any, TextIO, TypedDict
 
@@ -103,13 +105,16 @@ from ._shift_display import (
 )
 from ._version import __version__
 from ._wire import converter
+from .cloudwatch import CloudWatchClient
 from .shifting import (
+    AlarmGate,
     AllAtOnce,
     Canary,
     HealthCheck,
     InvokeProbe,
     Linear,
     Strategy,
+    all_of,
     shift_traffic,
 )
 
@@ -140,11 +145,11 @@ exit codes:
   1    the operation failed: AWS error, transport or credentials error, (invoke) the
        function itself failed, or (wait) Failed or out of time; the error is on stderr
   2    usage error: bad arguments, or arguments rejected before anything was sent
-  3    shift: the alias was rolled back (failed health gate or post-traffic probe, or an
-       error mid-shift)
+  3    shift: the alias was rolled back (failed health gate: probe or alarms; failed
+       post-traffic probe, or an error mid-shift)
   4    shift: refused before changing anything (pre-flight checks, version not Active in
-       time, failed pre-traffic probe), or stopped because someone else changed the alias
-       meanwhile (their change stands)
+       time, failed pre-traffic probe or alarms), or stopped because someone else changed
+       the alias meanwhile (their change stands)
   130  interrupted (Ctrl-C); an interrupted shift rolls the alias back first
 """
 
@@ -327,6 +332,11 @@ _FLAGS = {
     "ready_timeout": "--ready-timeout",
     "before_traffic": "--pre-traffic-probe",
     "after_traffic": "--post-traffic-probe",
+    "alarm_names": "--alarm",
+    "poll_interval": "--alarm-poll-interval",
+    "already_firing": "--alarm-already-firing",
+    "insufficient_data": "--alarm-insufficient-data",
+    "unreadable": "--alarm-unreadable",
 }
 
 
@@ -350,6 +360,7 @@ def _flags(args: argparse.Namespace) -> dict[str, str]:
             max_invocations="--probe-invocations",
             strategy=strategy,
         )
+        flags.update(_alarm_flags(args))
     return flags
 
 
@@ -670,12 +681,88 @@ def _checks(args: argparse.Namespace) -> _Checks:
     return checks
 
 
+_ALARM_OPTIONS = {
+    "poll_interval": "alarm_poll_interval",
+    "already_firing": "alarm_already_firing",
+    "insufficient_data": "alarm_insufficient_data",
+    "unreadable": "alarm_unreadable",
+}
+
+
+def _alarm_flags(args: argparse.Namespace) -> dict[str, str]:
+    """With ``--alarm``, the checks before and after traffic are the alarms' too: messages
+    about them name the options that made them."""
+    if not getattr(args, "alarms", None):
+        return {}
+    around = {"before_traffic": args.pre_traffic_probe, "after_traffic": args.post_traffic_probe}
+    flags = {}
+    for check, probed in around.items():
+        if check == "after_traffic" and not args.all_at_once:
+            continue  # with steps to watch, the alarms are not checked after traffic
+        flags[check] = f"{_FLAGS[check]} and --alarm" if probed else "--alarm"
+    return flags
+
+
+@contextlib.asynccontextmanager
+async def _alarm_gate_from_args(args: argparse.Namespace) -> AsyncIterator[AlarmGate | None]:
+    """The :class:`AlarmGate` ``--alarm`` asks for (None without it), and the
+    CloudWatchClient it reads with, configured as the Lambda client is (``--region``,
+    ``--profile``, ``--endpoint-url``, else ``AWS_ENDPOINT_URL_CLOUDWATCH``, the timeouts),
+    closed on leaving. The ``--alarm-*`` options without ``--alarm`` are a usage error."""
+    given = {
+        name: getattr(args, dest)
+        for name, dest in _ALARM_OPTIONS.items()
+        if getattr(args, dest) is not None
+    }
+    if not args.alarms:
+        if given:
+            flags = ", ".join(_FLAGS[name] for name in given)
+            raise ValidationError(
+                f"{flags} configure the alarms: add --alarm NAME", field="alarm_names"
+            )
+        yield None
+        return
+    async with CloudWatchClient(args.region, **_client_options(args)) as cloudwatch:
+        yield AlarmGate(args.alarms, cloudwatch=cloudwatch, **given)
+
+
+def _with_gate(checks: _Checks, gate: HealthCheck, *, stepped: bool) -> _Checks:
+    """``checks`` with ``gate`` added (by :func:`all_of`, after what is there): asked before
+    any traffic moves (a gate that fails then refuses the shift), and gating each step; a
+    shift without steps (``stepped`` false) asks it once all traffic has moved instead."""
+
+    def add(present: HealthCheck | None) -> HealthCheck:
+        return gate if present is None else all_of(present, gate)
+
+    combined = checks.copy()
+    combined["before_traffic"] = add(checks.get("before_traffic"))
+    if stepped:
+        combined["health_check"] = add(checks.get("health_check"))
+    else:
+        combined["after_traffic"] = add(checks.get("after_traffic"))
+    return combined
+
+
 async def _shift(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     strategy = _strategy(args)
     # A ValidationError here is a usage error, before any request.
     steps = strategy.steps()
     checks = _checks(args)
-    progress = shift_progress(args, out, len(steps), _flags(args))
+    async with _alarm_gate_from_args(args) as alarms:
+        if alarms is not None:
+            checks = _with_gate(checks, alarms, stepped=not args.all_at_once)
+        return await _run_shift(client, args, out, strategy, len(steps), checks)
+
+
+async def _run_shift(
+    client: LambdaClient,
+    args: argparse.Namespace,
+    out: Output,
+    strategy: Strategy,
+    steps: int,
+    checks: _Checks,
+) -> int:
+    progress = shift_progress(args, out, steps, _flags(args))
     try:
         with progress:
             result = await shift_traffic(
@@ -973,6 +1060,41 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also probe once all traffic has moved; if it fails, roll back (exit 3)",
     )
+    alarms = sub.add_argument_group(
+        "CloudWatch alarms (any named alarm in ALARM fails the gate; they are read before"
+        " traffic moves, refusing the shift (exit 4) if they fail, and watched during each"
+        " step's wait, rolling back (exit 3) within one poll; with --all-at-once, read once"
+        " more after all traffic has moved)"
+    )
+    alarms.add_argument(
+        "--alarm",
+        dest="alarms",
+        action="append",
+        metavar="NAME",
+        help="a CloudWatch alarm to gate on (repeat for more)",
+    )
+    alarms.add_argument(
+        "--alarm-poll-interval",
+        type=SECONDS,
+        metavar="S",
+        help="how often the alarms are read during a step's wait (default 10s)",
+    )
+    alarms.add_argument(
+        "--alarm-already-firing",
+        choices=["refuse", "proceed"],
+        help="an alarm in ALARM since before the shift: refuse (default), or proceed until it"
+        " fires anew",
+    )
+    alarms.add_argument(
+        "--alarm-insufficient-data",
+        choices=["pass", "fail"],
+        help="INSUFFICIENT_DATA passes (default: a new version has no data yet) or fails",
+    )
+    alarms.add_argument(
+        "--alarm-unreadable",
+        choices=["fail", "pass"],
+        help="an alarm that cannot be read, or does not exist, fails (default) or passes",
+    )
     return parser
 
 
@@ -996,6 +1118,23 @@ def _logging(debug: bool, stream: TextIO) -> Iterator[None]:
         _logger.setLevel(level)
 
 
+class _ClientOptions(TypedDict):
+    profile: str | None
+    endpoint_url: str | None
+    read_timeout: float
+    connect_timeout: float
+
+
+def _client_options(args: argparse.Namespace) -> _ClientOptions:
+    """What the global options configure in every client a command uses (with ``--region``)."""
+    return {
+        "profile": args.profile,
+        "endpoint_url": args.endpoint_url,
+        "read_timeout": args.cli_read_timeout,
+        "connect_timeout": args.cli_connect_timeout,
+    }
+
+
 async def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit code.
 
@@ -1010,13 +1149,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
     command: Command = args.command
     with _logging(args.debug, out.stderr):
         try:
-            async with LambdaClient(
-                args.region,
-                profile=args.profile,
-                endpoint_url=args.endpoint_url,
-                read_timeout=args.cli_read_timeout,
-                connect_timeout=args.cli_connect_timeout,
-            ) as client:
+            async with LambdaClient(args.region, **_client_options(args)) as client:
                 return await command(client, args, out)
         except ValidationError as exc:
             out.error(_usage_message(exc, args))

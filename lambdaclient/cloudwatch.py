@@ -11,10 +11,15 @@ Example::
         ).collect()
         print(results["errors"].values)
         alarms = await cloudwatch.describe_alarms(alarm_names=["my-fn-errors"])
+        await cloudwatch.put_metric_alarm(
+            "my-fn-errors", errors, "Sum", period=60, evaluation_periods=1, threshold=5,
+            comparison_operator=ComparisonOperator.GREATER_THAN_OR_EQUAL,
+        )
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -26,11 +31,13 @@ from ._cloudwatch_models import (
     AlarmPage,
     AlarmState,
     AlarmType,
+    ComparisonOperator,
     Dimension,
     Metric,
     MetricDataPage,
     MetricDataQuery,
     MetricDataResult,
+    TreatMissingData,
 )
 from ._endpoints import CLOUDWATCH
 from ._errors import ValidationError
@@ -42,15 +49,18 @@ __all__ = [
     "AlarmState",
     "AlarmType",
     "CloudWatchClient",
+    "ComparisonOperator",
     "Dimension",
     "Metric",
     "MetricDataPage",
     "MetricDataPaginator",
     "MetricDataQuery",
     "MetricDataResult",
+    "TreatMissingData",
 ]
 
 _QUERY_ID = re.compile(r"[a-z][A-Za-z0-9_]*", re.ASCII)
+_PERCENTILE = re.compile(r"p(100|[0-9]{1,2}(\.[0-9]{1,10})?)", re.ASCII)
 _MAX_QUERIES = 500  # GetMetricData's limit
 _MAX_ALARM_NAMES = 100  # DescribeAlarms's AlarmNames
 
@@ -139,8 +149,8 @@ class CloudWatchClient(_ServiceClient):
     CloudWatch's regional endpoint (``monitoring.{region}.amazonaws.com``). Requests are
     signed for ``monitoring``. Errors are the same :class:`~lambdaclient.ServiceError`
     hierarchy, carrying CloudWatch's codes (``InvalidParameterValue``,
-    ``InvalidNextToken``...). Both operations only read, so every retryable failure is
-    retried.
+    ``InvalidNextToken``...). Every operation only reads or, for ``put_metric_alarm``, puts
+    the same thing again, so every retryable failure is retried.
     """
 
     _SERVICE = CLOUDWATCH
@@ -206,3 +216,100 @@ class CloudWatchClient(_ServiceClient):
 
         pages = Paginator(fetch, lambda page: page.alarms, lambda page: page.next_token)
         return tuple([alarm async for alarm in pages])
+
+    async def put_metric_alarm(
+        self,
+        name: str,
+        metric: Metric,
+        stat: str,
+        *,
+        period: int,
+        evaluation_periods: int,
+        threshold: float,
+        comparison_operator: ComparisonOperator,
+        datapoints_to_alarm: int | None = None,
+        treat_missing_data: TreatMissingData | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Create or replace the metric alarm ``name`` (1 to 255 characters): ``metric``
+        read as ``stat`` (``Sum``, ``SampleCount``, ``Average``, ``Minimum``, ``Maximum``
+        or a percentile such as ``p99``) over ``period`` seconds (10, 30 or a multiple of
+        60), breaching when ``comparison_operator`` holds against ``threshold``; it fires
+        when ``datapoints_to_alarm`` (default all) of the last ``evaluation_periods``
+        periods breach. A new alarm starts ``INSUFFICIENT_DATA``; replacing one keeps its
+        state until CloudWatch next evaluates it. Arguments are checked before sending."""
+        # Read as objects: untyped callers may pass anything.
+        given: dict[str, object] = {
+            "name": name,
+            "metric": metric,
+            "stat": stat,
+            "threshold": threshold,
+            "description": description,
+        }
+        if not isinstance(given["name"], str) or not 1 <= len(name) <= 255:
+            raise ValidationError("name must be an alarm name of 1 to 255 characters", field="name")
+        text = given["description"]
+        if text is not None and (not isinstance(text, str) or len(text) > 1024):
+            raise ValidationError(
+                "description must be a string of at most 1024 characters", field="description"
+            )
+        checked = given["metric"]
+        if not isinstance(checked, Metric) or not checked.namespace or not checked.metric_name:
+            raise ValidationError(
+                "metric must be a Metric with a namespace and a name", field="metric"
+            )
+        if not isinstance(given["stat"], str) or (
+            stat not in protocol.SIMPLE_STATISTICS and _PERCENTILE.fullmatch(stat) is None
+        ):
+            raise ValidationError(
+                f"stat {stat!r} must be Sum, SampleCount, Average, Minimum, Maximum or a"
+                " percentile such as p99",
+                field="stat",
+            )
+        counts: dict[str, object] = {
+            "period": period,
+            "evaluation_periods": evaluation_periods,
+            "datapoints_to_alarm": datapoints_to_alarm,
+        }
+        for field, count in counts.items():
+            optional = field == "datapoints_to_alarm" and count is None
+            if not optional and (type(count) is not int or count < 1):
+                raise ValidationError(f"{field} must be a whole number, at least 1", field=field)
+        if not (period in (10, 30) or period % 60 == 0):
+            raise ValidationError(
+                "period must be 10, 30 or a multiple of 60 seconds", field="period"
+            )
+        if datapoints_to_alarm is not None and datapoints_to_alarm > evaluation_periods:
+            raise ValidationError(
+                "datapoints_to_alarm must be at most evaluation_periods",
+                field="datapoints_to_alarm",
+            )
+        value = given["threshold"]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ValidationError("threshold must be a finite number", field="threshold")
+        if not isinstance(comparison_operator, ComparisonOperator):
+            raise ValidationError(
+                "comparison_operator must be a ComparisonOperator", field="comparison_operator"
+            )
+        missing: object = treat_missing_data
+        if missing is not None and not isinstance(missing, TreatMissingData):
+            raise ValidationError(
+                "treat_missing_data must be a TreatMissingData", field="treat_missing_data"
+            )
+        request = protocol.build_put_metric_alarm(
+            name,
+            metric,
+            stat,
+            period=period,
+            evaluation_periods=evaluation_periods,
+            threshold=float(threshold),
+            comparison_operator=comparison_operator,
+            datapoints_to_alarm=datapoints_to_alarm,
+            treat_missing_data=treat_missing_data,
+            description=description,
+        )
+        await self._send(request)

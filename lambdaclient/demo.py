@@ -10,11 +10,16 @@ can take traffic.
 3. Version 3, which fails a fifth of its invocations, is published and shifted to at once:
    the shift waits for it to be Active, then the probe between steps catches it and the
    alias rolls back to version 2.
+4. The same rollout gated on a CloudWatch alarm instead, with real traffic flowing through
+   the alias: an alarm (PutMetricAlarm) on version 3's errors under the alias fires once
+   that traffic reaches it, and the shift, watching the alarm during the step's wait, rolls
+   back within one poll. LocalLambda evaluates its alarms every second here (CloudWatch:
+   every minute).
 
 After each step the probe calls the old and the new version in pairs; the summary shows each
 step's calls and errors per version and the rule's verdict.
 
-Steps 2 and 3 run the ``lambdaclient shift`` command line, with its progress display and its
+Steps 2 to 4 run the ``lambdaclient shift`` command line, with its progress display and its
 closing summary. Nothing here needs an AWS account or leaves the machine.
 """
 
@@ -24,16 +29,26 @@ import asyncio
 import os
 import random
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from . import LambdaClient, RoutingConfig
 from .cli import run as cli
+from .cloudwatch import (
+    CloudWatchClient,
+    ComparisonOperator,
+    Dimension,
+    Metric,
+    TreatMissingData,
+)
 from .testing import LocalLambda
 
 FUNCTION = "checkout"
 INVOCATIONS = 4000
 CONCURRENCY = 50
 ACTIVATION_DELAY = 2.0  # seconds a new version stays Pending
+ALARM = "checkout-v3-errors"
+POLL = 0.5  # seconds between the alarm gate's reads
 
 
 def checkout_v1(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -84,9 +99,72 @@ async def weighted_split(client: LambdaClient) -> None:
         print(f"{version:>8} {share:>11.1%} {observed:>9.1%} {seen[version]:>12}")
 
 
+async def traffic(client: LambdaClient, stop: asyncio.Event, workers: int = 10) -> int:
+    """Orders through alias ``live`` until ``stop`` is set, a few hundred a second at most
+    (a function error is an order that failed, not a reason to stop); how many were sent."""
+    sent = 0
+
+    async def worker() -> None:
+        nonlocal sent
+        while not stop.is_set():
+            await client.invoke(FUNCTION, payload={"prices": [10, 20]}, qualifier="live")
+            sent += 1
+            await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return sent
+
+
+async def alarm_gated_rollout(lam: LocalLambda, client: LambdaClient, shift: list[str]) -> None:
+    """Scene 4: a rollout gated on an alarm over the traffic it moves, rolled back by it."""
+    async with CloudWatchClient(
+        lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
+    ) as cloudwatch:
+        version_three = (
+            Dimension("FunctionName", FUNCTION),
+            Dimension("Resource", f"{FUNCTION}:live"),
+            Dimension("ExecutedVersion", "3"),
+        )
+        await cloudwatch.put_metric_alarm(
+            ALARM,
+            Metric("AWS/Lambda", "Errors", version_three),
+            "Sum",
+            period=60,
+            evaluation_periods=1,
+            threshold=5,
+            comparison_operator=ComparisonOperator.GREATER_THAN_OR_EQUAL,
+            treat_missing_data=TreatMissingData.NOT_BREACHING,
+        )
+        options = ["--linear", "25%/30s", "--alarm", ALARM, "--alarm-poll-interval", f"{POLL}s"]
+        heading(
+            f"4. lambdaclient shift checkout live --to 3 {' '.join(options)}"
+            " (orders flowing through live; the alarm fires at 5 errors of version 3 in a"
+            " minute)"
+        )
+        stop = asyncio.Event()
+        orders = asyncio.ensure_future(traffic(client, stop))
+        try:
+            code = await cli([*shift, "live", "--to", "3", *options])
+            rolled_back = datetime.now(UTC)
+        finally:
+            stop.set()
+            sent = await orders
+        (alarm,) = await cloudwatch.describe_alarms(alarm_names=[ALARM])
+    print(f"exit code {code}; {sent} orders sent through 'live' meanwhile")
+    print(f"alarm {alarm.name}: {alarm.state.value}, {alarm.state_reason}")
+    if alarm.state_updated is not None:
+        after = (rolled_back - alarm.state_updated).total_seconds()
+        print(
+            f"the alias was back on version 2 {after:.1f}s after the alarm fired (its gate"
+            f" reads it every {POLL}s), not at the end of the 30s step"
+        )
+
+
 async def run() -> None:
     async with (
-        LocalLambda(seed=11, version_activation_delay=ACTIVATION_DELAY) as lam,
+        LocalLambda(
+            seed=11, version_activation_delay=ACTIVATION_DELAY, alarm_evaluation_interval=1.0
+        ) as lam,
         LambdaClient(
             lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
         ) as client,
@@ -121,6 +199,7 @@ async def run() -> None:
         )
         code = await cli([*shift, "live", "--to", "3", *options])
         print(f"exit code {code}: the probe caught version 3; the alias is back on version 2")
+        await alarm_gated_rollout(lam, client, shift)
 
 
 def main() -> None:

@@ -909,7 +909,9 @@ ROUTING_OPTIONS = {"--routing-config", "--weight"}
             ("shift",),
             {"--to", "--no-progress", "--linear", "--canary", "--all-at-once"}
             | {"--probe-payload", "--probe-invocations", "--max-error-rate", "--max-latency"}
-            | {"--ready-timeout", "--pre-traffic-probe", "--post-traffic-probe"},
+            | {"--ready-timeout", "--pre-traffic-probe", "--post-traffic-probe"}
+            | {"--alarm", "--alarm-poll-interval", "--alarm-already-firing"}
+            | {"--alarm-insufficient-data", "--alarm-unreadable"},
         ),
     ],
 )

@@ -12,6 +12,7 @@ from lambdaclient import Credentials
 from lambdaclient.cloudwatch import (
     AlarmState,
     CloudWatchClient,
+    ComparisonOperator,
     Dimension,
     Metric,
     MetricDataQuery,
@@ -174,3 +175,39 @@ async def test_bad_alarm_arguments_are_refused(arguments: dict[str, Any]) -> Non
     async with _client(lambda request: pytest.fail("nothing may be sent")) as client:
         with pytest.raises(ValidationError):
             await client.describe_alarms(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"metric": "Errors"}, "metric"),
+        ({"stat": "Median"}, "stat"),
+        ({"period": 90}, "period"),
+        ({"period": 0}, "period"),
+        ({"evaluation_periods": 1.5}, "evaluation_periods"),
+        ({"period": None}, "period"),
+        ({"datapoints_to_alarm": 3}, "datapoints_to_alarm"),
+        ({"threshold": float("nan")}, "threshold"),
+        ({"comparison_operator": "GreaterThanThreshold"}, "comparison_operator"),
+        ({"treat_missing_data": "breaching"}, "treat_missing_data"),
+        ({"description": "x" * 1025}, "description"),
+    ],
+)
+async def test_bad_metric_alarms_are_refused_before_sending(
+    arguments: dict[str, Any], field: str
+) -> None:
+    call: dict[str, Any] = {
+        "name": "fn-errors",
+        "metric": ERRORS,
+        "stat": "Sum",
+        "period": 60,
+        "evaluation_periods": 2,
+        "threshold": 1.0,
+        "comparison_operator": ComparisonOperator.GREATER_THAN,
+        **arguments,
+    }
+    async with _client(lambda request: pytest.fail("nothing may be sent")) as client:
+        with pytest.raises(ValidationError) as caught:
+            await client.put_metric_alarm(**call)
+    assert caught.value.field == field

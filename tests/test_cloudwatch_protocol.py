@@ -22,6 +22,7 @@ from multidict import CIMultiDict
 from lambdaclient._cloudwatch_protocol import (
     build_describe_alarms,
     build_get_metric_data,
+    build_put_metric_alarm,
     parse_alarm_page,
     parse_error,
     parse_metric_data_page,
@@ -29,9 +30,11 @@ from lambdaclient._cloudwatch_protocol import (
 from lambdaclient.cloudwatch import (
     AlarmState,
     AlarmType,
+    ComparisonOperator,
     Dimension,
     Metric,
     MetricDataQuery,
+    TreatMissingData,
 )
 from lambdaclient.errors import (
     InvalidParameterValueError,
@@ -138,6 +141,62 @@ def test_describe_alarms_request_is_botocores(
     expected = _botocore("DescribeAlarms", params)
     assert dict(request.headers) == expected["headers"]
     assert expected["headers"]["x-amzn-query-mode"] == "true"
+    assert _body(request) == json.loads(expected["body"])
+
+
+@ORACLE
+@given(
+    _names,
+    st.builds(Metric, _names, _names, _dimensions),
+    st.sampled_from(["Sum", "Average", "p99", "p99.9"]),
+    st.sampled_from(ComparisonOperator),
+    st.none() | st.sampled_from(TreatMissingData),
+    st.none() | st.integers(1, 3),
+    st.none() | _names,
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_put_metric_alarm_request_is_botocores(
+    name: str,
+    metric: Metric,
+    stat: str,
+    comparison: ComparisonOperator,
+    treat_missing: TreatMissingData | None,
+    datapoints: int | None,
+    description: str | None,
+    threshold: float,
+) -> None:
+    request = build_put_metric_alarm(
+        name,
+        metric,
+        stat,
+        period=60,
+        evaluation_periods=3,
+        threshold=threshold,
+        comparison_operator=comparison,
+        datapoints_to_alarm=datapoints,
+        treat_missing_data=treat_missing,
+        description=description,
+    )
+    params: dict[str, Any] = {
+        "AlarmName": name,
+        "Namespace": metric.namespace,
+        "MetricName": metric.metric_name,
+        "Period": 60,
+        "EvaluationPeriods": 3,
+        "Threshold": threshold,
+        "ComparisonOperator": comparison.value,
+        ("ExtendedStatistic" if stat.startswith("p") else "Statistic"): stat,
+    }
+    if metric.dimensions:
+        params["Dimensions"] = [{"Name": d.name, "Value": d.value} for d in metric.dimensions]
+    optional = {
+        "DatapointsToAlarm": datapoints,
+        "TreatMissingData": None if treat_missing is None else treat_missing.value,
+        "AlarmDescription": description,
+    }
+    params.update({key: value for key, value in optional.items() if value is not None})
+    expected = _botocore("PutMetricAlarm", params)
+    assert dict(request.headers) == expected["headers"]
     assert _body(request) == json.loads(expected["body"])
 
 

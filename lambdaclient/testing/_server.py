@@ -443,8 +443,11 @@ class LocalLambda:
     ``AWS/Lambda`` metrics of its own executions (Invocations, Errors, Duration, Throttles
     per FunctionName, Resource and ExecutedVersion; see ``lambdaclient.testing._cloudwatch``),
     each datapoint visible ``metrics_delay`` seconds (default 0) after its invocation, as
-    CloudWatch's data arrives late; and DescribeAlarms over the alarms of
-    :meth:`set_alarm_state`. Point a CloudWatch client at :attr:`endpoint_url` too.
+    CloudWatch's data arrives late; PutMetricAlarm and DeleteAlarms, each alarm's threshold
+    evaluated over those metrics every ``alarm_evaluation_interval`` seconds of ``clock``
+    (default 60, as CloudWatch evaluates once a minute; lazily, when alarms are described);
+    and DescribeAlarms over those alarms and the ones :meth:`set_alarm_state` sets. Point a
+    CloudWatch client at :attr:`endpoint_url` too.
     """
 
     def __init__(
@@ -462,9 +465,11 @@ class LocalLambda:
         shutdown_grace: float = 1.0,
         max_concurrency: int = 64,
         metrics_delay: float = 0.0,
+        alarm_evaluation_interval: float = 60.0,
     ) -> None:
         _check_seconds("version_activation_delay", version_activation_delay, allow_zero=True)
         _check_seconds("metrics_delay", metrics_delay, allow_zero=True)
+        _check_seconds("alarm_evaluation_interval", alarm_evaluation_interval, allow_zero=False)
         _check_seconds("idle_timeout", idle_timeout, allow_zero=False)
         _check_seconds("shutdown_grace", shutdown_grace, allow_zero=True)
         if type(max_concurrency) is not int or max_concurrency < 1:  # bool refused too
@@ -479,7 +484,9 @@ class LocalLambda:
         self.clock = clock or _utc_now
         self.region = region
         self._state = LambdaState(region, account_id)
-        self._cloudwatch = CloudWatchState(region, account_id, float(metrics_delay))
+        self._cloudwatch = CloudWatchState(
+            region, account_id, float(metrics_delay), float(alarm_evaluation_interval)
+        )
         self._random = random.Random(seed)
         self._executions: Counter[tuple[str, str]] = Counter()
         self._faults: dict[str, list[Fault]] = {}
@@ -645,6 +652,8 @@ class LocalLambda:
         """Create CloudWatch alarm ``name``, or change it, in ``state`` (``"OK"``,
         ``"ALARM"`` or ``"INSUFFICIENT_DATA"``) with ``reason`` as its ``StateReason``, as
         DescribeAlarms then reports it (a metric alarm, its state updated now by ``clock``).
+        An alarm created with PutMetricAlarm keeps this state until its next evaluation, as
+        SetAlarmState's on AWS.
         Raises ``ValueError`` for another state or a name CloudWatch would refuse (1-255
         characters), ``TypeError`` for a reason that is not a string."""
         if state not in ALARM_STATES:
