@@ -631,6 +631,13 @@ class LambdaClient(_ServiceClient):
     ``random.random`` and the system clock; tests replace them to retry at once, back off
     predictably, or sign and expire credentials at a time of their choosing.
 
+    Observability: each operation is one OpenTelemetry CLIENT span (``Lambda.Invoke``,
+    ``Lambda.UpdateAlias``...) when ``opentelemetry-api`` is installed (the ``otel``
+    extra), made by ``tracer_provider``'s tracer, else the global provider's; see the
+    README's Observability section for its attributes. ``on_attempt``, a function (sync or
+    async) of an :class:`Attempt`, is called after every attempt; one that raises is logged
+    at WARNING and ignored. Each attempt is also a DEBUG line on the ``lambdaclient`` logger.
+
     Raises :class:`ValidationError` at construction for a missing or malformed region or
     endpoint, or a bad setting.
     """

@@ -301,11 +301,6 @@ def tracing(
     tracer_provider: object, *, service: str, region: str, endpoint_url: str
 ) -> Tracing | None:
     """A client's :class:`Tracing`, or None when OpenTelemetry is not installed."""
-    if tracer_provider is not None and not callable(getattr(tracer_provider, "get_tracer", None)):
-        raise ValidationError(
-            "tracer_provider must be an opentelemetry.trace.TracerProvider",
-            field="tracer_provider",
-        )
     if not _OTEL:
         if tracer_provider is not None:
             raise ValidationError(
@@ -313,5 +308,10 @@ def tracing(
                 field="tracer_provider",
             )
         return None
+    if tracer_provider is not None and not callable(getattr(tracer_provider, "get_tracer", None)):
+        raise ValidationError(
+            "tracer_provider must be an opentelemetry.trace.TracerProvider",
+            field="tracer_provider",
+        )
     provider: Any = tracer_provider
     return Tracing(provider, service=service, region=region, endpoint_url=endpoint_url)
