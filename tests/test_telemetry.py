@@ -29,7 +29,6 @@ from lambdaclient import (
     ResourceNotFoundError,
     RoutingConfig,
     ServiceError,
-    ServiceException,
     TooManyRequestsError,
     ValidationError,
 )
