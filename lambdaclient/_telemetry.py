@@ -2,9 +2,9 @@
 ``on_attempt`` hooks) and, with OpenTelemetry installed, one CLIENT span per operation.
 
 OpenTelemetry is optional (the ``otel`` extra). Its API's tracing is imported once, here
-(a few ms); its propagators (ten more, to read ``OTEL_PROPAGATORS``) only when a first span
-is sent. Without it a client's ``_tracing`` is None, and a call does no tracing work beyond
-that None check.
+(a few ms); its propagation module (some ten ms more: it loads the propagators
+``OTEL_PROPAGATORS`` names) only when a first span is sent. Without it a client's
+``_tracing`` is None, and a call does no tracing work beyond that None check.
 
 Nothing secret reaches a span, a log line or an :class:`Attempt`: they are built from the
 operation's name, the endpoint, the function's bare name, statuses, error codes, request
