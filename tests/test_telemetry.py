@@ -30,10 +30,11 @@ from lambdaclient import (
     RoutingConfig,
     ServiceError,
     TooManyRequestsError,
+    TotalTimeoutError,
     ValidationError,
 )
 from lambdaclient.cloudwatch import CloudWatchClient, Metric, MetricDataQuery
-from lambdaclient.testing import LambdaContext, LocalLambda, ServerError, Throttle
+from lambdaclient.testing import Delay, LambdaContext, LocalLambda, ServerError, Throttle
 from lambdaclient.transport import AiohttpTransport, Request, Response
 from tests import stubs
 
@@ -282,6 +283,21 @@ async def test_a_failure_without_a_response_is_named_by_its_class(
         (None, "ConnectError", None, True),
         (None, "ConnectError", None, False),
     ]
+
+
+async def test_a_call_past_its_total_timeout_is_a_timeout_span(
+    lam: LocalLambda, exporter: InMemorySpanExporter, provider: TracerProvider
+) -> None:
+    attempts: list[Attempt] = []
+    lam.inject("GetAlias", Delay(0.5))
+    async with _client(lam, tracer_provider=provider, on_attempt=attempts.append) as client:
+        with pytest.raises(TotalTimeoutError):
+            await client.get_alias("my-fn", "live", total_timeout=0.1)
+    (span,) = exporter.get_finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert _attributes(span)["error.type"] == "TotalTimeoutError"
+    assert _attributes(span)["lambdaclient.attempts"] == 1
+    assert attempts == []  # the attempt was cut short: it has no outcome to report
 
 
 async def test_a_stream_abandoned_midway_ends_its_span_when_its_block_is_left(
