@@ -75,7 +75,8 @@ class Attempt:
     ``"ResponseTooLargeError"``). ``request_id`` is AWS's ``x-amzn-RequestId`` when a
     response carried one. ``elapsed`` is the attempt's seconds, from sending to the whole
     body read (to the headers for the streamed invokes), or to the failure. ``will_retry``
-    says whether another attempt follows, after its backoff.
+    says whether another attempt follows, after its backoff. An attempt cut short by
+    cancellation or the call's ``total_timeout`` has no outcome, and no ``Attempt``.
 
     Example::
 
