@@ -86,6 +86,7 @@ bench: $(BENCH_STAMP)
 	$(BENCH_PY) bench/get_alias.py
 	$(BENCH_PY) bench/invoke_memory.py
 	$(BENCH_PY) bench/local_lambda.py
+	$(BENCH_PY) bench/telemetry.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) $(CLI_VENV) tests/js/node_modules build dist *.egg-info

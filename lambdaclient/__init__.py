@@ -26,6 +26,7 @@ from ._models import (
     VersionPage,
 )
 from ._streams import ResponseStream, StreamingInvokeResponse
+from ._telemetry import Attempt
 from ._version import __version__
 from .errors import *  # noqa: F403  (the error classes: listed once, in _errors.__all__)
 from .pagination import AliasPaginator, VersionPaginator
@@ -34,6 +35,7 @@ __all__ = [
     "AliasConfiguration",
     "AliasPage",
     "AliasPaginator",
+    "Attempt",
     "Credentials",
     "DeadLetterConfig",
     "FunctionConfiguration",

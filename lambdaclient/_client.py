@@ -10,7 +10,7 @@ import os
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from random import random as _uniform
 from types import TracebackType
@@ -46,6 +46,7 @@ from ._payload import Payload, prepare_payload
 from ._retry import RetryQuota, is_retryable, retry_delay
 from ._sigv4 import RepeatedRequestSigner, SigV4Signer
 from ._streams import ResponseStream, StreamingInvokeResponse
+from ._telemetry import AttemptHook, Tracing, check_hook, current, observe_attempt, tracing
 from ._version import __version__
 from ._waiters import (
     Progress,
@@ -59,6 +60,7 @@ from .transport import AiohttpTransport, Request, Response, Transport
 
 if TYPE_CHECKING:
     import aiohttp
+    from opentelemetry.trace import Span, TracerProvider
 
 __all__ = ["LambdaClient"]
 
@@ -111,6 +113,10 @@ def _timeouts(total_timeout: object) -> _Timeouts:
     if total_timeout is None:
         return _NO_TIMEOUTS
     return _Timeouts(total=_positive(total_timeout, "total_timeout"))
+
+
+def _no_result(status: int, headers: Mapping[str, str], body: bytes) -> None:
+    """The parse of an answer that carries nothing (DeleteAlias's 204)."""
 
 
 def _clear_frames(error: BaseException) -> None:
@@ -246,6 +252,8 @@ class _ServiceClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = _uniform,
         clock: Callable[[], datetime] = _utc_now,
+        tracer_provider: TracerProvider | None = None,
+        on_attempt: AttemptHook | None = None,
     ) -> None:
         environ = os.environ
         # Checked at run time too: callers are not all type-checked.
@@ -316,6 +324,14 @@ class _ServiceClient:
         self._sleep = sleep
         self._jitter = jitter
         self._clock = clock
+        # Observability (lambdaclient._telemetry): spans, and the hook called after attempts.
+        self._tracing: Tracing | None = tracing(
+            tracer_provider,
+            service=self._SERVICE.service_id,
+            region=resolved_region,
+            endpoint_url=self._endpoint.url,
+        )
+        self._on_attempt = check_hook(on_attempt)
 
     @property
     def region(self) -> str:
@@ -363,15 +379,16 @@ class _ServiceClient:
         timeouts: _Timeouts,
         exchange: Callable[[Request], Awaitable[T]],
         response_of: Callable[[T], Response],
+        span: Span | None,
     ) -> T:
         """:meth:`_retrying`, within the call's total timeout if it has one."""
         total = self._total_timeout if timeouts.total is None else timeouts.total
         if total is None:
-            return await self._retrying(request, timeouts.read, exchange, response_of)
+            return await self._retrying(request, timeouts.read, exchange, response_of, span)
         deadline = asyncio.timeout(total)
         try:
             async with deadline:
-                return await self._retrying(request, timeouts.read, exchange, response_of)
+                return await self._retrying(request, timeouts.read, exchange, response_of, span)
         except TimeoutError:
             if not deadline.expired():
                 raise
@@ -386,15 +403,20 @@ class _ServiceClient:
         read_timeout: float | None,
         exchange: Callable[[Request], Awaitable[T]],
         response_of: Callable[[T], Response],
+        span: Span | None,
     ) -> T:
         """Run ``exchange(signed_request)`` until it returns, retrying the failures that
         are safe to retry for this request; raise the typed error of the last attempt.
 
-        Each attempt is logged at DEBUG (``response_of`` finds the response in a result)."""
+        Each attempt is logged at DEBUG, noted on ``span`` and given to the ``on_attempt``
+        hook (``response_of`` finds the response in a result)."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._check_loop(loop)
         debug = logger.isEnabledFor(logging.DEBUG)
+        hook = self._on_attempt
+        recording = span is not None and span.is_recording()
+        observed = debug or hook is not None or recording
         started = 0.0
         endpoint = self._endpoint
         url = f"{endpoint.url}{request.path}"
@@ -408,9 +430,13 @@ class _ServiceClient:
                 raise ClientClosedError("the client is closed")
             credentials = await self._credentials.get()
             headers = {"User-Agent": _USER_AGENT, **request.headers}
+            if span is not None and self._tracing is not None:
+                self._tracing.inject(span, headers, attempt)
             if self._in_lambda:
                 # Pass the invocation's trace id on, so Lambda can detect recursive loops. It
-                # changes with every invocation, so it is read for every request.
+                # changes with every invocation, so it is read for every request. It replaces
+                # a propagator's X-Amzn-Trace-Id: only the runtime's carries the Lineage that
+                # loop detection counts.
                 trace_id = os.environ.get("_X_AMZN_TRACE_ID")
                 if trace_id:
                     headers["X-Amzn-Trace-Id"] = trace_id
@@ -427,31 +453,59 @@ class _ServiceClient:
                     now=self._clock(),
                 )
             )
-            if debug:
+            if observed:
                 started = time.perf_counter()
             try:
                 result = await exchange(
                     Request(request.method, url, headers, request.body, read_timeout)
                 )
             except LambdaError as error:
-                if debug:
-                    _log_attempt(request.operation, attempt, started, error)
-                if attempt >= self._max_attempts or not is_retryable(error, request.idempotency):
-                    raise
-                cost = self._quota.acquire(error)
+                retryable = attempt < self._max_attempts and is_retryable(
+                    error, request.idempotency
+                )
+                cost = self._quota.acquire(error) if retryable else None
+                if observed:
+                    await self._observe(
+                        request, attempt, started, error, cost is not None, debug, span
+                    )
                 if cost is None:
-                    logger.debug("%s: retry quota exhausted, not retrying", request.operation)
+                    if retryable:
+                        logger.debug("%s: retry quota exhausted, not retrying", request.operation)
                     raise
                 retry_cost = cost
                 delay = retry_delay(error, attempt, self._jitter)
                 logger.debug("%s: retrying in %.3fs", request.operation, delay)
             else:
-                if debug:
-                    _log_attempt(request.operation, attempt, started, response_of(result))
+                if observed:
+                    await self._observe(
+                        request, attempt, started, response_of(result), False, debug, span
+                    )
                 self._quota.release(retry_cost)
                 return result
             await self._sleep(delay)
             attempt += 1
+
+    async def _observe(
+        self,
+        request: protocol.HttpRequest,
+        attempt: int,
+        started: float,
+        outcome: Response | LambdaError,
+        will_retry: bool,
+        debug: bool,
+        span: Span | None,
+    ) -> None:
+        await observe_attempt(
+            self._SERVICE.service_id,
+            request.operation,
+            attempt,
+            started,
+            outcome,
+            will_retry=will_retry,
+            debug=debug,
+            hook=self._on_attempt,
+            span=span,
+        )
 
     async def _open(self, request: Request) -> Response:
         """Send one attempt; its 2xx response with the body unread, or the typed error."""
@@ -466,7 +520,7 @@ class _ServiceClient:
         return response
 
     async def _send(
-        self, request: protocol.HttpRequest, timeouts: _Timeouts = _NO_TIMEOUTS
+        self, request: protocol.HttpRequest, timeouts: _Timeouts, span: Span | None
     ) -> tuple[Response, bytes]:
         """Send ``request`` with retries; the 2xx response and its whole body, or the typed
         error. The body is read inside the attempt, so a read that fails is retried too."""
@@ -490,16 +544,31 @@ class _ServiceClient:
                 )
             return response, body
 
-        return await self._attempts(request, timeouts, exchange, lambda result: result[0])
+        return await self._attempts(request, timeouts, exchange, lambda result: result[0], span)
 
     async def _call(
         self,
         request: protocol.HttpRequest,
         parse: Callable[[int, Mapping[str, str], bytes], T],
-        timeouts: _Timeouts,
+        timeouts: _Timeouts = _NO_TIMEOUTS,
+        *,
+        function_name: str | None = None,
     ) -> T:
-        """Send ``request`` (see :meth:`_send`) and parse its response with ``parse``."""
-        response, body = await self._send(request, timeouts)
+        """Send ``request`` (see :meth:`_send`) and parse its response with ``parse``: one
+        operation, and its span (``function_name`` is an invoke's)."""
+        if self._tracing is None:
+            return await self._parsed(request, parse, timeouts, None)
+        with self._tracing.operation(request.operation, function_name) as span, current(span):
+            return await self._parsed(request, parse, timeouts, span)
+
+    async def _parsed(
+        self,
+        request: protocol.HttpRequest,
+        parse: Callable[[int, Mapping[str, str], bytes], T],
+        timeouts: _Timeouts,
+        span: Span | None,
+    ) -> T:
+        response, body = await self._send(request, timeouts, span)
         try:
             return parse(response.status, response.headers, body)
         except ResponseParseError as error:
@@ -511,15 +580,21 @@ class _ServiceClient:
 
     @asynccontextmanager
     async def _stream(
-        self, request: protocol.HttpRequest, timeouts: _Timeouts
+        self, request: protocol.HttpRequest, timeouts: _Timeouts, name: str
     ) -> AsyncIterator[Response]:
         """Send ``request`` with retries until a 2xx response's head arrives; give it with
-        its body unread, and release the connection when the block is left."""
-        response = await self._attempts(request, timeouts, self._open, lambda r: r)
-        try:
-            yield response
-        finally:
-            await response.aclose()
+        its body unread, and release the connection when the block is left. The span, if
+        any, ends then too: however the block is left, the stream is over (``name`` is the
+        invoked function's)."""
+        tracing = self._tracing
+        spans = nullcontext() if tracing is None else tracing.operation(request.operation, name)
+        with spans as span:
+            with current(span):
+                response = await self._attempts(request, timeouts, self._open, lambda r: r, span)
+            try:
+                yield response
+            finally:
+                await response.aclose()
 
 
 class LambdaClient(_ServiceClient):
@@ -555,6 +630,13 @@ class LambdaClient(_ServiceClient):
     signed with and credentials' expiry is judged by) default to ``asyncio.sleep``,
     ``random.random`` and the system clock; tests replace them to retry at once, back off
     predictably, or sign and expire credentials at a time of their choosing.
+
+    Observability: each operation is one OpenTelemetry CLIENT span (``Lambda.Invoke``,
+    ``Lambda.UpdateAlias``...) when ``opentelemetry-api`` is installed (the ``otel``
+    extra), made by ``tracer_provider``'s tracer, else the global provider's; see the
+    README's Observability section for its attributes. ``on_attempt``, a function (sync or
+    async) of an :class:`Attempt`, is called after every attempt; one that raises is logged
+    at WARNING and ignored. Each attempt is also a DEBUG line on the ``lambdaclient`` logger.
 
     Raises :class:`ValidationError` at construction for a missing or malformed region or
     endpoint, or a bad setting.
@@ -648,7 +730,7 @@ class LambdaClient(_ServiceClient):
         request = protocol.build_delete_alias(
             check.check_function_name(function_name), check.check_alias_name(name)
         )
-        await self._send(request, _timeouts(total_timeout))
+        await self._call(request, _no_result, _timeouts(total_timeout))
 
     def list_aliases(
         self,
@@ -941,7 +1023,7 @@ class LambdaClient(_ServiceClient):
         request, spool = await self._invoke_request(call, response_stream=response_stream)
         try:
             timeouts = _Timeouts(call.read_timeout, call.total_timeout)
-            async with self._stream(request, timeouts) as response:
+            async with self._stream(request, timeouts, call.function_name) as response:
                 yield protocol.parse_invoke_head(response.status, response.headers), response
         finally:
             if spool is not None:
@@ -970,11 +1052,12 @@ class LambdaClient(_ServiceClient):
         request, spool = await self._invoke_request(call, response_stream=False)
         try:
             timeouts = _Timeouts(call.read_timeout, call.total_timeout)
-            response, body = await self._send(request, timeouts)
+            return await self._call(
+                request, protocol.parse_invoke, timeouts, function_name=call.function_name
+            )
         finally:
             if spool is not None:
                 spool.close()
-        return protocol.parse_invoke(response.status, response.headers, body)
 
     @_invocation
     @asynccontextmanager
@@ -1014,23 +1097,3 @@ class LambdaClient(_ServiceClient):
         """
         async with self._invoke_streamed(call, response_stream=True) as (head, response):
             yield ResponseStream(head, response.body)
-
-
-def _log_attempt(
-    operation: str,
-    attempt: int,
-    started: float,
-    outcome: Response | LambdaError,
-) -> None:
-    """One attempt's DEBUG line: operation, attempt number, HTTP status, request id and how
-    long it took. Never headers, queries or bodies: they carry signatures and payloads."""
-    if isinstance(outcome, ServiceError):
-        answer = f"HTTP {outcome.status} {outcome.code}, request id {outcome.request_id}"
-    elif isinstance(outcome, ResponseParseError):
-        answer = f"HTTP {outcome.status} unparseable, request id {outcome.request_id}"
-    elif isinstance(outcome, LambdaError):
-        answer = f"no response ({type(outcome).__name__})"
-    else:
-        answer = f"HTTP {outcome.status}, request id {protocol.request_id(outcome.headers)}"
-    elapsed = 1000 * (time.perf_counter() - started)
-    logger.debug("%s attempt %d: %s, %.1f ms", operation, attempt, answer, elapsed)

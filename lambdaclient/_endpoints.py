@@ -61,16 +61,18 @@ class Endpoint:
 @attrs.frozen(slots=True)
 class Service:
     """What tells one AWS service's endpoint apart: the host's first label
-    (``endpointPrefix``), the name requests are signed for, and the ``AWS_ENDPOINT_URL_*``
-    suffix (the ``serviceId`` upper-cased, spaces as underscores)."""
+    (``endpointPrefix``), the name requests are signed for, the ``AWS_ENDPOINT_URL_*``
+    suffix (the ``serviceId`` upper-cased, spaces as underscores), and the ``serviceId``
+    itself without spaces, as spans name the service (``rpc.service``)."""
 
     endpoint_prefix: str
     signing_name: str
     environment_name: str
+    service_id: str
 
 
-LAMBDA = Service("lambda", "lambda", "LAMBDA")
-CLOUDWATCH = Service("monitoring", "monitoring", "CLOUDWATCH")
+LAMBDA = Service("lambda", "lambda", "LAMBDA", "Lambda")
+CLOUDWATCH = Service("monitoring", "monitoring", "CLOUDWATCH", "CloudWatch")
 
 
 def is_loopback(host: str) -> bool:

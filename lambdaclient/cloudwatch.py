@@ -188,8 +188,7 @@ class CloudWatchClient(_ServiceClient):
 
         async def fetch(token: str | None) -> MetricDataPage:
             request = protocol.build_get_metric_data(checked, start, end, next_token=token)
-            response, body = await self._send(request)
-            return protocol.parse_metric_data_page(response.status, response.headers, body)
+            return await self._call(request, protocol.parse_metric_data_page)
 
         return MetricDataPaginator(fetch, lambda page: page.results, lambda page: page.next_token)
 
@@ -211,8 +210,7 @@ class CloudWatchClient(_ServiceClient):
             request = protocol.build_describe_alarms(
                 alarm_names=names, state_value=state_value, next_token=token
             )
-            response, body = await self._send(request)
-            return protocol.parse_alarm_page(response.status, response.headers, body)
+            return await self._call(request, protocol.parse_alarm_page)
 
         pages = Paginator(fetch, lambda page: page.alarms, lambda page: page.next_token)
         return tuple([alarm async for alarm in pages])

@@ -64,6 +64,7 @@ def test_every_python_block_is_checked() -> None:
         (ROOT / "tests" / "test_readme_example.py").read_text(),  # a test pytest runs
         (ROOT / "tests" / "test_readme_mock_transport.py").read_text(),  # likewise
         _configuration_block(),
+        (ROOT / "tests" / "test_readme_observability.py").read_text(),  # likewise
     ]
     assert _blocks("python") == checked
 

@@ -1,0 +1,318 @@
+"""What a call tells the world: an :class:`Attempt` after each attempt (for the DEBUG line and
+``on_attempt`` hooks) and, with OpenTelemetry installed, one CLIENT span per operation.
+
+OpenTelemetry is optional (the ``otel`` extra). Its API's tracing is imported once, here
+(a few ms); its propagation module (some ten ms more: it loads the propagators
+``OTEL_PROPAGATORS`` names) only when a first span is sent. Without it a client's
+``_tracing`` is None, and a call does no tracing work beyond that None check.
+
+Nothing secret reaches a span, a log line or an :class:`Attempt`: they are built from the
+operation's name, the endpoint, the function's bare name, statuses, error codes, request
+ids and counts, never from headers (signatures, tokens) or bodies (payloads; an AWS error
+message may quote the payload, so it is left out too).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from . import _protocol as protocol
+from ._errors import LambdaError, ResponseParseError, ServiceError, ValidationError
+from ._validate import _NAMESPACED_FUNCTION_NAME
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from opentelemetry.propagators.textmap import TextMapPropagator
+    from opentelemetry.trace import Span, Tracer, TracerProvider
+
+    from .transport import Response
+
+try:
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+except ImportError:  # the otel extra is not installed
+    _OTEL = False
+else:
+    _OTEL = True
+
+__all__ = [
+    "Attempt",
+    "AttemptHook",
+    "Tracing",
+    "check_hook",
+    "current",
+    "observe_attempt",
+    "tracing",
+]
+
+logger = logging.getLogger("lambdaclient")
+
+ATTEMPTS_ATTRIBUTE = "lambdaclient.attempts"
+"""The span attribute counting the attempts an operation made (1 when the first succeeded;
+botocore's instrumentation counts the retries alone, as ``retry_attempts``)."""
+
+_TRACE_HEADER = "x-amzn-trace-id"
+
+
+@attrs.frozen(slots=True)
+class Attempt:
+    """One attempt of an operation, as ``on_attempt`` receives it once the attempt is over.
+
+    ``service`` (``"Lambda"``, ``"CloudWatch"``) and ``operation`` (``"Invoke"``,
+    ``"UpdateAlias"``, ...) name the call; ``number`` counts from 1. ``status`` is the HTTP
+    status, None when no response came (a connection refused, a timeout). ``error_type`` is
+    None for a success, else the AWS error code (``"TooManyRequestsException"``) or, for a
+    failure that is not AWS's answer, the exception's class name (``"ConnectError"``,
+    ``"ResponseTooLargeError"``). ``request_id`` is AWS's ``x-amzn-RequestId`` when a
+    response carried one. ``elapsed`` is the attempt's seconds, from sending to the whole
+    body read (to the headers for the streamed invokes), or to the failure. ``will_retry``
+    says whether another attempt follows, after its backoff. An attempt cut short by
+    cancellation or the call's ``total_timeout`` has no outcome, and no ``Attempt``.
+
+    Example::
+
+        def count(attempt: Attempt) -> None:
+            metrics.increment(f"{attempt.service}.{attempt.operation}", status=attempt.status)
+
+        client = LambdaClient(on_attempt=count)
+    """
+
+    service: str
+    operation: str
+    number: int
+    status: int | None
+    error_type: str | None
+    request_id: str | None
+    elapsed: float
+    will_retry: bool
+
+    def describe(self) -> str:
+        """The attempt as the DEBUG line shows it."""
+        if self.status is None:
+            answer = f"no response ({self.error_type})"
+        else:
+            code = "" if self.error_type is None else f" {self.error_type}"
+            answer = f"HTTP {self.status}{code}, request id {self.request_id}"
+        return f"{self.operation} attempt {self.number}: {answer}, {1000 * self.elapsed:.1f} ms"
+
+
+AttemptHook = Callable[[Attempt], object]
+"""An ``on_attempt`` hook: a function of the :class:`Attempt`, sync or async."""
+
+
+def check_hook(hook: object) -> AttemptHook | None:
+    """``on_attempt=``, checked."""
+    if hook is not None and not callable(hook):
+        raise ValidationError(
+            "on_attempt must be None or a function of an Attempt", field="on_attempt"
+        )
+    return hook
+
+
+def _error_type(error: BaseException) -> str:
+    """The ``error.type`` of a failure: AWS's code, else the exception's class name."""
+    return error.code if isinstance(error, ServiceError) else type(error).__name__
+
+
+async def observe_attempt(
+    service: str,
+    operation: str,
+    number: int,
+    started: float,
+    outcome: Response | LambdaError,
+    *,
+    will_retry: bool,
+    debug: bool,
+    hook: AttemptHook | None,
+    span: Span | None,
+) -> None:
+    """An attempt is over: log its DEBUG line, note it on the span, and call the hook.
+
+    A sync hook is called, an async one awaited, inline, so hooks see the attempts in order
+    and the next attempt waits for them: a hook should be quick. A hook that raises is
+    logged at WARNING with its exception; the call goes on as if it had not been there."""
+    status: int | None
+    request_id: str | None
+    if isinstance(outcome, ServiceError | ResponseParseError):
+        status, request_id = outcome.status, outcome.request_id
+    elif isinstance(outcome, LambdaError):
+        status = request_id = None
+    else:
+        status, request_id = outcome.status, protocol.request_id(outcome.headers)
+    error_type = None if not isinstance(outcome, LambdaError) else _error_type(outcome)
+    attempt = Attempt(
+        service,
+        operation,
+        number,
+        status,
+        error_type,
+        request_id,
+        time.perf_counter() - started,
+        will_retry,
+    )
+    if debug:
+        logger.debug("%s", attempt.describe())
+    if span is not None:  # the last response's: an attempt with none leaves them be
+        if status is not None:
+            span.set_attribute("http.response.status_code", status)
+        if request_id is not None:
+            span.set_attribute("aws.request_id", request_id)
+    if hook is None:
+        return
+    try:
+        result = hook(attempt)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        logger.warning(
+            "the on_attempt hook raised on %s; ignored", attempt.describe(), exc_info=True
+        )
+
+
+def invoked_function(function_name: str) -> tuple[str, str | None]:
+    """A function name, partial ARN or ARN (with or without a qualifier): the bare name, and
+    the region the ARN names (None if it names none)."""
+    match = _NAMESPACED_FUNCTION_NAME.fullmatch(function_name)
+    if match is None:  # validated before: not reached
+        return function_name, None
+    region = match[3]
+    return match["name"], region[:-1] if region else None
+
+
+class Tracing:
+    """A client's spans: its tracer, and the attributes all its spans share."""
+
+    def __init__(
+        self,
+        tracer_provider: TracerProvider | None,
+        *,
+        service: str,
+        region: str,
+        endpoint_url: str,
+    ) -> None:
+        # Without a provider, the global one: a proxy until one is set, then that one.
+        self._tracer: Tracer = trace.get_tracer(
+            "lambdaclient", __version__, tracer_provider=tracer_provider
+        )
+        self._service = service
+        self._region = region
+        url = urlsplit(endpoint_url)
+        self._shared: Mapping[str, str | int] = {
+            "rpc.system": "aws-api",
+            "rpc.service": service,
+            "cloud.region": region,
+            "server.address": url.hostname or "",
+            "server.port": url.port or (443 if url.scheme == "https" else 80),
+        }
+        self._textmap: object = None
+        self._sets_trace_header = False
+
+    @contextmanager
+    def operation(self, operation: str, function_name: str | None) -> Iterator[Span | None]:
+        """One operation's CLIENT span, ended when the block is left: the span, or None when
+        there is nothing to record or propagate (no provider configured, no trace going on).
+        An exception leaving the block sets the span's status to ERROR and its
+        ``error.type``. The span is the current one only while requests are being sent
+        (:func:`current`), never in the caller's code."""
+        attributes: dict[str, str | int] = {**self._shared, "rpc.method": operation}
+        if function_name is not None:
+            name, region = invoked_function(function_name)
+            attributes["faas.invoked_name"] = name
+            attributes["faas.invoked_provider"] = "aws"
+            attributes["faas.invoked_region"] = region or self._region
+        span = self._tracer.start_span(
+            f"{self._service}.{operation}",
+            kind=trace.SpanKind.CLIENT,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+        if not span.is_recording() and not span.get_span_context().is_valid:
+            yield None
+            return
+        try:
+            yield span
+        except GeneratorExit:  # a stream's generator closed unfinished: abandoned, not failed
+            raise
+        except BaseException as error:
+            error_type = _error_type(error)
+            span.set_attribute("error.type", error_type)
+            # The type only: an AWS message may quote the request's payload.
+            span.set_status(trace.StatusCode.ERROR, error_type)
+            raise
+        finally:
+            span.end()
+
+    def inject(self, span: Span, headers: MutableMapping[str, str], attempt: int) -> None:
+        """Before an attempt is signed: count it on the span, and add ``X-Amzn-Trace-Id``
+        for ``span`` if the global propagator sets that header (the X-Ray propagator).
+
+        Only that header is taken from the propagator: it is the one AWS reads, and
+        ``baggage`` may carry the application's data, which has no business at AWS."""
+        span.set_attribute(ATTEMPTS_ATTRIBUTE, attempt)
+        textmap = _global_textmap()
+        if textmap is not self._textmap:  # the global propagator may be set at any time
+            self._textmap = textmap
+            self._sets_trace_header = any(f.lower() == _TRACE_HEADER for f in textmap.fields)
+        if not self._sets_trace_header:
+            return
+        carrier: dict[str, str] = {}
+        textmap.inject(carrier, context=trace.set_span_in_context(span))
+        for name, value in carrier.items():
+            if name.lower() == _TRACE_HEADER:
+                headers["X-Amzn-Trace-Id"] = value
+
+
+@contextmanager
+def current(span: Span | None) -> Iterator[None]:
+    """``span`` as the current span within the block (where other instrumentation, of
+    aiohttp say, finds its parent); nothing if it is None."""
+    if span is None:
+        yield
+        return
+    token = otel_context.attach(trace.set_span_in_context(span))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+@functools.cache
+def _propagate() -> Callable[[], TextMapPropagator]:
+    from opentelemetry import propagate
+
+    return propagate.get_global_textmap
+
+
+def _global_textmap() -> TextMapPropagator:
+    """The global propagator, which may be set at any time."""
+    return _propagate()()
+
+
+def tracing(
+    tracer_provider: object, *, service: str, region: str, endpoint_url: str
+) -> Tracing | None:
+    """A client's :class:`Tracing`, or None when OpenTelemetry is not installed."""
+    if not _OTEL:
+        if tracer_provider is not None:
+            raise ValidationError(
+                "tracer_provider needs OpenTelemetry: pip install 'lambdaclient[otel]'",
+                field="tracer_provider",
+            )
+        return None
+    if tracer_provider is not None and not callable(getattr(tracer_provider, "get_tracer", None)):
+        raise ValidationError(
+            "tracer_provider must be an opentelemetry.trace.TracerProvider",
+            field="tracer_provider",
+        )
+    provider: Any = tracer_provider
+    return Tracing(provider, service=service, region=region, endpoint_url=endpoint_url)
