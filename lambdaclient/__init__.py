@@ -12,7 +12,7 @@ Example::
 
 from . import _errors
 from ._client import LambdaClient
-from ._credentials import Credentials
+from ._credentials import Credentials, CredentialsLoader
 from ._models import (
     AliasConfiguration,
     AliasPage,
@@ -35,6 +35,7 @@ __all__ = [
     "AliasPage",
     "AliasPaginator",
     "Credentials",
+    "CredentialsLoader",
     "DeadLetterConfig",
     "FunctionConfiguration",
     "InvocationType",
