@@ -107,23 +107,27 @@ class CredentialsLoader(Protocol):
     A naive ``expiration`` is read as UTC, as AWS's timestamps are. :meth:`load` runs on the
     event loop: run blocking work (a synchronous SDK call) in a thread.
 
-    Example, credentials from a secrets store::
+    Example, a role assumed through boto3's STS client (in a thread: boto3 blocks)::
 
-        class VaultCredentials:
-            def __init__(self, vault: Vault) -> None:
-                self._vault = vault
+        class AssumedRole:
+            def __init__(self, role_arn: str) -> None:
+                self._sts = boto3.client("sts")
+                self._role_arn = role_arn
 
             async def load(self) -> Credentials:
-                secret = await self._vault.read("aws/creds/deploy")
+                answer = await asyncio.to_thread(
+                    self._sts.assume_role, RoleArn=self._role_arn, RoleSessionName="deploy"
+                )
+                c = answer["Credentials"]
                 return Credentials(
-                    secret["access_key"],
-                    secret["secret_key"],
-                    secret["security_token"],
-                    expiration=datetime.now(UTC) + timedelta(seconds=secret["lease_duration"]),
+                    c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"], c["Expiration"]
                 )
 
-        async with LambdaClient("eu-west-1", credentials=VaultCredentials(vault)) as client:
+        role = AssumedRole("arn:aws:iam::123456789012:role/deploy")
+        async with LambdaClient("eu-west-1", credentials=role) as client:
             ...
+
+    The README has another, reading a secrets store.
     """
 
     async def load(self) -> Credentials:
