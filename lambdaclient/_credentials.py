@@ -237,18 +237,13 @@ class EnvironmentCredentialProvider(_ExpiringCredentialProvider):
 
 
 class _RefreshingCredentialProvider(_ExpiringCredentialProvider):
-    """Credentials from a source that may be slow, refreshed before they expire, never on a
-    caller's critical path while the current ones can still be used; subclasses say how to
-    load them (:meth:`_load`) and name the source in messages (:meth:`_source`).
+    """Credentials from a source that may be slow, refreshed by the rules
+    :class:`CredentialsLoader` lists; subclasses say how to load them (:meth:`_load`) and
+    name the source in messages (:meth:`_source`).
 
-    However many callers ask at once, one load runs; a caller that is cancelled does not cancel
-    it for the others. Past the refresh time, while the credentials held are valid for more
-    than another minute (``_EXPIRY_SKEW``), the load runs in the background and callers keep
-    the current credentials; callers wait for it only when there are none, or they are that
-    close to expiry. If a refresh fails while the current credentials are still usable, they
-    are kept (a warning is logged) and the refresh is tried again 30 seconds later; otherwise
-    :class:`~lambdaclient.CredentialsError` is raised to the callers waiting, and that failure
-    is not cached: the next :meth:`get` tries again.
+    One load at a time, shared by every caller; a caller that is cancelled does not cancel it
+    for the others. Past the refresh time it runs in the background while the credentials
+    held are still usable (``_EXPIRY_SKEW``), and callers wait for it only when they are not.
     """
 
     __slots__ = ("_refreshing",)
@@ -331,16 +326,11 @@ class BotocoreCredentialProvider(_RefreshingCredentialProvider):
     """Credentials from botocore's full chain for ``profile`` (botocore's default when None).
 
     botocore is imported, and its chain run, in a worker thread on the first :meth:`get`, and
-    again when the credentials are within 5 minutes of their expiry: in the background while
-    they are valid for more than another minute, callers keep using them meanwhile. However
-    many callers ask at once, one load runs. Each refresh runs the whole chain again, so it
+    again before the credentials expire, by the rules :class:`CredentialsLoader` lists (once
+    for all callers, in the background while the current credentials are valid for more than
+    another minute, failures not cached). Each refresh runs the whole chain again, so it
     really reaches the source (STS, SSO, the process...) rather than botocore's cached copy,
     and it picks up changes to the config files.
-
-    If a refresh fails while the current credentials are valid for more than another minute,
-    they are kept (a warning is logged) and the refresh is tried again 30 seconds later;
-    otherwise :class:`~lambdaclient.CredentialsError` is raised, and that failure is not
-    cached: the next :meth:`get` tries again.
 
     ``clock`` gives the aware UTC "now" used to decide when to refresh.
     """

@@ -123,6 +123,14 @@ async def client(
         yield client
 
 
+async def first_load(client: LambdaClient, provider: IssuingProvider) -> datetime:
+    """Make one call, which loads the first credentials; when they expire."""
+    assert (await client.invoke("fn", payload=-1)).json() == -1
+    (first,) = provider.issued
+    assert first.expiration is not None
+    return first.expiration
+
+
 def test_the_provider_protocol_is_met_by_a_plain_class(provider: IssuingProvider) -> None:
     # Checked by mypy: no base class to inherit, only the method.
     loader: CredentialsLoader = provider
@@ -135,8 +143,7 @@ def test_the_provider_protocol_is_met_by_a_plain_class(provider: IssuingProvider
 async def test_credentials_expiring_mid_burst_are_loaded_once_per_refresh(
     lam: LocalLambda, client: LambdaClient, provider: IssuingProvider, clock: TickingClock
 ) -> None:
-    assert (await client.invoke("fn", payload=-1)).json() == -1
-    assert provider.loads == 1
+    await first_load(client, provider)
     for refresh in (1, 2):
         held = provider.issued[-1]
         assert held.expiration is not None
@@ -166,12 +173,10 @@ async def test_credentials_expiring_mid_burst_are_loaded_once_per_refresh(
 async def test_a_slow_provider_does_not_hold_up_calls_while_the_credentials_are_valid(
     lam: LocalLambda, client: LambdaClient, provider: IssuingProvider, clock: TickingClock
 ) -> None:
-    await client.invoke("fn", payload=0)
-    first = provider.issued[0]
-    assert first.expiration is not None
+    expiration = await first_load(client, provider)
     provider.gate.clear()  # the next load does not return until the test says so
 
-    clock.now = first.expiration - timedelta(minutes=1, seconds=30)  # in the refresh window
+    clock.now = expiration - timedelta(minutes=1, seconds=30)  # in the refresh window
     async with asyncio.timeout(60):  # a regression would wait for the gate forever
         results = await asyncio.gather(*(client.invoke("fn", payload=n) for n in range(BURST)))
     # The whole burst was answered, signed with the current credentials, while the refresh
@@ -183,7 +188,7 @@ async def test_a_slow_provider_does_not_hold_up_calls_while_the_credentials_are_
     await eventually(lambda: len(provider.issued) == 2)
     # Past the first credentials' expiry: a call succeeds only if it signs with the new ones,
     # and no further load was needed.
-    clock.now = first.expiration + timedelta(seconds=1)
+    clock.now = expiration + timedelta(seconds=1)
     assert (await client.invoke("fn", payload=["after"])).json() == ["after"]
     assert provider.loads == 2
 
@@ -194,12 +199,11 @@ async def test_a_slow_provider_does_not_hold_up_calls_while_the_credentials_are_
 async def test_a_failing_provider_is_not_cached_and_recovers(
     lam: LocalLambda, client: LambdaClient, provider: IssuingProvider, clock: TickingClock
 ) -> None:
-    await client.invoke("fn", payload=0)
+    expiration = await first_load(client, provider)
     first = provider.issued[0]
-    assert first.expiration is not None
     # A careless source echoes the secret the client holds.
     provider.failure = ConnectionError(f"vault sealed (had {first.secret_access_key})")
-    clock.now = first.expiration - timedelta(seconds=30)  # too close to expiry to sign with
+    clock.now = expiration - timedelta(seconds=30)  # too close to expiry to sign with
 
     for attempt in (2, 3):
         with pytest.raises(CredentialsError) as caught:

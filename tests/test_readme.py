@@ -66,7 +66,15 @@ def test_every_python_block_is_checked() -> None:
         _configuration_block(),
         _body(readme_fragments.your_own_credentials_provider),
     ]
-    assert _blocks("python") == checked
+    # ruff formats a README block as a module and a fragment as a function's body: around a
+    # class, they differ in the number of blank lines only.
+    assert [_one_blank_line(block) for block in _blocks("python")] == [
+        _one_blank_line(block) for block in checked
+    ]
+
+
+def _one_blank_line(code: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", code)
 
 
 def test_the_readme_opens_with_installing_then_the_two_set_up_commands() -> None:
