@@ -282,8 +282,10 @@ class _RefreshingCredentialProvider(_ExpiringCredentialProvider):
         """The load in flight, started if there is none."""
         loop = asyncio.get_running_loop()
         task = self._refreshing
-        # A task left over from another (maybe closed) event loop cannot be awaited here.
-        if task is None or task.get_loop() is not loop:
+        # A task left over from another (maybe closed) event loop cannot be awaited here; one
+        # that is done, but whose done callback has not run yet, holds an outcome that must
+        # not be handed out again (a failure would be cached).
+        if task is None or task.done() or task.get_loop() is not loop:
             task = loop.create_task(self._refresh())
             task.add_done_callback(self._refresh_done)
             self._refreshing = task

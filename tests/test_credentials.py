@@ -575,3 +575,31 @@ def test_process_script_output_is_valid_json(tmp_path: Path) -> None:
         timeout=60,
     ).stdout
     assert json.loads(out)["AccessKeyId"] == "AKIDPROC1"
+
+
+async def test_a_refresh_that_just_ended_is_not_handed_out_again() -> None:
+    clock = FakeClock()
+
+    class Flaky:
+        loads = 0
+
+        async def load(self) -> Credentials:
+            self.loads += 1
+            if self.loads > 1:
+                raise ConnectionError("token service down")
+            return Credentials("AKIDFLAKY", SECRET, TOKEN, clock.now + timedelta(hours=1))
+
+    loader = Flaky()
+    provider = credential_provider(loader, clock=clock)
+    first = await provider.get()
+    assert first.expiration is not None
+    clock.now = first.expiration - timedelta(minutes=3)
+    assert await provider.get() is first  # starts the refresh in the background
+    await asyncio.sleep(0)  # it fails at once, and keeps the current credentials
+    assert loader.loads == 2
+
+    # Too close to expiry now: this call must run load() again, not reuse that outcome.
+    clock.now = first.expiration - timedelta(seconds=30)
+    with pytest.raises(CredentialsError, match="token service down"):
+        await provider.get()
+    assert loader.loads == 3
