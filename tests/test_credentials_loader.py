@@ -11,7 +11,6 @@ real time to pass.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +20,6 @@ import pytest
 from lambdaclient import (
     Credentials,
     CredentialsError,
-    CredentialsLoader,
     LambdaClient,
     ValidationError,
 )
@@ -129,12 +127,6 @@ async def first_load(client: LambdaClient, provider: IssuingProvider) -> datetim
     (first,) = provider.issued
     assert first.expiration is not None
     return first.expiration
-
-
-def test_the_provider_protocol_is_met_by_a_plain_class(provider: IssuingProvider) -> None:
-    # Checked by mypy: no base class to inherit, only the method.
-    loader: CredentialsLoader = provider
-    assert inspect.iscoroutinefunction(loader.load)
 
 
 # --- refreshed once per burst, never signing with expired credentials -------------------------
