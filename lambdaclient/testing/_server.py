@@ -387,9 +387,10 @@ class LocalLambda:
     ListVersionsByFunction, GetFunctionConfiguration, and for managing functions:
     CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration, GetFunction,
     DeleteFunction and ListFunctions, so lambdaclient, boto3, the AWS CLI and other SDKs can
-    all use it. Every request must be signed with :attr:`credentials` (checked by
-    botocore's signer). It answers as AWS's recorded responses do: ``lambdaclient/testing/
-    README.md`` lists each behaviour with its source, and the differences that remain.
+    all use it. Every request must be signed with :attr:`credentials`, or with credentials
+    given to :meth:`add_credentials` (checked by botocore's signer). It answers as AWS's
+    recorded responses do: ``lambdaclient/testing/README.md`` lists each behaviour with its
+    source, and the differences that remain.
 
     Example::
 
