@@ -12,7 +12,7 @@ Example::
 
 from . import _errors
 from ._client import LambdaClient
-from ._credentials import Credentials
+from ._credentials import Credentials, CredentialsLoader
 from ._models import (
     AliasConfiguration,
     AliasPage,
@@ -37,6 +37,7 @@ __all__ = [
     "AliasPaginator",
     "Attempt",
     "Credentials",
+    "CredentialsLoader",
     "DeadLetterConfig",
     "FunctionConfiguration",
     "InvocationType",

@@ -20,7 +20,13 @@ import attrs
 
 from . import _protocol as protocol
 from . import _validate as check
-from ._credentials import Credentials, credential_provider, region_from_profile
+from ._credentials import (
+    Credentials,
+    CredentialsLoader,
+    check_credentials,
+    credential_provider,
+    region_from_profile,
+)
 from ._endpoints import LAMBDA, Service, is_loopback, resolve_endpoint, resolve_region
 from ._errors import (
     ClientClosedError,
@@ -237,7 +243,7 @@ class _ServiceClient:
         self,
         region: str | None = None,
         *,
-        credentials: Credentials | None = None,
+        credentials: Credentials | CredentialsLoader | None = None,
         profile: str | None = None,
         endpoint_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -257,8 +263,7 @@ class _ServiceClient:
     ) -> None:
         environ = os.environ
         # Checked at run time too: callers are not all type-checked.
-        if not isinstance(credentials, Credentials | None):
-            raise ValidationError("credentials must be a Credentials", field="credentials")
+        check_credentials(credentials)
         if transport is not None and session is not None:
             raise ValidationError(
                 "pass session= or transport=, not both (a transport has its own session)",
@@ -606,9 +611,10 @@ class LambdaClient(_ServiceClient):
             alias = await client.get_alias("my-fn", "live")
 
     Region: ``region``, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else the profile's.
-    Credentials: ``credentials``, else the environment (unless ``profile`` is given), else
-    botocore's chain (profiles, SSO, assume-role, web identity, container, IMDS), loaded off
-    the event loop and refreshed before they expire.
+    Credentials: ``credentials`` (a :class:`Credentials`, or your own
+    :class:`CredentialsLoader`, refreshed as the chain is), else the environment (unless
+    ``profile`` is given), else botocore's chain (profiles, SSO, assume-role, web identity,
+    container, IMDS), loaded off the event loop and refreshed before they expire.
     Endpoint: ``endpoint_url``, else ``AWS_ENDPOINT_URL_LAMBDA``, else ``AWS_ENDPOINT_URL``,
     else Lambda's regional endpoint (FIPS and dual-stack on request).
     ``transport`` is what requests are sent through (see :mod:`lambdaclient.transport`;

@@ -2,7 +2,9 @@
 
 :func:`credential_provider` picks where credentials come from, in this order:
 
-1. credentials passed explicitly (:class:`StaticCredentialProvider`);
+1. credentials passed explicitly (:class:`StaticCredentialProvider`), or a provider of the
+   caller's own, any object with ``async def load() -> Credentials`` (a
+   :class:`CredentialsLoader`, refreshed by :class:`LoaderCredentialProvider`);
 2. unless a profile is named, the ``AWS_*`` environment variables
    (:class:`EnvironmentCredentialProvider`), read without importing botocore, because importing
    it costs more than a cold start should;
@@ -15,22 +17,26 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import inspect
 import logging
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
-from ._errors import CredentialsError
+from ._errors import CredentialsError, ValidationError
 
 __all__ = [
     "BotocoreCredentialProvider",
     "CredentialProvider",
     "Credentials",
+    "CredentialsLoader",
     "EnvironmentCredentialProvider",
+    "LoaderCredentialProvider",
     "StaticCredentialProvider",
+    "check_credentials",
     "credential_provider",
     "region_from_profile",
 ]
@@ -38,8 +44,8 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 # Refresh when less than 5 minutes remain. botocore starts trying at 15 minutes (advisory) and
-# insists at 10 (mandatory) because its refresh blocks the calling thread; ours runs in a worker
-# thread while callers keep the current credentials, so a shorter margin costs nothing, and
+# insists at 10 (mandatory) because its refresh blocks the calling thread; ours runs in the
+# background while callers keep the current credentials, so a shorter margin costs nothing, and
 # 5 minutes still covers clock skew and a slow STS/SSO call. Credentials that live less than
 # twice the margin are refreshed at half their lifetime instead, so that short-lived ones (a
 # credential_process giving 4 minutes) do not trigger a refresh on every call.
@@ -76,6 +82,57 @@ class Credentials:
     secret_access_key: str = attrs.field(repr=False)
     session_token: str | None = attrs.field(default=None, repr=False)
     expiration: datetime | None = None
+
+
+class CredentialsLoader(Protocol):
+    """Your own source of AWS credentials: any object with ``async def load() -> Credentials``.
+
+    Pass one as ``credentials=`` to :class:`~lambdaclient.LambdaClient` (or
+    ``CloudWatchClient``) and the client refreshes it as it refreshes botocore's chain:
+
+    - :meth:`load` is called on the first request, and again when fewer than 5 minutes of the
+      credentials' ``expiration`` remain (half their lifetime when they live less than 10
+      minutes); credentials without an ``expiration`` are kept for the client's life;
+    - however many requests need credentials at once, one :meth:`load` runs and they share it;
+    - while the current credentials are valid for more than another minute, the refresh runs
+      in the background and requests keep signing with them; requests wait for :meth:`load`
+      only when there are no credentials yet or they are that close to expiry;
+    - a :meth:`load` that raises, or returns something other than a
+      :class:`~lambdaclient.Credentials`, is reported as
+      :class:`~lambdaclient.CredentialsError` naming the provider's class, with the secrets the
+      client holds redacted; the failure is not cached (the next request calls :meth:`load`
+      again), and a failed background refresh keeps the current credentials (a warning is
+      logged) and is tried again 30 seconds later.
+
+    A naive ``expiration`` is read as UTC, as AWS's timestamps are. :meth:`load` runs on the
+    event loop: run blocking work (a synchronous SDK call) in a thread.
+
+    Example, a role assumed through boto3's STS client (in a thread: boto3 blocks)::
+
+        class AssumedRole:
+            def __init__(self, role_arn: str) -> None:
+                self._sts = boto3.client("sts")
+                self._role_arn = role_arn
+
+            async def load(self) -> Credentials:
+                answer = await asyncio.to_thread(
+                    self._sts.assume_role, RoleArn=self._role_arn, RoleSessionName="deploy"
+                )
+                c = answer["Credentials"]
+                return Credentials(
+                    c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"], c["Expiration"]
+                )
+
+        role = AssumedRole("arn:aws:iam::123456789012:role/deploy")
+        async with LambdaClient("eu-west-1", credentials=role) as client:
+            ...
+
+    The README has another, reading a secrets store.
+    """
+
+    async def load(self) -> Credentials:
+        """Fresh credentials; may raise any exception to say that none could be had."""
+        ...
 
 
 class CredentialProvider(abc.ABC):
@@ -179,77 +236,80 @@ class EnvironmentCredentialProvider(_ExpiringCredentialProvider):
         )
 
 
-class BotocoreCredentialProvider(_ExpiringCredentialProvider):
-    """Credentials from botocore's full chain for ``profile`` (botocore's default when None).
+class _RefreshingCredentialProvider(_ExpiringCredentialProvider):
+    """Credentials from a source that may be slow, refreshed by the rules
+    :class:`CredentialsLoader` lists; subclasses say how to load them (:meth:`_load`) and
+    name the source in messages (:meth:`_source`).
 
-    botocore is imported, and its chain run, in a worker thread on the first :meth:`get`, and
-    again when the credentials are within 5 minutes of their expiry. However many callers
-    ask at once, one load runs and they all wait for it; a caller that is cancelled does not
-    cancel it for the others. Each refresh runs the whole chain again, so it really reaches
-    the source (STS, SSO, the process...) rather than botocore's cached copy, and it picks up
-    changes to the config files.
-
-    If a refresh fails while the current credentials are valid for more than another minute,
-    they are kept (a warning is logged) and the refresh is tried again 30 seconds later;
-    otherwise :class:`~lambdaclient.CredentialsError` is raised, and that failure is not
-    cached: the next :meth:`get` tries again.
-
-    ``clock`` gives the aware UTC "now" used to decide when to refresh.
+    One load at a time, shared by every caller; a caller that is cancelled does not cancel it
+    for the others. Past the refresh time it runs in the background while the credentials
+    held are still usable (``_EXPIRY_SKEW``), and callers wait for it only when they are not.
     """
 
-    __slots__ = ("_profile", "_refreshing")
+    __slots__ = ("_refreshing",)
 
-    def __init__(
-        self, profile: str | None = None, *, clock: Callable[[], datetime] | None = None
-    ) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None) -> None:
         super().__init__(clock)
-        self._profile = profile
         self._refreshing: asyncio.Task[Credentials] | None = None
 
-    def __repr__(self) -> str:
-        return f"BotocoreCredentialProvider(profile={self._profile!r})"
+    @abc.abstractmethod
+    async def _load(self, redact: tuple[str, ...]) -> Credentials:
+        """Credentials from the source; raises :class:`~lambdaclient.CredentialsError`, whose
+        message must not show any of the secrets in ``redact`` (those held now)."""
 
-    @property
-    def profile(self) -> str | None:
-        """The profile asked for; None for botocore's default (``AWS_PROFILE`` or "default")."""
-        return self._profile
+    @abc.abstractmethod
+    def _source(self) -> str:
+        """Where the credentials come from, for messages: "botocore", "MyProvider.load()"."""
 
     async def get(self) -> Credentials:
         """The current credentials, loading or refreshing them first when needed."""
         credentials = self._held()
         if credentials is not None:
             return credentials
+        task = self._refresh_task()
+        current = self._credentials
+        if current is not None and self._usable(current):
+            return current  # the refresh goes on in the background
+        return await asyncio.shield(task)
+
+    def _usable(self, credentials: Credentials) -> bool:
+        """Whether a request signed with ``credentials`` now is sure to reach AWS before they
+        expire."""
+        expiration = credentials.expiration
+        return expiration is None or self._clock() < expiration - _EXPIRY_SKEW
+
+    def _refresh_task(self) -> asyncio.Task[Credentials]:
+        """The load in flight, started if there is none."""
         loop = asyncio.get_running_loop()
         task = self._refreshing
-        # A task left over from another (maybe closed) event loop cannot be awaited here.
-        if task is None or task.get_loop() is not loop:
+        # A task left over from another (maybe closed) event loop cannot be awaited here; one
+        # that is done, but whose done callback has not run yet, holds an outcome that must
+        # not be handed out again (a failure would be cached).
+        if task is None or task.done() or task.get_loop() is not loop:
             task = loop.create_task(self._refresh())
             task.add_done_callback(self._refresh_done)
             self._refreshing = task
-        return await asyncio.shield(task)
+        return task
 
     def _refresh_done(self, task: asyncio.Task[Credentials]) -> None:
         if self._refreshing is task:
             self._refreshing = None
         if not task.cancelled():
-            # Mark the exception retrieved: when every waiter was cancelled nobody else will,
-            # and asyncio would log "exception was never retrieved".
+            # Mark the exception retrieved: a background refresh, or one whose waiters were all
+            # cancelled, has nobody else to, and asyncio would log "exception was never
+            # retrieved".
             task.exception()
 
     async def _refresh(self) -> Credentials:
         current = self._credentials
         redact = () if current is None else _secrets_of(current)
         try:
-            fresh = await asyncio.to_thread(_load_from_botocore, self._profile, redact)
+            fresh = await self._load(redact)
         except CredentialsError as exc:
-            now = self._clock()
-            if (
-                current is not None
-                and current.expiration is not None
-                and now < current.expiration - _EXPIRY_SKEW
-            ):
+            if current is not None and current.expiration is not None and self._usable(current):
                 self._refresh_at = min(
-                    now + _RETRY_AFTER_FAILED_REFRESH, current.expiration - _EXPIRY_SKEW
+                    self._clock() + _RETRY_AFTER_FAILED_REFRESH,
+                    current.expiration - _EXPIRY_SKEW,
                 )
                 _log.warning(
                     "Refreshing AWS credentials failed; using the current ones, which expire "
@@ -260,21 +320,126 @@ class BotocoreCredentialProvider(_ExpiringCredentialProvider):
                 return current
             raise
         return self._hold(
-            fresh,
-            lambda at: (
-                f"botocore gave AWS credentials{_for_profile(self._profile)} that expired at {at}"
-            ),
+            fresh, lambda at: f"{self._source()} gave AWS credentials that expired at {at}"
+        )
+
+
+class BotocoreCredentialProvider(_RefreshingCredentialProvider):
+    """Credentials from botocore's full chain for ``profile`` (botocore's default when None).
+
+    botocore is imported, and its chain run, in a worker thread on the first :meth:`get`, and
+    again before the credentials expire, by the rules :class:`CredentialsLoader` lists (once
+    for all callers, in the background while the current credentials are valid for more than
+    another minute, failures not cached). Each refresh runs the whole chain again, so it
+    really reaches the source (STS, SSO, the process...) rather than botocore's cached copy,
+    and it picks up changes to the config files.
+
+    ``clock`` gives the aware UTC "now" used to decide when to refresh.
+    """
+
+    __slots__ = ("_profile",)
+
+    def __init__(
+        self, profile: str | None = None, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        super().__init__(clock)
+        self._profile = profile
+
+    def __repr__(self) -> str:
+        return f"BotocoreCredentialProvider(profile={self._profile!r})"
+
+    @property
+    def profile(self) -> str | None:
+        """The profile asked for; None for botocore's default (``AWS_PROFILE`` or "default")."""
+        return self._profile
+
+    async def _load(self, redact: tuple[str, ...]) -> Credentials:
+        return await asyncio.to_thread(_load_from_botocore, self._profile, redact)
+
+    def _source(self) -> str:
+        return f"botocore{_for_profile(self._profile)}"
+
+
+class LoaderCredentialProvider(_RefreshingCredentialProvider):
+    """Credentials from a caller's :class:`CredentialsLoader`, loaded and refreshed as
+    :class:`BotocoreCredentialProvider` refreshes botocore's chain (see
+    :class:`CredentialsLoader` for the rules), except that ``load()`` runs on the event loop.
+
+    Raises :class:`~lambdaclient.ValidationError` when ``loader`` has no coroutine ``load``.
+    """
+
+    __slots__ = ("_loader", "_name")
+
+    def __init__(
+        self, loader: CredentialsLoader, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        check_credentials(loader)
+        super().__init__(clock)
+        self._loader = loader
+        # The class, not repr(): a provider's repr could show what it holds.
+        self._name = type(loader).__qualname__
+
+    def __repr__(self) -> str:
+        return f"LoaderCredentialProvider({self._name})"
+
+    async def _load(self, redact: tuple[str, ...]) -> Credentials:
+        try:
+            loaded: object = await self._loader.load()
+        except Exception as exc:
+            # "from None", as for botocore: the message names the cause with the secrets we
+            # hold redacted; chained, the raw exception would show them in a traceback.
+            raise CredentialsError(
+                f"Loading AWS credentials from {self._source()} failed: {_describe(exc, redact)}"
+            ) from None
+        if not isinstance(loaded, Credentials):
+            # Its type only: the value may well be a dict of secrets.
+            raise CredentialsError(
+                f"{self._source()} returned {type(loaded).__qualname__}, not a "
+                "lambdaclient.Credentials"
+            )
+        if loaded.expiration is not None and loaded.expiration.utcoffset() is None:
+            loaded = attrs.evolve(loaded, expiration=_as_utc(loaded.expiration))
+        return loaded
+
+    def _source(self) -> str:
+        return f"{self._name}.load()"
+
+
+def check_credentials(credentials: object) -> None:
+    """Raise :class:`~lambdaclient.ValidationError` unless ``credentials`` is None, a
+    :class:`Credentials`, or a :class:`CredentialsLoader` (an object whose ``load`` is a
+    coroutine function). Checked when a client is made, so that a wrong object fails there
+    rather than on the first request."""
+    if credentials is None or isinstance(credentials, Credentials):
+        return
+    name = type(credentials).__qualname__
+    expected = "a Credentials, or an object with async def load() -> Credentials"
+    if isinstance(credentials, type):
+        raise ValidationError(
+            f"credentials must be {expected}: got the class {credentials.__qualname__}, "
+            "not an instance of it",
+            field="credentials",
+        )
+    load = getattr(credentials, "load", None)
+    if load is None:
+        raise ValidationError(f"credentials must be {expected}, not {name}", field="credentials")
+    if not inspect.iscoroutinefunction(load):
+        raise ValidationError(
+            f"credentials: {name}.load must be a coroutine function (async def load(self) ->"
+            " Credentials); a synchronous load would block the event loop",
+            field="credentials",
         )
 
 
 def credential_provider(
-    credentials: Credentials | None = None,
+    credentials: Credentials | CredentialsLoader | None = None,
     *,
     profile: str | None = None,
     environ: Mapping[str, str] | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> CredentialProvider:
-    """The provider for these settings: ``credentials`` if given; else, when no ``profile`` is
+    """The provider for these settings: ``credentials`` if given (a :class:`CredentialsLoader`
+    is refreshed by a :class:`LoaderCredentialProvider`); else, when no ``profile`` is
     given (as botocore skips the environment for an explicit profile), the environment when
     ``AWS_ACCESS_KEY_ID`` is set, without importing botocore; else botocore's full chain.
 
@@ -287,8 +452,10 @@ def credential_provider(
         provider = credential_provider(profile="deploy")
         creds = await provider.get()
     """
-    if credentials is not None:
+    if isinstance(credentials, Credentials):
         return StaticCredentialProvider(credentials)
+    if credentials is not None:
+        return LoaderCredentialProvider(credentials, clock=clock)
     if profile is None:
         env = os.environ if environ is None else environ
         if env.get(_ENV_ACCESS_KEY):

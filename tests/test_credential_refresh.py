@@ -33,7 +33,7 @@ from lambdaclient import (
 )
 from lambdaclient.testing import LocalLambda
 from tests.conftest import CompatClientResponse
-from tests.test_credentials import PROCESS_SCRIPT, FakeClock
+from tests.test_credentials import PROCESS_SCRIPT, FakeClock, eventually
 
 BURST = 1_000
 
@@ -154,10 +154,11 @@ async def test_a_burst_after_expiry_refreshes_once_and_every_call_signs_with_the
     assert first == [alias] * BURST
     assert process.runs == 1
 
-    # Past the refresh point (5 minutes before expiry). LocalLambda now accepts only the keys
-    # of the second run, so a call signed with the old ones would fail with a 403.
+    # Past expiry. LocalLambda now accepts only the keys of the second run, so a call signed
+    # with the old ones would fail with a 403.
+    expired_at = process.expiration
     process.expire_in(timedelta(hours=2))
-    clock.now += timedelta(minutes=56)
+    clock.now = expired_at + timedelta(seconds=1)
     lam.credentials = Process.credentials(2)
     second = await asyncio.gather(*(client.get_alias("fn", "live") for _ in range(BURST)))
     assert second == [alias] * BURST
@@ -206,9 +207,10 @@ async def test_credentials_expiring_mid_burst_are_refreshed_once(
     process: Process, recorded: list[dict[str, str]]
 ) -> None:
     # Each call reads the clock twice, to judge its cached credentials and to sign; after 400
-    # reads the clock passes the refresh point, so the burst straddles the expiry.
+    # reads the clock passes the point where they are too close to expiry to sign with, so
+    # the burst straddles it.
     expiration = process.expire_in(timedelta(hours=1))
-    clock = JumpingClock(400, expiration - timedelta(minutes=4))
+    clock = JumpingClock(400, expiration - timedelta(seconds=30))
     async with LambdaClient("us-east-1", profile="proc", clock=clock) as client:
         await client.get_alias("fn", "live")  # the first load, before the burst
         assert process.runs == 1
@@ -305,10 +307,14 @@ async def test_a_failed_refresh_of_still_valid_credentials_keeps_the_burst_going
     process.fail("sso portal down")
     clock.now = process.expiration - timedelta(minutes=3)  # inside the refresh window, valid
 
+    def warnings() -> list[logging.LogRecord]:
+        failed = "Refreshing AWS credentials failed"
+        return [r for r in caplog.records if failed in r.getMessage()]
+
     with caplog.at_level(logging.WARNING, logger="lambdaclient"):
         results = await asyncio.gather(*(client.get_alias("fn", "live") for _ in range(BURST)))
-    assert results == [alias] * BURST
+        assert results == [alias] * BURST
+        # The refresh runs in the background, once for the burst.
+        await eventually(lambda: len(warnings()) == 1)
     assert process.runs == 2
-    warnings = [r for r in caplog.records if "Refreshing AWS credentials failed" in r.message]
-    assert len(warnings) == 1
-    assert "sso portal down" in warnings[0].getMessage()
+    assert "sso portal down" in warnings()[0].getMessage()

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pytest
 
 from lambdaclient._credentials import (
     BotocoreCredentialProvider,
+    CredentialProvider,
     Credentials,
     EnvironmentCredentialProvider,
     StaticCredentialProvider,
@@ -71,6 +73,26 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait, letting the event loop run, until ``condition()`` holds: for a refresh going on
+    in the background. Fails after 30 seconds."""
+    for _ in range(3000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+async def refreshed(provider: CredentialProvider, access_key_id: str) -> Credentials:
+    """What ``provider`` gives once its background refresh has brought ``access_key_id``."""
+    for _ in range(3000):
+        credentials = await provider.get()
+        if credentials.access_key_id == access_key_id:
+            return credentials
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{access_key_id} never came")
 
 
 def write_process_profile(home: Path, expires_in: timedelta) -> Path:
@@ -349,14 +371,20 @@ async def test_one_refresh_for_many_concurrent_callers(aws_home: Path) -> None:
     assert (await provider.get()).access_key_id == "AKIDPROC1"
     assert process_runs(state) == 1
 
-    clock.advance(timedelta(minutes=2))  # 4 minutes left: refresh, once
-    refreshed = await asyncio.gather(*(provider.get() for _ in range(200)))
+    # 4 minutes left: refreshed once, in the background; nobody waits for it meanwhile.
+    clock.advance(timedelta(minutes=2))
+    during = await asyncio.gather(*(provider.get() for _ in range(200)))
+    assert {c.access_key_id for c in during} == {"AKIDPROC1"}
+    second = await refreshed(provider, "AKIDPROC2")
+    assert second == Credentials("AKIDPROC2", "proc-secret-2", "proc-token-2", new_expiration)
     assert process_runs(state) == 2
-    assert set(refreshed) == {
-        Credentials("AKIDPROC2", "proc-secret-2", "proc-token-2", new_expiration)
-    }
-    assert (await provider.get()).access_key_id == "AKIDPROC2"
-    assert process_runs(state) == 2
+
+    # 30 seconds from expiry, too close to sign with: every caller waits for one refresh.
+    set_process_expiration(state, timedelta(hours=3))
+    clock.now = new_expiration - timedelta(seconds=30)
+    third = await asyncio.gather(*(provider.get() for _ in range(200)))
+    assert {c.access_key_id for c in third} == {"AKIDPROC3"}
+    assert process_runs(state) == 3
 
 
 async def test_cancelled_caller_does_not_cancel_the_refresh(aws_home: Path) -> None:
@@ -419,17 +447,19 @@ async def test_failed_refresh_keeps_unexpired_credentials(
     # The failing source echoes the secret we hold; it must not reach a message or a log.
     (state / "fail.txt").write_text(f"secret was {first.secret_access_key}")
     clock.now = first.expiration - timedelta(minutes=3)
+    failed = "Refreshing AWS credentials failed"
     with caplog.at_level(logging.WARNING, logger="lambdaclient._credentials"):
-        assert await provider.get() is first
-    assert process_runs(state) == 2
-    assert "Refreshing AWS credentials failed" in caplog.text
-    assert first.secret_access_key not in caplog.text
+        assert await provider.get() is first  # the refresh runs in the background
+        await eventually(lambda: caplog.text.count(failed) == 1)
+        assert process_runs(state) == 2
+        assert first.secret_access_key not in caplog.text
 
-    assert await provider.get() is first  # within the retry back-off: not run again
-    assert process_runs(state) == 2
-    clock.advance(timedelta(seconds=31))
-    assert await provider.get() is first
-    assert process_runs(state) == 3
+        assert await provider.get() is first  # within the retry back-off: not run again
+        assert process_runs(state) == 2
+        clock.advance(timedelta(seconds=31))
+        assert await provider.get() is first
+        await eventually(lambda: caplog.text.count(failed) == 2)
+        assert process_runs(state) == 3
 
     clock.now = first.expiration - timedelta(seconds=30)  # too close to expiry to keep using
     with pytest.raises(CredentialsError, match="credential source unavailable") as info:
@@ -462,7 +492,8 @@ async def test_short_lived_credentials_refresh_at_half_their_life(aws_home: Path
     await provider.get()
     assert process_runs(state) == 2
     clock.advance(timedelta(seconds=2))
-    await provider.get()
+    await provider.get()  # starts the refresh in the background
+    await refreshed(provider, "AKIDPROC3")
     assert process_runs(state) == 3
 
 
@@ -544,3 +575,31 @@ def test_process_script_output_is_valid_json(tmp_path: Path) -> None:
         timeout=60,
     ).stdout
     assert json.loads(out)["AccessKeyId"] == "AKIDPROC1"
+
+
+async def test_a_refresh_that_just_ended_is_not_handed_out_again() -> None:
+    clock = FakeClock()
+
+    class Flaky:
+        loads = 0
+
+        async def load(self) -> Credentials:
+            self.loads += 1
+            if self.loads > 1:
+                raise ConnectionError("token service down")
+            return Credentials("AKIDFLAKY", SECRET, TOKEN, clock.now + timedelta(hours=1))
+
+    loader = Flaky()
+    provider = credential_provider(loader, clock=clock)
+    first = await provider.get()
+    assert first.expiration is not None
+    clock.now = first.expiration - timedelta(minutes=3)
+    assert await provider.get() is first  # starts the refresh in the background
+    await asyncio.sleep(0)  # it fails at once, and keeps the current credentials
+    assert loader.loads == 2
+
+    # Too close to expiry now: this call must run load() again, not reuse that outcome.
+    clock.now = first.expiration - timedelta(seconds=30)
+    with pytest.raises(CredentialsError, match="token service down"):
+        await provider.get()
+    assert loader.loads == 3

@@ -275,6 +275,25 @@ def test_temporary_credentials_need_their_own_token() -> None:
         assert lam.executions("fn", "$LATEST") == 1
 
 
+def test_added_credentials_are_accepted_until_they_expire(lam: LocalLambda) -> None:
+    expiration = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=2)
+    rotated = Credentials("ASIAROTATED000000000", "rotated-secret", "rotated-token", expiration)
+    answer = signed(lam, "POST", INVOKE, b"1", credentials=rotated)
+    assert answer.error[:2] == (403, "UnrecognizedClientException")
+
+    lam.add_credentials(rotated)
+    assert signed(lam, "POST", INVOKE, b"1", credentials=rotated).json() == 1
+    assert signed(lam, "POST", INVOKE, b"2").json() == 2  # its own credentials still work
+    # Signed at the moment they expire (a date well within the 5 minutes of skew allowed).
+    answer = signed(lam, "POST", INVOKE, b"3", credentials=rotated, at=expiration)
+    assert answer.error == (
+        403,
+        "ExpiredTokenException",
+        "The security token included in the request is expired",
+    )
+    assert lam.executions("fn", "$LATEST") == 2
+
+
 async def test_our_client_signs_with_temporary_credentials() -> None:
     temporary = Credentials("ASIALOCALLAMBDA00000", "temporary-secret", "the-session-token")
     async with LocalLambda(credentials=temporary) as lam:

@@ -14,14 +14,14 @@ import re
 import shlex
 import sys
 import textwrap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lambdaclient import LambdaClient, RoutingConfig
+from lambdaclient import Credentials, LambdaClient, RoutingConfig
 from lambdaclient.cloudwatch import CloudWatchClient
 from lambdaclient.testing import LambdaContext, LocalLambda
 from tests.local_lambda_process import local_lambda_process
@@ -64,9 +64,18 @@ def test_every_python_block_is_checked() -> None:
         (ROOT / "tests" / "test_readme_example.py").read_text(),  # a test pytest runs
         (ROOT / "tests" / "test_readme_mock_transport.py").read_text(),  # likewise
         _configuration_block(),
+        _body(readme_fragments.your_own_credentials_provider),
         (ROOT / "tests" / "test_readme_observability.py").read_text(),  # likewise
     ]
-    assert _blocks("python") == checked
+    # ruff formats a README block as a module and a fragment as a function's body: around a
+    # class, they differ in the number of blank lines only.
+    assert [_one_blank_line(block) for block in _blocks("python")] == [
+        _one_blank_line(block) for block in checked
+    ]
+
+
+def _one_blank_line(code: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", code)
 
 
 def test_the_readme_opens_with_installing_then_the_two_set_up_commands() -> None:
@@ -185,6 +194,30 @@ async def test_the_alarm_gate_example_runs(
     completed, counts = capsys.readouterr().out.splitlines()
     assert completed == "True None"
     assert counts == "{'v6': 3.0, 'v7': 0.0}"  # the calls made through the alias before
+
+
+async def test_the_credentials_provider_example_runs(
+    lam: LocalLambda, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    leased = Credentials("ASIALEASED", "leased-secret", "leased-token")
+    lam.add_credentials(leased)  # the only credentials the example can sign with
+    paths: list[str] = []
+
+    class Store:
+        async def lease(self, path: str) -> Mapping[str, Any]:
+            paths.append(path)
+            return {
+                "access_key": leased.access_key_id,
+                "secret_key": leased.secret_access_key,
+                "security_token": leased.session_token,
+                "lease_duration": 900,
+            }
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", lam.endpoint_url)
+    await readme_fragments.your_own_credentials_provider(Store())
+
+    assert capsys.readouterr().out == "{'order': 42}\n"
+    assert paths == ["aws/creds/deploy"]
 
 
 def test_the_configuration_block_is_lambda_clients_signature() -> None:

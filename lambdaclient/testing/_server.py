@@ -387,9 +387,10 @@ class LocalLambda:
     ListVersionsByFunction, GetFunctionConfiguration, and for managing functions:
     CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration, GetFunction,
     DeleteFunction and ListFunctions, so lambdaclient, boto3, the AWS CLI and other SDKs can
-    all use it. Every request must be signed with :attr:`credentials` (checked by
-    botocore's signer). It answers as AWS's recorded responses do: ``lambdaclient/testing/
-    README.md`` lists each behaviour with its source, and the differences that remain.
+    all use it. Every request must be signed with :attr:`credentials`, or with credentials
+    given to :meth:`add_credentials` (checked by botocore's signer). It answers as AWS's
+    recorded responses do: ``lambdaclient/testing/README.md`` lists each behaviour with its
+    source, and the differences that remain.
 
     Example::
 
@@ -481,6 +482,7 @@ class LocalLambda:
         self.host = host
         self.port = port
         self.credentials = credentials or DEFAULT_CREDENTIALS
+        self._more_credentials: dict[str, Credentials] = {}
         self.clock = clock or _utc_now
         self.region = region
         self._state = LambdaState(region, account_id)
@@ -554,6 +556,18 @@ class LocalLambda:
         await self.stop()
 
     # --- what tests set up and look at ------------------------------------------------------
+
+    def add_credentials(self, credentials: Credentials) -> None:
+        """Accept requests signed with ``credentials`` too, as AWS accepts every key of its
+        account: the temporary credentials a test's own provider hands out, or a rotated key.
+
+        Credentials with an ``expiration`` (these, or :attr:`credentials`) are refused for a
+        request signed at or after it: 403 ``ExpiredTokenException``. Credentials added again
+        under the same access key id replace the earlier ones.
+        """
+        if not isinstance(credentials, Credentials):
+            raise TypeError(f"credentials must be a Credentials, not {type(credentials).__name__}")
+        self._more_credentials[credentials.access_key_id] = credentials
 
     def add_function(
         self,
@@ -748,7 +762,10 @@ class LocalLambda:
                 url=f"{request.scheme}://{request.host}{request.raw_path}",
                 headers=request.headers,
                 body=body,
-                credentials=self.credentials,
+                credentials={
+                    **self._more_credentials,
+                    self.credentials.access_key_id: self.credentials,
+                },
                 region=self.region,
                 now=self.clock(),
                 service="monitoring" if cloudwatch else "lambda",

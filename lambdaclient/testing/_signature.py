@@ -28,14 +28,16 @@ _INVALID_SIGNATURE = (
     " AWS Secret Access Key and signing method. Consult the service documentation for details."
 )
 _INVALID_TOKEN = "The security token included in the request is invalid."
+_EXPIRED_TOKEN = "The security token included in the request is expired"
 
 
 def _fault(code: str, message: str) -> LambdaFault:
     return LambdaFault(code, 403, message)
 
 
-def _check_date(amz_date: str, authorization: str, now: datetime) -> None:
-    """The request's date, in AWS's words when it is missing, malformed or too far off."""
+def _check_date(amz_date: str, authorization: str, now: datetime) -> datetime:
+    """The request's date; refused in AWS's words when it is missing, malformed or too far
+    off."""
     if not amz_date:
         raise _fault(
             "IncompleteSignatureException",
@@ -64,6 +66,7 @@ def _check_date(amz_date: str, authorization: str, now: datetime) -> None:
             f"Signature not yet current: {amz_date} is still later than {latest}"
             f" ({stamp} + 5 min.)",
         )
+    return signed_at
 
 
 def _check_host(url: str) -> None:
@@ -84,7 +87,7 @@ def check_signature(
     url: str,
     headers: Mapping[str, str],
     body: bytes,
-    credentials: Credentials,
+    credentials: Credentials | Mapping[str, Credentials],
     region: str,
     now: datetime,
     service: str = "lambda",
@@ -92,9 +95,13 @@ def check_signature(
     """Verify ``Authorization``; return the access key id, or raise a 403 :class:`LambdaFault`.
 
     ``url`` is the URL as received (scheme, Host, raw path and query); ``credentials`` are
-    the only ones the server accepts; ``now`` is the server's clock (aware, UTC); ``service``
-    the signing name the request's service expects (``monitoring`` for CloudWatch).
+    the only ones the server accepts (several, by access key id); those with an
+    ``expiration`` are refused for a request signed at or after it; ``now`` is the server's
+    clock (aware, UTC); ``service`` the signing name the request's service expects
+    (``monitoring`` for CloudWatch).
     """
+    if isinstance(credentials, Credentials):
+        credentials = {credentials.access_key_id: credentials}
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials as BotocoreCredentials
@@ -114,13 +121,11 @@ def check_signature(
             "IncompleteSignatureException", "Authorization header requires a SigV4 signature"
         )
     amz_date = headers.get("X-Amz-Date", "")
-    _check_date(amz_date, authorization, now)
+    signed_at = _check_date(amz_date, authorization, now)
     access_key, date, scope_region, scope_service, terminator = credential
+    known = credentials.get(access_key)
     # A made-up token is refused as an unknown key is: AWS resolves the caller from both.
-    if (
-        access_key != credentials.access_key_id
-        or headers.get("X-Amz-Security-Token") != credentials.session_token
-    ):
+    if known is None or headers.get("X-Amz-Security-Token") != known.session_token:
         raise _fault("UnrecognizedClientException", _INVALID_TOKEN)
     # A scope for another region or service is named as AWS's JSON services name it, so that
     # a client configured for the wrong region is told so.
@@ -142,7 +147,7 @@ def check_signature(
     request: Any = AWSRequest(method=method, url=url, data=body, headers=given)
     request.context["timestamp"] = amz_date
     signer: Any = SigV4Auth(
-        BotocoreCredentials(access_key, credentials.secret_access_key, credentials.session_token),
+        BotocoreCredentials(access_key, known.secret_access_key, known.session_token),
         service,
         region,
     )
@@ -158,4 +163,8 @@ def check_signature(
         signer.headers_to_sign(request)
     ) != parts.get("SignedHeaders"):
         raise _fault("InvalidSignatureException", _INVALID_SIGNATURE)
+    # Judged at signing time, not arrival: a test's fake clock may jump while a request is
+    # in flight, and what a client controls is which credentials it signs with when.
+    if known.expiration is not None and signed_at >= known.expiration:
+        raise _fault("ExpiredTokenException", _EXPIRED_TOKEN)
     return access_key

@@ -13,6 +13,7 @@ from lambdaclient import (
     AliasConfiguration,
     AliasPage,
     Credentials,
+    CredentialsLoader,
     InvocationType,
     InvokeComplete,
     InvokeResult,
@@ -228,6 +229,24 @@ def construction() -> None:
     assert_type(client, LambdaClient)
     # Everything but the region is keyword-only.
     LambdaClient("eu-west-1", "profile")  # type: ignore[call-arg, arg-type]
+
+
+class LeasedCredentials:
+    async def load(self) -> Credentials:
+        return Credentials("AKID", "secret")
+
+
+class BlockingCredentials:
+    def load(self) -> Credentials:
+        return Credentials("AKID", "secret")
+
+
+def credentials_providers() -> None:
+    # Any class with an async load() is a provider, for both clients; a sync load() is not.
+    provider: CredentialsLoader = LeasedCredentials()
+    LambdaClient("eu-west-1", credentials=provider)
+    CloudWatchClient("eu-west-1", credentials=LeasedCredentials())
+    LambdaClient("eu-west-1", credentials=BlockingCredentials())  # type: ignore[arg-type]
 
 
 async def cloudwatch_gates(client: LambdaClient) -> None:

@@ -5,10 +5,17 @@ line, its README block."""
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from collections.abc import Mapping
+from typing import Any, BinaryIO, Protocol
 
 from lambdaclient import LambdaClient
 from lambdaclient.cloudwatch import CloudWatchClient
+
+
+class SecretsStore(Protocol):
+    """The async client of a secrets store that leases temporary AWS credentials."""
+
+    async def lease(self, path: str) -> Mapping[str, Any]: ...
 
 
 async def invoking_functions(client: LambdaClient, sink: BinaryIO) -> None:
@@ -98,3 +105,25 @@ async def waiting_for_a_new_version(client: LambdaClient) -> None:
     ready = await client.wait_for_version_active("my-fn", version, timeout=600)
     print(ready.version, ready.state)  # e.g. 8 Active
     await client.wait_for_function_updated("my-fn")  # after UpdateFunctionCode/Configuration
+
+
+async def your_own_credentials_provider(store: SecretsStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from lambdaclient import Credentials, LambdaClient
+
+    class LeasedCredentials:
+        """Temporary AWS credentials leased from a secrets store (`store`, its async client)."""
+
+        async def load(self) -> Credentials:
+            lease = await store.lease("aws/creds/deploy")
+            return Credentials(
+                lease["access_key"],
+                lease["secret_key"],
+                lease["security_token"],
+                expiration=datetime.now(UTC) + timedelta(seconds=lease["lease_duration"]),
+            )
+
+    async with LambdaClient("us-east-1", credentials=LeasedCredentials()) as client:
+        result = await client.invoke("my-fn", payload={"order": 42})
+        print(result.json())
