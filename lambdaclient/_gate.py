@@ -508,16 +508,17 @@ class GateRule:
         """Decide on the windows of real traffic so far, as :meth:`judge` does on pairs: the
         continuous check at every gate; at the last gate, fewer new-version invocations than
         :meth:`required_invocations` fail as too little traffic, else the stratified exact
-        test decides. No traffic to compare never passes."""
+        test decides. Before the last gate, windows without traffic to compare pass (later
+        steps may bring it); at the last gate they never do."""
         ratio = self.traffic_likelihood_ratio(tally)
         required = self.required_invocations(tally)
         seen = tally.informative
         total = tally.total
         nothing = None
-        if not seen.informative:
+        if final and not seen.informative:  # before the last gate, later steps may bring it
             nothing = (
                 f"too little traffic: {total.new_invocations} invocations of the new version"
-                f" and {total.old_invocations} of the old in the same windows"
+                f" and {total.old_invocations} of the old, never both in one window"
                 if total.new_invocations or total.old_invocations
                 else "too little traffic: no invocations through the alias"
             )
@@ -528,7 +529,7 @@ class GateRule:
             f" old {total.old_errors}/{total.old_invocations}",
             nothing=nothing,
             hopeless=None
-            if nothing is not None or required is not None
+            if not seen.informative or required is not None
             else f"too little evidence: the old version fails"
             f" {seen.old_errors / seen.old_invocations:.1%} of its invocations; no amount of"
             f" traffic can show a rise of {self.max_error_rate:.3g}",

@@ -63,6 +63,7 @@ from ._gate import (
     Verdict,
     simulate_rollout,
     simulate_traffic_rollout,
+    stratified_exact_p_value,
 )
 from ._models import AliasConfiguration, FunctionConfiguration, RoutingConfig
 from ._payload import Payload, _is_binary_file, encode_payload
@@ -99,6 +100,7 @@ __all__ = [
     "shift_traffic",
     "simulate_rollout",
     "simulate_traffic_rollout",
+    "stratified_exact_p_value",
 ]
 
 logger = logging.getLogger("lambdaclient")
