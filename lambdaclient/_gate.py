@@ -247,12 +247,21 @@ class TrafficTally:
     @property
     def total(self) -> TrafficWindow:
         """Every window's counts added up."""
-        return sum(self.windows, TrafficWindow())
+        return _added(self.windows)
 
     @property
     def informative(self) -> TrafficWindow:
         """The counts of the windows in which both versions served invocations."""
-        return sum((w for w in self.windows if w.informative), TrafficWindow())
+        return _added([w for w in self.windows if w.informative])
+
+
+def _added(windows: Sequence[TrafficWindow]) -> TrafficWindow:
+    return TrafficWindow(
+        sum(w.old_invocations for w in windows),
+        sum(w.old_errors for w in windows),
+        sum(w.new_invocations for w in windows),
+        sum(w.new_errors for w in windows),
+    )
 
 
 @attrs.frozen(slots=True)
@@ -477,32 +486,48 @@ class GateRule:
         """The new version's invocations the final test needs to catch a rise of
         ``max_error_rate`` with ``detection_rate``, at the traffic mix of ``tally``'s windows
         (each scaled alike). The old version's rate is taken at the baseline, or at its
-        observed rate plus one standard error when that is higher (as for pairs). A normal
-        approximation of the stratified test. None before both versions had traffic in a
-        window, or when p0 + max_error_rate would reach 1."""
+        observed rate plus one standard error when that is higher (as for pairs). None before
+        both versions had traffic in a window, or when p0 + max_error_rate would reach 1."""
         seen = tally.informative
         if not seen.informative:
             return None
         observed = seen.old_errors / seen.old_invocations
         error = math.sqrt(observed * (1 - observed) / seen.old_invocations)
         p0 = max(self.baseline_error_rate, observed + _OLD_RATE_MARGIN * error)
+        splits = [(w.old_invocations, w.new_invocations) for w in tally.windows if w.informative]
+        scale = self._traffic_scale(splits, p0)
+        return None if scale is None else max(1, math.ceil(scale * seen.new_invocations))
+
+    def invocations_per_step(self, weights: Sequence[float]) -> int:
+        """How many invocations each step of a rollout with these ``weights`` (one window a
+        step, the same traffic in each) must send through the alias for the final test to
+        have what it needs when the old version fails at the baseline rate: to size steps to
+        a function's traffic. An old version failing more often needs more."""
+        if not weights or not all(0 < weight < 1 for weight in weights):
+            raise ValueError("weights must be one or more numbers between 0 and 1")
+        scale = self._traffic_scale([(1 - w, w) for w in weights], self.baseline_error_rate)
+        assert scale is not None  # baseline + delta < 1, checked on construction
+        return max(1, math.ceil(scale))
+
+    def _traffic_scale(self, splits: Sequence[tuple[float, float]], p0: float) -> float | None:
+        """By how much the traffic of windows with these (old, new) invocations must grow for
+        the stratified test to catch p1 = p0 + max_error_rate with ``detection_rate`` (a
+        normal approximation, at the expected errors); None when p1 would reach 1."""
         p1 = p0 + self.max_error_rate
         if p1 >= 1:
             return None
         shift = null_variance = alternative_variance = 0.0
-        for window in tally.windows:
-            if not window.informative:
-                continue
-            share = window.new_share
-            errors = window.old_invocations * p0 + window.new_invocations * p1  # expected
-            alternative = window.new_invocations * p1 / errors
+        for old, new in splits:
+            share = new / (old + new)
+            errors = old * p0 + new * p1  # expected
+            alternative = new * p1 / errors
             shift += errors * (alternative - share)
             null_variance += errors * share * (1 - share)
             alternative_variance += errors * alternative * (1 - alternative)
         z_alpha = NormalDist().inv_cdf(1 - self.final_alpha)
         z_power = NormalDist().inv_cdf(self.detection_rate)
         root = z_alpha * math.sqrt(null_variance) + z_power * math.sqrt(alternative_variance)
-        return max(1, math.ceil((root / shift) ** 2 * seen.new_invocations))
+        return (root / shift) ** 2
 
     def judge_traffic(self, tally: TrafficTally, *, final: bool) -> TrafficVerdict:
         """Decide on the windows of real traffic so far, as :meth:`judge` does on pairs: the

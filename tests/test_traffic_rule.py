@@ -157,19 +157,6 @@ def test_impossible_counts_are_refused_by_name(field: str, window: dict[str, obj
 # --- the contract, simulated -----------------------------------------------------------------
 
 
-def traffic_for(rule: GateRule, weights: list[float], margin: float) -> int:
-    """Invocations per step giving the new version ``margin`` times what the rule needs
-    when both versions fail at the baseline rate."""
-    p0 = rule.baseline_error_rate
-    windows = []
-    for weight in weights:
-        new = round(1000 * weight)
-        windows.append(TrafficWindow(1000 - new, round((1000 - new) * p0), new, round(new * p0)))
-    required = rule.required_invocations(TrafficTally(tuple(windows)))
-    assert required is not None
-    return math.ceil(1000 * margin * required / sum(w.new_invocations for w in windows))
-
-
 @pytest.mark.parametrize(
     "strategy", [Canary(0.1, MINUTE), Linear(0.1, MINUTE)], ids=["canary", "linear"]
 )
@@ -179,8 +166,8 @@ def test_simulated_rollouts_on_traffic_keep_the_contract(strategy: Canary | Line
     weights = [step.weight for step in strategy.steps()]
     rng = random.Random(SEED)
     p0 = rule.baseline_error_rate
-    ample = traffic_for(rule, weights, 2.0)
-    healthy = [simulate_traffic_rollout(rule, weights, ample, p0, p0, rng) for _ in range(3000)]
+    ample = 2 * rule.invocations_per_step(weights)
+    healthy = [simulate_traffic_rollout(rule, weights, ample, p0, p0, rng) for _ in range(8000)]
     bad = [
         simulate_traffic_rollout(rule, weights, ample, p0, p0 + rule.max_error_rate, rng)
         for _ in range(1000)
@@ -190,7 +177,7 @@ def test_simulated_rollouts_on_traffic_keep_the_contract(strategy: Canary | Line
     # With just the traffic the baseline calls for, a bad version is still caught: by the
     # tests, or as too little traffic when the old version's rate asks for more. None passes
     # for want of evidence.
-    scarce = traffic_for(rule, weights, 1.0)
+    scarce = rule.invocations_per_step(weights)
     short = [
         simulate_traffic_rollout(rule, weights, scarce, p0, p0 + rule.max_error_rate, rng)
         for _ in range(1000)
