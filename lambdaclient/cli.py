@@ -21,6 +21,7 @@ Usage examples::
         --probe-payload '{"ping": true}'
     lambdaclient shift my-fn live --to 7 --all-at-once --ready-timeout 10m \\
         --probe-payload '{"ping": true}' --pre-traffic-probe --post-traffic-probe
+    lambdaclient shift my-fn live --to 7 --linear 10%/5m --metrics-gate
     lambdaclient --region eu-west-1 --profile prod shift my-fn live --to 7 --canary 5%/10m
 
 Global options are named as the AWS CLI names them (``--region``, ``--profile``,
@@ -103,13 +104,16 @@ from ._shift_display import (
 )
 from ._version import __version__
 from ._wire import converter
+from .cloudwatch import CloudWatchClient
 from .shifting import (
     AllAtOnce,
     Canary,
     HealthCheck,
     InvokeProbe,
     Linear,
+    MetricsGate,
     Strategy,
+    all_of,
     shift_traffic,
 )
 
@@ -327,6 +331,9 @@ _FLAGS = {
     "ready_timeout": "--ready-timeout",
     "before_traffic": "--pre-traffic-probe",
     "after_traffic": "--post-traffic-probe",
+    "settle": "--settle",
+    "period": "--metrics-period",
+    "metrics_gate": "--metrics-gate",
 }
 
 
@@ -638,13 +645,15 @@ class _Checks(TypedDict, total=False):
     ready_timeout: float
 
 
-def _checks(args: argparse.Namespace) -> _Checks:
+def _checks(args: argparse.Namespace, metrics: MetricsGate | None = None) -> _Checks:
     """``shift_traffic``'s checks and readiness timeout from the options given: the probe the
     probe options configure gates each step when any of them is given, and runs before or
-    after traffic with ``--pre-traffic-probe`` or ``--post-traffic-probe``. What is not given
-    keeps the library's default. ``--all-at-once`` has no steps to gate: there the probe
-    options only configure the probe before or after traffic, and without either of those
-    flags they are a usage error rather than ignored."""
+    after traffic with ``--pre-traffic-probe`` or ``--post-traffic-probe``; ``metrics`` (the
+    gate ``--metrics-gate`` asks for) gates each step too (with the probe, both must pass).
+    ``--max-error-rate`` sets both gates' threshold; with ``--metrics-gate`` it does not call
+    for the probe by itself. What is not given keeps the library's default. ``--all-at-once``
+    has no steps to gate: there the probe options only configure the probe before or after
+    traffic, and without either of those flags they are a usage error rather than ignored."""
     options = {
         "payload": args.probe_payload,
         "max_invocations": args.probe_invocations,
@@ -653,15 +662,18 @@ def _checks(args: argparse.Namespace) -> _Checks:
     }
     given = {name: value for name, value in options.items() if value is not None}
     probe = InvokeProbe(**given)
+    probed = bool(given.keys() - ({"max_error_rate"} if metrics is not None else set()))
     around = args.pre_traffic_probe or args.post_traffic_probe
-    if given and args.all_at_once and not around:
+    if probed and args.all_at_once and not around:
         raise ValidationError(
             "--all-at-once has no steps for the probe to gate: add --post-traffic-probe to"
             " probe once all traffic has moved (a failure rolls back), or --pre-traffic-probe",
             field="health_check",
         )
+    gates: list[HealthCheck] = [probe] if probed else []
+    gates += [metrics] if metrics is not None else []
     checks: _Checks = {
-        "health_check": probe if given and not args.all_at_once else None,
+        "health_check": None if args.all_at_once or not gates else _all(gates),
         "before_traffic": probe if args.pre_traffic_probe else None,
         "after_traffic": probe if args.post_traffic_probe else None,
     }
@@ -670,11 +682,46 @@ def _checks(args: argparse.Namespace) -> _Checks:
     return checks
 
 
+def _all(gates: Sequence[HealthCheck]) -> HealthCheck:
+    return gates[0] if len(gates) == 1 else all_of(*gates)
+
+
+def _metrics_gate_from_args(args: argparse.Namespace) -> MetricsGate | None:
+    """The metrics gate ``--metrics-gate`` asks for, with its CloudWatch client (configured as
+    the Lambda client is, ``--endpoint-url`` included: LocalLambda serves both), or None.
+    Its own options without it, or with ``--all-at-once`` (no steps to gate), are usage
+    errors rather than ignored."""
+    options = {"settle": args.settle, "period": args.metrics_period}
+    given = {name: value for name, value in options.items() if value is not None}
+    if not args.metrics_gate:
+        if given:
+            flag = _FLAGS[next(iter(given))]
+            raise ValidationError(f"{flag} configures --metrics-gate: add it", field="metrics_gate")
+        return None
+    if args.all_at_once:
+        raise ValidationError(
+            "--all-at-once has no steps for --metrics-gate to gate: the gate compares the old"
+            " and the new version while both take traffic",
+            field="metrics_gate",
+        )
+    if args.max_error_rate is not None:
+        given["max_error_rate"] = args.max_error_rate
+    cloudwatch = CloudWatchClient(
+        args.region,
+        profile=args.profile,
+        endpoint_url=args.endpoint_url,
+        read_timeout=args.cli_read_timeout,
+        connect_timeout=args.cli_connect_timeout,
+    )
+    return MetricsGate(cloudwatch, **given)
+
+
 async def _shift(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     strategy = _strategy(args)
     # A ValidationError here is a usage error, before any request.
     steps = strategy.steps()
-    checks = _checks(args)
+    metrics = _metrics_gate_from_args(args)
+    checks = _checks(args, metrics)
     progress = shift_progress(args, out, len(steps), _flags(args))
     try:
         with progress:
@@ -704,6 +751,9 @@ async def _shift(client: LambdaClient, args: argparse.Namespace, out: Output) ->
             raise
         out.error(_describe(exc, args))
         return EXIT_ROLLED_BACK
+    finally:
+        if metrics is not None:
+            await metrics.cloudwatch.close()
     if out.json:
         out.document(shift_document(result))
     else:
@@ -972,6 +1022,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--post-traffic-probe",
         action="store_true",
         help="also probe once all traffic has moved; if it fails, roll back (exit 3)",
+    )
+    metrics = sub.add_argument_group(
+        "metrics gate (it reads CloudWatch's Invocations and Errors of each version behind the"
+        " alias, the traffic it serves, and fails when the new version fails more often;"
+        " --max-error-rate applies to it too)"
+    )
+    metrics.add_argument(
+        "--metrics-gate", action="store_true", help="gate each step on the alias's real traffic"
+    )
+    metrics.add_argument(
+        "--settle",
+        type=SECONDS,
+        metavar="S",
+        help="how long after a window ends to wait for its late datapoints (default 3m)",
+    )
+    metrics.add_argument(
+        "--metrics-period",
+        type=COUNT,
+        metavar="S",
+        help="the metrics' period in seconds (default 60, Lambda's; 1 on LocalLambda)",
     )
     return parser
 

@@ -304,11 +304,13 @@ def _add_stats(
 @attrs.frozen(slots=True)
 class MetricsReading:
     """What a :class:`MetricsGate` read at one gate: the window from ``start`` to ``end``
-    (whole CloudWatch periods), each version's invocations and errors in it (``window``), and
-    the rule's ``verdict`` over every window of the shift so far."""
+    (whole CloudWatch periods), the versions it compared, each one's invocations and errors in
+    the window (``window``), and the rule's ``verdict`` over every window of the shift so far."""
 
     start: datetime
     end: datetime
+    old_version: str
+    new_version: str
     verdict: TrafficVerdict
 
     @property
@@ -819,7 +821,9 @@ class MetricsGate:
         log = logger.info if verdict.healthy else logger.warning
         log("metrics %s -> %s: %s", step.from_version, step.to_version, verdict.reason)
         return HealthResult(
-            verdict.healthy, verdict.reason, metrics=MetricsReading(start, end, verdict)
+            verdict.healthy,
+            verdict.reason,
+            metrics=MetricsReading(start, end, step.from_version, step.to_version, verdict),
         )
 
     async def _read(self, step: StepContext, start: datetime, end: datetime) -> TrafficWindow:
