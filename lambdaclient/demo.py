@@ -11,10 +11,16 @@ can take traffic.
    the shift waits for it to be Active, then the probe between steps catches it and the
    alias rolls back to version 2.
 
+4. Version 4 fails only real orders that carry a coupon, which the probe's ping never does.
+   Background traffic flows through alias ``live``, and the shift is gated on that traffic:
+   the metrics gate reads each version's Invocations and Errors from LocalLambda's CloudWatch
+   (datapoints arrive half a second late; the gate lets each window settle for a second),
+   catches version 4 and the alias rolls back.
+
 After each step the probe calls the old and the new version in pairs; the summary shows each
 step's calls and errors per version and the rule's verdict.
 
-Steps 2 and 3 run the ``lambdaclient shift`` command line, with its progress display and its
+Steps 2 to 4 run the ``lambdaclient shift`` command line, with its progress display and its
 closing summary. Nothing here needs an AWS account or leaves the machine.
 """
 
@@ -34,6 +40,7 @@ FUNCTION = "checkout"
 INVOCATIONS = 4000
 CONCURRENCY = 50
 ACTIVATION_DELAY = 2.0  # seconds a new version stays Pending
+METRICS_DELAY = 0.5  # seconds before an invocation shows in the metrics
 
 
 def checkout_v1(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -51,6 +58,12 @@ _unlucky = random.Random(3)
 async def checkout_v3(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if _unlucky.random() < 0.2:  # a bug that bites one order in five
         raise ValueError("discount code table is empty")
+    return await checkout_v2(event, context)
+
+
+async def checkout_v4(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if "coupon" in event:  # a bug only real orders reach
+        raise KeyError(f"unknown coupon {event['coupon']}")
     return await checkout_v2(event, context)
 
 
@@ -84,9 +97,48 @@ async def weighted_split(client: LambdaClient) -> None:
         print(f"{version:>8} {share:>11.1%} {observed:>9.1%} {seen[version]:>12}")
 
 
+async def gated_on_traffic(lam: LocalLambda, client: LambdaClient, shift: list[str]) -> None:
+    """Scene 4: a shift gated on the traffic the alias serves meanwhile."""
+    lam.add_function(FUNCTION, checkout_v4)
+    await client.publish_version(FUNCTION)
+    command = "--linear 25%/2s --metrics-gate --metrics-period 1 --settle 1 --max-error-rate 10%"
+    heading(
+        f"4. lambdaclient shift checkout live --to 4 {command}\n"
+        "   (4 fails orders with a coupon: one in four of the real traffic)"
+    )
+    served: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    stop = asyncio.Event()
+    orders = random.Random(4)
+
+    async def shopper() -> None:
+        while not stop.is_set():
+            order: dict[str, Any] = {"prices": [10, 20]}
+            if orders.random() < 0.25:
+                order["coupon"] = "WINTER"
+            result = await client.invoke(FUNCTION, payload=order, qualifier="live")
+            version = result.executed_version or "?"
+            served[version] += 1
+            failed[version] += result.function_error is not None
+
+    shoppers = [asyncio.ensure_future(shopper()) for _ in range(8)]
+    try:
+        code = await cli([*shift, "live", "--to", "4", *command.split()])
+    finally:
+        stop.set()
+        await asyncio.gather(*shoppers)
+    print(
+        "background traffic through 'live': "
+        + ", ".join(f"version {v} {failed[v]}/{served[v]} failed" for v in sorted(served))
+    )
+    print(f"exit code {code}: the metrics gate caught version 4; the alias is back on version 2")
+
+
 async def run() -> None:
     async with (
-        LocalLambda(seed=11, version_activation_delay=ACTIVATION_DELAY) as lam,
+        LocalLambda(
+            seed=11, version_activation_delay=ACTIVATION_DELAY, metrics_delay=METRICS_DELAY
+        ) as lam,
         LambdaClient(
             lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
         ) as client,
@@ -121,6 +173,7 @@ async def run() -> None:
         )
         code = await cli([*shift, "live", "--to", "3", *options])
         print(f"exit code {code}: the probe caught version 3; the alias is back on version 2")
+        await gated_on_traffic(lam, client, shift)
 
 
 def main() -> None:
