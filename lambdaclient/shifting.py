@@ -392,6 +392,17 @@ _LATENCY_MIN_CALLS = 100
 calls at or above it, so it takes ten slow calls, not one cold start, to move it."""
 
 
+def _rule_of(check: InvokeProbe | MetricsGate, **limits: int) -> GateRule:
+    """The rule at a gate's parameters, which the probe and the metrics gate share."""
+    return GateRule(
+        max_error_rate=check.max_error_rate,
+        baseline_error_rate=check.baseline_error_rate,
+        false_rollback_rate=check.false_rollback_rate,
+        detection_rate=check.detection_rate,
+        **limits,
+    )
+
+
 def _check_positive_int(name: str, value: object, minimum: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise ValidationError(f"{name} must be an integer of {minimum} or more", field=name)
@@ -464,13 +475,7 @@ class InvokeProbe:
     @property
     def rule(self) -> GateRule:
         """The decision rule at these parameters."""
-        return GateRule(
-            max_error_rate=self.max_error_rate,
-            baseline_error_rate=self.baseline_error_rate,
-            false_rollback_rate=self.false_rollback_rate,
-            detection_rate=self.detection_rate,
-            max_pairs=self.max_invocations // 2,
-        )
+        return _rule_of(self, max_pairs=self.max_invocations // 2)
 
     async def __call__(self, step: StepContext) -> HealthResult:
         rule = self.rule
@@ -791,12 +796,7 @@ class MetricsGate:
     @property
     def rule(self) -> GateRule:
         """The decision rule at these parameters."""
-        return GateRule(
-            max_error_rate=self.max_error_rate,
-            baseline_error_rate=self.baseline_error_rate,
-            false_rollback_rate=self.false_rollback_rate,
-            detection_rate=self.detection_rate,
-        )
+        return _rule_of(self)
 
     async def __call__(self, step: StepContext) -> HealthResult:
         """Wait for the step's window to settle, read it, and judge every window so far."""
