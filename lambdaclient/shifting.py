@@ -759,8 +759,10 @@ class MetricsGate:
 
     It judges steps: before any traffic moves, or once all of it has, there is no old version
     beside the new one to compare with, so as a ``before_traffic`` or ``after_traffic`` check
-    it fails, saying so. ``cloudwatch`` reads the metrics; the caller closes it. The gate keeps
-    no state (its readings travel in :attr:`HealthResult.metrics`).
+    it fails, saying so. Counts that contradict each other (more errors than invocations) fail
+    the gate with a :class:`~lambdaclient.errors.ValidationError`. ``cloudwatch`` reads the
+    metrics; the caller closes it. The gate keeps no state (its readings travel in
+    :attr:`HealthResult.metrics`), so one gate can serve any number of shifts.
 
     Example::
 
@@ -912,9 +914,8 @@ def all_of(*checks: HealthCheck) -> HealthCheck:
     """A check that passes when every one of ``checks`` passes: they run in order, and the
     first failure fails it without running the rest. Its result joins their reasons and
     stats, and carries the :class:`InvokeProbe`'s verdict and the :class:`MetricsGate`'s
-    reading (at most one of each). Any of them
-    that watches a step's wait (:class:`AlarmGate`) is watched, and the first to fail ends
-    the wait.
+    reading (at most one of each). Any of them that watches a step's wait
+    (:class:`AlarmGate`) is watched, and the first to fail ends the wait.
 
     Example::
 
