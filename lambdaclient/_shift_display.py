@@ -47,10 +47,13 @@ def _stats_text(stats: Mapping[str, VersionStats]) -> str:
 def _traffic_text(reading: MetricsReading) -> str:
     """What the metrics gate read in its window: each version's errors per invocation."""
     window = reading.window
-    return (
+    text = (
         f"traffic v{reading.old_version} {window.old_errors}/{window.old_invocations} errors,"
         f" v{reading.new_version} {window.new_errors}/{window.new_invocations} errors"
     )
+    if reading.new_latency is not None or reading.old_latency is not None:
+        text += f", latency {ms(reading.old_latency)} and {ms(reading.new_latency)}"
+    return text
 
 
 def _seen_text(health: HealthResult | None) -> str:
@@ -212,6 +215,10 @@ def _metrics_document(reading: MetricsReading | None) -> dict[str, Any] | None:
         "Threshold": verdict.threshold,
         "PValue": verdict.p_value,
         "RequiredInvocations": verdict.required_invocations,
+        "Latency": {
+            reading.old_version: reading.old_latency,
+            reading.new_version: reading.new_latency,
+        },
     }
 
 

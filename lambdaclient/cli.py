@@ -650,10 +650,11 @@ def _checks(args: argparse.Namespace, metrics: MetricsGate | None = None) -> _Ch
     probe options configure gates each step when any of them is given, and runs before or
     after traffic with ``--pre-traffic-probe`` or ``--post-traffic-probe``; ``metrics`` (the
     gate ``--metrics-gate`` asks for) gates each step too (with the probe, both must pass).
-    ``--max-error-rate`` sets both gates' threshold; with ``--metrics-gate`` it does not call
-    for the probe by itself. What is not given keeps the library's default. ``--all-at-once``
-    has no steps to gate: there the probe options only configure the probe before or after
-    traffic, and without either of those flags they are a usage error rather than ignored."""
+    ``--max-error-rate`` and ``--max-latency`` set both gates' thresholds; with
+    ``--metrics-gate`` they do not call for the probe by themselves. What is not given keeps
+    the library's default. ``--all-at-once`` has no steps to gate: there the probe options
+    only configure the probe before or after traffic, and without either of those flags they
+    are a usage error rather than ignored."""
     options = {
         "payload": args.probe_payload,
         "max_invocations": args.probe_invocations,
@@ -662,7 +663,8 @@ def _checks(args: argparse.Namespace, metrics: MetricsGate | None = None) -> _Ch
     }
     given = {name: value for name, value in options.items() if value is not None}
     probe = InvokeProbe(**given)
-    probed = bool(given.keys() - ({"max_error_rate"} if metrics is not None else set()))
+    shared = {"max_error_rate", "max_latency"} if metrics is not None else set()
+    probed = bool(given.keys() - shared)
     around = args.pre_traffic_probe or args.post_traffic_probe
     if probed and args.all_at_once and not around:
         raise ValidationError(
@@ -704,8 +706,9 @@ def _metrics_gate_from_args(args: argparse.Namespace) -> MetricsGate | None:
             " and the new version while both take traffic",
             field="metrics_gate",
         )
-    if args.max_error_rate is not None:
-        given["max_error_rate"] = args.max_error_rate
+    for shared in ("max_error_rate", "max_latency"):  # the probe's options, for both gates
+        if getattr(args, shared) is not None:
+            given[shared] = getattr(args, shared)
     cloudwatch = CloudWatchClient(
         args.region,
         profile=args.profile,
@@ -1026,7 +1029,7 @@ def build_parser() -> argparse.ArgumentParser:
     metrics = sub.add_argument_group(
         "metrics gate (it reads CloudWatch's Invocations and Errors of each version behind the"
         " alias, the traffic it serves, and fails when the new version fails more often;"
-        " --max-error-rate applies to it too)"
+        " --max-error-rate and --max-latency apply to it too)"
     )
     metrics.add_argument(
         "--metrics-gate", action="store_true", help="gate each step on the alias's real traffic"

@@ -305,13 +305,16 @@ def _add_stats(
 class MetricsReading:
     """What a :class:`MetricsGate` read at one gate: the window from ``start`` to ``end``
     (whole CloudWatch periods), the versions it compared, each one's invocations and errors in
-    the window (``window``), and the rule's ``verdict`` over every window of the shift so far."""
+    the window (``window``), and the rule's ``verdict`` over every window of the shift so far;
+    with ``max_latency``, each version's latency percentile (seconds) over the shift so far."""
 
     start: datetime
     end: datetime
     old_version: str
     new_version: str
     verdict: TrafficVerdict
+    old_latency: float | None = None
+    new_latency: float | None = None
 
     @property
     def window(self) -> TrafficWindow:
@@ -387,9 +390,10 @@ its alarms this way."""
 
 Watch = Callable[[StepContext], Awaitable[HealthResult]]
 
-_LATENCY_MIN_CALLS = 100
-"""Calls per version before latencies are compared: the 90th percentile of 100 calls has 10
-calls at or above it, so it takes ten slow calls, not one cold start, to move it."""
+_SLOW_CALLS = 10
+"""Calls at or above a percentile before latencies are compared: the 90th percentile of 100
+calls (the 99th of 1,000) has ten calls at or above it, so it takes ten slow calls, not one
+cold start, to move it."""
 
 
 def _rule_of(check: InvokeProbe | MetricsGate, **limits: int) -> GateRule:
@@ -401,6 +405,19 @@ def _rule_of(check: InvokeProbe | MetricsGate, **limits: int) -> GateRule:
         detection_rate=check.detection_rate,
         **limits,
     )
+
+
+def _check_max_latency(latency: object) -> None:
+    if latency is not None and not (
+        isinstance(latency, int | float)
+        and not isinstance(latency, bool)
+        and latency > 0
+        and math.isfinite(latency)
+    ):
+        raise ValidationError(
+            f"max_latency must be a number of seconds above 0, got {latency!r}",
+            field="max_latency",
+        )
 
 
 def _check_positive_int(name: str, value: object, minimum: int) -> None:
@@ -459,17 +476,7 @@ class InvokeProbe:
         encode_payload(self.payload)  # a payload that cannot be sent is refused now
         _check_positive_int("max_invocations", self.max_invocations, 2)
         _check_positive_int("concurrency", self.concurrency, 1)
-        latency: object = self.max_latency
-        if latency is not None and not (
-            isinstance(latency, int | float)
-            and not isinstance(latency, bool)
-            and latency > 0
-            and math.isfinite(latency)
-        ):
-            raise ValidationError(
-                f"max_latency must be a number of seconds above 0, got {latency!r}",
-                field="max_latency",
-            )
+        _check_max_latency(self.max_latency)
         _ = self.rule  # checks the rule's parameters now, not at the first gate
 
     @property
@@ -499,9 +506,10 @@ class InvokeProbe:
             for health in step.history:
                 if health.verdict is not None:
                     so_far = _add_stats(so_far, health.stats)
+            old, new = so_far[step.from_version], so_far[step.to_version]
             latency_reason = _latency_failure(
-                so_far[step.from_version],
-                so_far[step.to_version],
+                (old.invocations, old.p90_latency),
+                (new.invocations, new.p90_latency),
                 self.max_latency,
                 final=step.gates_left == 1,
             )
@@ -752,6 +760,16 @@ class MetricsGate:
     previous weight until the gate moved it): the rule conditions on the invocations each
     version actually served, so a window wider on one side stays valid.
 
+    With ``max_latency`` (seconds), a gate also fails when the new version's
+    ``latency_percentile`` (90 or 99) of ``Duration`` over the shift so far exceeds the old
+    one's by more than that, once each version has served enough invocations for ten to lie
+    at or above that percentile (100 for p90, 1,000 for p99; at the last gate, fewer fail as
+    too little evidence). As the probe's, a threshold, not a test.
+
+    ``Throttles`` are not counted: a throttled request runs no version, so CloudWatch (and
+    LocalLambda) count it under the alias, never under an ``ExecutedVersion``, and it cannot
+    be held against either version. Gate on them with an :class:`AlarmGate`.
+
     Late data: datapoints are dated by their invocation and arrive later, so the gate sleeps
     until ``settle`` seconds (default 180) after its window's end before reading it (with
     ``sleep``; ``clock`` tells the time CloudWatch dates datapoints by). Each gate therefore
@@ -779,6 +797,8 @@ class MetricsGate:
     detection_rate: float = attrs.field(default=0.95, kw_only=True)
     settle: float = attrs.field(default=180.0, kw_only=True)
     period: int = attrs.field(default=60, kw_only=True)
+    max_latency: float | None = attrs.field(default=None, kw_only=True)
+    latency_percentile: int = attrs.field(default=90, kw_only=True)
     clock: Callable[[], datetime] = attrs.field(default=_default_clock, kw_only=True)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=asyncio.sleep, kw_only=True)
 
@@ -792,6 +812,12 @@ class MetricsGate:
         ):
             raise ValidationError(
                 "period must be 1, 5, 10, 30 or a multiple of 60 seconds", field="period"
+            )
+        _check_max_latency(self.max_latency)
+        if self.latency_percentile not in (90, 99):
+            raise ValidationError(
+                f"latency_percentile must be 90 or 99, not {self.latency_percentile!r}",
+                field="latency_percentile",
             )
         _ = self.rule  # checks the rule's parameters now, not at the first gate
 
@@ -819,34 +845,65 @@ class MetricsGate:
         if late > 0:
             await self.sleep(late)
         window = await self._read(step, start, end) if end > start else TrafficWindow()
-        verdict = self.rule.judge_traffic(tally.add(window), final=step.gates_left == 1)
-        log = logger.info if verdict.healthy else logger.warning
-        log("metrics %s -> %s: %s", step.from_version, step.to_version, verdict.reason)
-        return HealthResult(
-            verdict.healthy,
-            verdict.reason,
-            metrics=MetricsReading(start, end, step.from_version, step.to_version, verdict),
+        final = step.gates_left == 1
+        verdict = self.rule.judge_traffic(tally.add(window), final=final)
+        reading = MetricsReading(start, end, step.from_version, step.to_version, verdict)
+        healthy, reason = verdict.healthy, verdict.reason
+        if healthy and self.max_latency is not None and end > start:
+            first = readings[0].start if readings else start
+            old, new = await self._latencies(step, first, end)
+            reading = attrs.evolve(reading, old_latency=old, new_latency=new)
+            total = verdict.tally.total
+            slower = _latency_failure(
+                (total.old_invocations, old),
+                (total.new_invocations, new),
+                self.max_latency,
+                final=final,
+                percentile=self.latency_percentile,
+            )
+            if slower is not None:
+                healthy, reason = False, slower
+        log = logger.info if healthy else logger.warning
+        log("metrics %s -> %s: %s", step.from_version, step.to_version, reason)
+        return HealthResult(healthy, reason, metrics=reading)
+
+    def _query(
+        self, step: StepContext, side: str, metric: str, stat: str, period: int
+    ) -> MetricDataQuery:
+        """A query of ``metric`` for the old or the new version (``side``) behind the alias."""
+        function = _function_name(step.function_name)
+        version = step.from_version if side == "old" else step.to_version
+        dimensions = (
+            Dimension("FunctionName", function),
+            Dimension("Resource", f"{function}:{step.alias_name}"),
+            Dimension("ExecutedVersion", version),
         )
+        return MetricDataQuery(
+            f"{side}_{metric.lower()}", Metric(_NAMESPACE, metric, dimensions), stat, period
+        )
+
+    async def _latencies(
+        self, step: StepContext, start: datetime, end: datetime
+    ) -> tuple[float | None, float | None]:
+        """Each version's latency percentile (seconds) from ``start`` to ``end``, read as one
+        datapoint: a period covering the whole span (percentiles do not add up)."""
+        span = (end - start).total_seconds()
+        period = next((p for p in (1, 5, 10, 30) if span <= p), 60 * math.ceil(span / 60))
+        stat = f"p{self.latency_percentile}"
+        queries = [self._query(step, side, "Duration", stat, period) for side in ("old", "new")]
+        results = await self.cloudwatch.get_metric_data(queries, start, end).collect()
+
+        def latency(query_id: str) -> float | None:
+            result = results.get(query_id)
+            return max(result.values) / 1000 if result is not None and result.values else None
+
+        return latency("old_duration"), latency("new_duration")
 
     async def _read(self, step: StepContext, start: datetime, end: datetime) -> TrafficWindow:
         """Each version's invocations and errors from ``start`` to ``end``."""
-        function = _function_name(step.function_name)
         queries = [
-            MetricDataQuery(
-                f"{side}_{metric.lower()}",
-                Metric(
-                    _NAMESPACE,
-                    metric,
-                    (
-                        Dimension("FunctionName", function),
-                        Dimension("Resource", f"{function}:{step.alias_name}"),
-                        Dimension("ExecutedVersion", version),
-                    ),
-                ),
-                "Sum",
-                self.period,
-            )
-            for side, version in (("old", step.from_version), ("new", step.to_version))
+            self._query(step, side, metric, "Sum", self.period)
+            for side in ("old", "new")
             for metric in ("Invocations", "Errors")
         ]
         results = await self.cloudwatch.get_metric_data(queries, start, end).collect()
@@ -940,22 +997,30 @@ def _composed(checks: HealthCheck | Sequence[HealthCheck] | None) -> HealthCheck
 
 
 def _latency_failure(
-    old: VersionStats, new: VersionStats, max_latency: float, *, final: bool
+    old: tuple[int, float | None],
+    new: tuple[int, float | None],
+    max_latency: float,
+    *,
+    final: bool,
+    percentile: int = 90,
 ) -> str | None:
-    """Why the new version's latency fails the gate, or None."""
-    if min(old.invocations, new.invocations) < _LATENCY_MIN_CALLS:
+    """Why the new version's latency fails the gate, or None: each side as (calls, its
+    ``percentile`` latency in seconds)."""
+    needed = round(_SLOW_CALLS * 100 / (100 - percentile))
+    (old_calls, old_latency), (new_calls, new_latency) = old, new
+    if min(old_calls, new_calls) < needed:
         if not final:
             return None
         return (
-            f"too little evidence to compare latencies: {new.invocations} calls to the new"
-            f" version and {old.invocations} to the old, {_LATENCY_MIN_CALLS} needed"
+            f"too little evidence to compare latencies: {new_calls} calls to the new"
+            f" version and {old_calls} to the old, {needed} needed"
         )
-    old_p90, new_p90 = old.p90_latency, new.p90_latency
-    if old_p90 is None or new_p90 is None or new_p90 - old_p90 <= max_latency:
+    if old_latency is None or new_latency is None or new_latency - old_latency <= max_latency:
         return None
     return (
-        f"the new version is slower: 90th-percentile latency {1000 * new_p90:.0f} ms against"
-        f" {1000 * old_p90:.0f} ms, more than {1000 * max_latency:.0f} ms apart"
+        f"the new version is slower: {percentile}th-percentile latency"
+        f" {1000 * new_latency:.0f} ms against {1000 * old_latency:.0f} ms, more than"
+        f" {1000 * max_latency:.0f} ms apart"
     )
 
 

@@ -60,6 +60,11 @@ def v3(event: Any, context: Any) -> Any:
     return 3
 
 
+async def v4(event: Any, context: Any) -> Any:
+    await asyncio.sleep(0.05)  # never fails, but slow
+    return 4
+
+
 @attrs.define
 class Env:
     lam: LocalLambda
@@ -129,7 +134,7 @@ class Env:
                 "Sum",
                 1,
             )
-            for version in ("1", "2", "3")
+            for version in ("1", "2")
         ]
         results = await self.cloudwatch.get_metric_data(queries, start, end).collect()
         return {key[1:]: round(sum(result.values)) for key, result in results.items()}
@@ -146,7 +151,7 @@ async def environment(metrics_delay: float) -> AsyncIterator[Env]:
             LambdaClient(lam.region, **settings) as client,
             CloudWatchClient(lam.region, **settings) as cloudwatch,
         ):
-            for handler in (v1, v2, v3):
+            for handler in (v1, v2, v3, v4):
                 lam.add_function(FN, handler)
                 lam.publish_version(FN)
             await client.create_alias(FN, "live", function_version="1")
@@ -234,6 +239,21 @@ async def test_late_data_is_waited_for_settle_seconds() -> None:
         assert pause >= 1.2 * late
 
 
+async def test_a_slower_version_is_rolled_back_on_its_duration(env: Env) -> None:
+    result = await env.shift("4", env.gate(max_latency=0.02), Linear(0.5, 2 * SECOND), callers=8)
+    assert result.rolled_back
+    assert result.reason is not None
+    assert result.reason.startswith(
+        "health check failed at 50%: the new version is slower: 90th-percentile latency"
+    )
+    (reading,) = readings(result)
+    assert reading.verdict.healthy  # no more errors: the latency alone failed it
+    assert reading.old_latency is not None
+    assert reading.new_latency is not None
+    assert reading.new_latency >= 0.05 > reading.old_latency + 0.02
+    assert min(reading.window.old_invocations, reading.window.new_invocations) >= 100
+
+
 async def test_too_little_traffic_fails_the_last_gate_saying_so(env: Env) -> None:
     result = await env.shift("2", env.gate(), callers=0)
     assert result.rolled_back
@@ -284,6 +304,8 @@ async def test_it_judges_steps_only(env: Env) -> None:
         ("period", 0),
         ("max_error_rate", 0),
         ("detection_rate", 1),
+        ("max_latency", 0),
+        ("latency_percentile", 95),
     ],
 )
 async def test_bad_parameters_are_refused_by_name(env: Env, field: str, value: Any) -> None:
