@@ -8,8 +8,16 @@ looks after every pair, the sign test at the last gate. It prints, per strategy 
 rates, the share of rollouts rolled back with a Wilson 95% confidence interval, and the probe
 calls spent per rollout.
 
+The traffic scenario does the same for ``MetricsGate``: ``simulate_traffic_rollout`` sends
+each step's invocations through the alias at the step's weight, errors at p0 and p1, one
+window per step, judged by ``GateRule.judge_traffic``. The traffic per step is a multiple of
+what the rule needs when both versions fail at the baseline rate: at 2x a healthy version is
+almost never short of evidence, at 1x the old version's observed rate often asks for more
+(a bad version is then rolled back as too little traffic: never passed).
+
     python bench/rollout_simulation.py            # the full run (a few minutes)
     python bench/rollout_simulation.py --quick    # a tenth of the trials
+    python bench/rollout_simulation.py --scenario traffic
 """
 
 from __future__ import annotations
@@ -24,7 +32,14 @@ from datetime import timedelta
 
 import attrs
 
-from lambdaclient.shifting import Canary, GateRule, Linear, Strategy, simulate_rollout
+from lambdaclient.shifting import (
+    Canary,
+    GateRule,
+    Linear,
+    Strategy,
+    simulate_rollout,
+    simulate_traffic_rollout,
+)
 
 Z95 = 1.959963984540054
 
@@ -67,24 +82,14 @@ def trials_for(case: Case, full: int) -> int:
     return full if case.p0 == 0.02 and case.p1 != case.p0 / 2 else full // 4
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=40_000)
-    parser.add_argument("--quick", action="store_true", help="a tenth of the trials")
-    parser.add_argument("--seed", type=int, default=20261202)
-    args = parser.parse_args(argv)
-    full = args.trials // 10 if args.quick else args.trials
-    rule = GateRule()
-    strategies: list[tuple[str, Strategy]] = [
-        ("Canary(0.1)", Canary(0.1, timedelta(minutes=5))),
-        ("Linear(0.1)", Linear(0.1, timedelta(minutes=1))),
-    ]
-    print(
-        f"GateRule defaults: max_error_rate={rule.max_error_rate},"
-        f" baseline_error_rate={rule.baseline_error_rate},"
-        f" false_rollback_rate={rule.false_rollback_rate},"
-        f" detection_rate={rule.detection_rate}"
-    )
+STRATEGIES: list[tuple[str, Strategy]] = [
+    ("Canary(0.1)", Canary(0.1, timedelta(minutes=5))),
+    ("Linear(0.1)", Linear(0.1, timedelta(minutes=1))),
+]
+
+
+def probe_scenario(rule: GateRule, full: int, rng: random.Random) -> int:
+    """The probe's rates per strategy and case; the number of cases outside the contract."""
     print(
         f"budget at the defaults: {rule.budget} pairs ({2 * rule.budget} invocations),"
         f" at most {rule.max_pairs} pairs\n"
@@ -95,10 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(header)
     print("-" * len(header))
-    rng = random.Random(args.seed)
-    started = time.perf_counter()
     failures = 0
-    for name, strategy in strategies:
+    for name, strategy in STRATEGIES:
         gates = len(strategy.steps())
         for case in cases(rule):
             trials = trials_for(case, full)
@@ -115,6 +118,77 @@ def main(argv: list[str] | None = None) -> int:
                 f" {sum(calls) / trials:>10.0f} {max(calls):>9}"
                 + (note if case.in_contract else "  (old beyond the baseline: no contract)")
             )
+    return failures
+
+
+def traffic_scenario(rule: GateRule, full: int, rng: random.Random) -> int:
+    """MetricsGate's rates per strategy, traffic and case; the number of cases outside the
+    contract (a healthy version's rollbacks by the tests, a bad version's by any reason)."""
+    header = (
+        f"{'strategy':<12} {'traffic':>7} {'per step':>8} {'p0':>5} {'p1':>5} {'case':<24}"
+        f" {'trials':>6} {'rolled back':>11} {'95% CI':>17} {'by tests':>8} {'too little':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    failures = 0
+    for name, strategy in STRATEGIES:
+        weights = [step.weight for step in strategy.steps()]
+        for margin in (2.0, 1.0):
+            per_step = math.ceil(margin * rule.invocations_per_step(weights))
+            for case in cases(rule):
+                trials = trials_for(case, full)
+                runs = [
+                    simulate_traffic_rollout(rule, weights, per_step, case.p0, case.p1, rng)
+                    for _ in range(trials)
+                ]
+                rolled_back = sum(not run.healthy for run in runs)
+                short = sum(run.reason.startswith("too little") for run in runs)
+                by_tests = rolled_back - short
+                if case.bad:
+                    low, high = wilson(rolled_back, trials)
+                    meets = low >= rule.detection_rate
+                else:
+                    low, high = wilson(by_tests, trials)
+                    meets = high <= rule.false_rollback_rate
+                failures += case.in_contract and not meets
+                note = "" if meets else "  <- outside the contract"
+                print(
+                    f"{name:<12} {f'{margin:g}x':>7} {per_step:>8} {case.p0:>5.1%}"
+                    f" {case.p1:>5.1%} {case.label:<24} {trials:>6}"
+                    f" {rolled_back / trials:>11.2%} {f'[{low:.2%}, {high:.2%}]':>17}"
+                    f" {by_tests / trials:>8.2%} {short / trials:>10.2%}"
+                    + (note if case.in_contract else "  (old beyond the baseline: no contract)")
+                )
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=40_000)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the trials")
+    parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--scenario", choices=["probe", "traffic", "all"], default="all")
+    args = parser.parse_args(argv)
+    full = args.trials // 10 if args.quick else args.trials
+    rule = GateRule()
+    print(
+        f"GateRule defaults: max_error_rate={rule.max_error_rate},"
+        f" baseline_error_rate={rule.baseline_error_rate},"
+        f" false_rollback_rate={rule.false_rollback_rate},"
+        f" detection_rate={rule.detection_rate}\n"
+    )
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    failures = 0
+    if args.scenario in ("probe", "all"):
+        print("InvokeProbe: paired probe calls\n")
+        failures += probe_scenario(rule, full, rng)
+    if args.scenario in ("traffic", "all"):
+        print(
+            "\nMetricsGate: traffic through the alias at each step's weight; the CI is of the"
+            " rollbacks for a bad version, of those by the tests for the others\n"
+        )
+        failures += traffic_scenario(rule, full, rng)
     print(f"\n{time.perf_counter() - started:.0f} s")
     return 1 if failures else 0
 

@@ -22,12 +22,38 @@ p1 = p0 + delta with the stated power; it is spread evenly over the gates. It gr
 pooled error rate shows the old version failing more than ``baseline_error_rate`` (a larger p0
 needs more pairs for the same power); the pooled rate does not depend on which side failed, so
 whatever it makes the probe do, the final test stays exact conditional on D.
+
+*Real traffic* (``MetricsGate``) is not paired, but the same argument holds per window of
+CloudWatch counts: given n0 invocations of the old version, n1 of the new and E errors among
+them, which invocations failed says everything, and when p1 <= p0 the number K of errors on the
+new version is at most (stochastically) hypergeometric: E draws from n0 + n1 invocations of which
+n1 are the new version's, each error the new version's with probability n1 / (n0 + n1). Only
+errors carry information, and the old version's rate drops out again. Each window is a stratum
+with its own share (the weight moves between steps). The same two checks share alpha:
+
+1. *Continuous*, after every window: the product over windows of the likelihood ratio of the
+   errors' split under p1 = baseline + max_error_rate against the share n1 / (n0 + n1). Under
+   the binomial view each window's factor has mean 1 when p1 = p0; the hypergeometric is less
+   spread (Hoeffding 1963) and the factor is convex in K, so its mean is at most 1, and lower
+   still when p1 < p0: Ville's inequality holds as for pairs.
+2. *Final*: the stratified exact test (Fisher's exact test, summed over windows): ``P(sum of
+   independent hypergeometrics >= K)``. It is exact conditional on every window's counts, for
+   any p0, and conservative for p1 < p0 (a smaller odds ratio makes K stochastically smaller).
+   Fisher's rather than the Poisson-binomial over windows: invocations are Bernoulli trials
+   (Errors never exceed Invocations), for which the hypergeometric is the exact conditional law
+   and the binomial only the rare-error approximation.
+
+The gate does not choose how much traffic there is; the power target becomes a minimum: the
+new-version invocations the final test needs to catch ``max_error_rate`` with
+``detection_rate`` at the traffic mix seen (a normal approximation of the stratified test);
+fewer by the last gate fail as too little traffic.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable, Sequence
 from statistics import NormalDist
 
 import attrs
@@ -37,10 +63,15 @@ from ._errors import ValidationError
 __all__ = [
     "GateRule",
     "PairTally",
+    "TrafficTally",
+    "TrafficVerdict",
+    "TrafficWindow",
     "Verdict",
     "mcnemar_pairs",
     "sign_test_p_value",
     "simulate_rollout",
+    "simulate_traffic_rollout",
+    "stratified_exact_p_value",
 ]
 
 _SEQUENTIAL_SHARE = 0.2
@@ -151,6 +182,144 @@ class Verdict:
     p_value: float | None
     required_pairs: int | None
     final: bool
+
+
+def _count(name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValidationError(f"{name} must be an integer of 0 or more, got {value!r}", field=name)
+    return value
+
+
+@attrs.frozen(slots=True)
+class TrafficWindow:
+    """Real traffic in one window: each version's invocations and the errors among them.
+    Windows add up with ``+``."""
+
+    old_invocations: int = 0
+    old_errors: int = 0
+    new_invocations: int = 0
+    new_errors: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        for side in ("old", "new"):
+            invocations = _count(f"{side}_invocations", getattr(self, f"{side}_invocations"))
+            if _count(f"{side}_errors", getattr(self, f"{side}_errors")) > invocations:
+                raise ValidationError(
+                    f"{side}_errors must not exceed {side}_invocations", field=f"{side}_errors"
+                )
+
+    @property
+    def errors(self) -> int:
+        """Errors of both versions."""
+        return self.old_errors + self.new_errors
+
+    @property
+    def new_share(self) -> float:
+        """n1 / (n0 + n1): the new version's share of the invocations (0 with none), which is
+        the chance that an error was the new version's when it fails no more often."""
+        total = self.old_invocations + self.new_invocations
+        return self.new_invocations / total if total else 0.0
+
+    @property
+    def informative(self) -> bool:
+        """Whether both versions served invocations: only then can an error tell them apart."""
+        return self.old_invocations > 0 and self.new_invocations > 0
+
+    def __add__(self, other: TrafficWindow) -> TrafficWindow:
+        return TrafficWindow(
+            self.old_invocations + other.old_invocations,
+            self.old_errors + other.old_errors,
+            self.new_invocations + other.new_invocations,
+            self.new_errors + other.new_errors,
+        )
+
+
+@attrs.frozen(slots=True)
+class TrafficTally:
+    """The windows of real traffic a rollout's gates have judged, oldest first."""
+
+    windows: tuple[TrafficWindow, ...] = ()
+
+    def add(self, window: TrafficWindow) -> TrafficTally:
+        """This tally and one more window."""
+        return TrafficTally((*self.windows, window))
+
+    @property
+    def total(self) -> TrafficWindow:
+        """Every window's counts added up."""
+        return _added(self.windows)
+
+    @property
+    def informative(self) -> TrafficWindow:
+        """The counts of the windows in which both versions served invocations."""
+        return _added([w for w in self.windows if w.informative])
+
+
+def _added(windows: Sequence[TrafficWindow]) -> TrafficWindow:
+    return TrafficWindow(
+        sum(w.old_invocations for w in windows),
+        sum(w.old_errors for w in windows),
+        sum(w.new_invocations for w in windows),
+        sum(w.new_errors for w in windows),
+    )
+
+
+@attrs.frozen(slots=True)
+class TrafficVerdict:
+    """What the rule decided from real traffic so far: as :class:`Verdict`, over a
+    :class:`TrafficTally`; ``required_invocations`` is the new version's invocations the
+    final test needs at the traffic mix seen (None before both versions had traffic, or when
+    the old version fails so often that no amount of traffic could show the rise)."""
+
+    healthy: bool
+    reason: str
+    tally: TrafficTally
+    likelihood_ratio: float
+    threshold: float
+    p_value: float | None
+    required_invocations: int | None
+    final: bool
+
+
+def _log_comb(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+_NEGLIGIBLE = 1e-20
+"""Terms of a window's distribution below this share of its largest are left out of the
+convolution: it keeps a rollout with tens of thousands of errors fast, and moves a p-value
+by far less than any false-rollback rate could notice."""
+
+
+def _hypergeometric(window: TrafficWindow) -> tuple[int, list[float]]:
+    """The law of the new version's errors in ``window`` when both versions fail alike: the
+    first value it can take, and the probabilities from there."""
+    n0, n1, errors = window.old_invocations, window.new_invocations, window.errors
+    low, high = max(0, errors - n0), min(errors, n1)
+    whole = _log_comb(n0 + n1, errors)
+    logs = [_log_comb(n1, k) + _log_comb(n0, errors - k) - whole for k in range(low, high + 1)]
+    cut = max(logs) + math.log(_NEGLIGIBLE)
+    first = next(i for i, value in enumerate(logs) if value >= cut)
+    last = max(i for i, value in enumerate(logs) if value >= cut)
+    return low + first, [math.exp(value) for value in logs[first : last + 1]]
+
+
+def stratified_exact_p_value(windows: Sequence[TrafficWindow]) -> float:
+    """``P(K >= k)``, k the new version's errors over ``windows``, K the sum of each window's
+    hypergeometric law (Fisher's exact test over strata): exact conditional on each window's
+    invocations and errors when both versions fail alike. 1 without errors."""
+    offset, law = 0, [1.0]
+    for window in windows:
+        if not window.errors:
+            continue
+        low, terms = _hypergeometric(window)
+        merged = [0.0] * (len(law) + len(terms) - 1)
+        for i, a in enumerate(law):
+            for j, b in enumerate(terms):
+                merged[i + j] += a * b
+        offset, law = offset + low, merged
+    observed = sum(window.new_errors for window in windows)
+    return min(1.0, math.fsum(law[max(0, observed - offset) :]))
 
 
 @attrs.frozen(slots=True)
@@ -267,54 +436,190 @@ class GateRule:
         reject. No pairs never pass."""
         ratio = self.likelihood_ratio(tally)
         required = self.required_pairs(tally)
-        counts = (
-            f"{tally.pairs} pairs: {tally.new_only} failed on the new version only,"
-            f" {tally.old_only} on the old only"
+        healthy, reason, p_value = self._decide(
+            crossed=self.crossed(tally),
+            ratio=ratio,
+            counts=f"{tally.pairs} pairs: {tally.new_only} failed on the new version only,"
+            f" {tally.old_only} on the old only",
+            nothing="too little evidence: no probe pairs" if tally.pairs == 0 else None,
+            hopeless=None
+            if required is not None
+            else f"too little evidence: at a pooled error rate of {tally.pooled_error_rate:.1%}"
+            f" no number of pairs can show a rise of {self.max_error_rate:.3g}",
+            short=None
+            if required is None or tally.pairs >= required
+            else f"too little evidence: {tally.pairs} pairs where {required} are needed at a"
+            f" pooled error rate of {tally.pooled_error_rate:.1%}"
+            f" (at most {self.max_pairs} allowed)",
+            final=final,
+            test="sign test",
+            p_value=lambda: sign_test_p_value(tally.new_only, tally.discordant),
+        )
+        return Verdict(healthy, reason, tally, ratio, self.threshold, p_value, required, final)
+
+    # --- real traffic (MetricsGate) ----------------------------------------------------------
+
+    def traffic_likelihood_ratio(self, tally: TrafficTally) -> float:
+        """The continuous check's likelihood ratio over ``tally``'s windows."""
+        return math.exp(self._traffic_log_likelihood_ratio(tally))
+
+    def _traffic_log_likelihood_ratio(self, tally: TrafficTally) -> float:
+        # The alternative is fixed in advance, as for pairs: p0 at the baseline, p1 above it.
+        p0 = self.baseline_error_rate
+        p1 = p0 + self.max_error_rate
+        total = 0.0
+        for window in tally.windows:
+            if not window.informative or not window.errors:
+                continue
+            share = window.new_share
+            alternative = window.new_invocations * p1
+            alternative /= window.old_invocations * p0 + alternative
+            total += window.new_errors * math.log(alternative / share)
+            total += window.old_errors * math.log((1 - alternative) / (1 - share))
+        return total
+
+    def traffic_crossed(self, tally: TrafficTally) -> bool:
+        """The continuous check on real traffic: True once the ratio reaches the threshold."""
+        return self._traffic_log_likelihood_ratio(tally) >= -math.log(self.sequential_alpha)
+
+    def required_invocations(self, tally: TrafficTally) -> int | None:
+        """The new version's invocations the final test needs to catch a rise of
+        ``max_error_rate`` with ``detection_rate``, at the traffic mix of ``tally``'s windows
+        (each scaled alike). The old version's rate is taken at the baseline, or at its
+        observed rate plus one standard error when that is higher (as for pairs). None before
+        both versions had traffic in a window, or when p0 + max_error_rate would reach 1."""
+        seen = tally.informative
+        if not seen.informative:
+            return None
+        observed = seen.old_errors / seen.old_invocations
+        error = math.sqrt(observed * (1 - observed) / seen.old_invocations)
+        p0 = max(self.baseline_error_rate, observed + _OLD_RATE_MARGIN * error)
+        splits = [(w.old_invocations, w.new_invocations) for w in tally.windows if w.informative]
+        scale = self._traffic_scale(splits, p0)
+        return None if scale is None else max(1, math.ceil(scale * seen.new_invocations))
+
+    def invocations_per_step(self, weights: Sequence[float]) -> int:
+        """How many invocations each step of a rollout with these ``weights`` (one window a
+        step, the same traffic in each) must send through the alias for the final test to
+        have what it needs when the old version fails at the baseline rate: to size steps to
+        a function's traffic. An old version failing more often needs more."""
+        if not weights or not all(0 < weight < 1 for weight in weights):
+            raise ValueError("weights must be one or more numbers between 0 and 1")
+        scale = self._traffic_scale([(1 - w, w) for w in weights], self.baseline_error_rate)
+        assert scale is not None  # baseline + delta < 1, checked on construction
+        return max(1, math.ceil(scale))
+
+    def _traffic_scale(self, splits: Sequence[tuple[float, float]], p0: float) -> float | None:
+        """By how much the traffic of windows with these (old, new) invocations must grow for
+        the stratified test to catch p1 = p0 + max_error_rate with ``detection_rate`` (a
+        normal approximation, at the expected errors); None when p1 would reach 1."""
+        p1 = p0 + self.max_error_rate
+        if p1 >= 1:
+            return None
+        shift = null_variance = alternative_variance = 0.0
+        for old, new in splits:
+            share = new / (old + new)
+            errors = old * p0 + new * p1  # expected
+            alternative = new * p1 / errors
+            shift += errors * (alternative - share)
+            null_variance += errors * share * (1 - share)
+            alternative_variance += errors * alternative * (1 - alternative)
+        z_alpha = NormalDist().inv_cdf(1 - self.final_alpha)
+        z_power = NormalDist().inv_cdf(self.detection_rate)
+        root = z_alpha * math.sqrt(null_variance) + z_power * math.sqrt(alternative_variance)
+        return (root / shift) ** 2
+
+    def judge_traffic(self, tally: TrafficTally, *, final: bool) -> TrafficVerdict:
+        """Decide on the windows of real traffic so far, as :meth:`judge` does on pairs: the
+        continuous check at every gate; at the last gate, fewer new-version invocations than
+        :meth:`required_invocations` fail as too little traffic, else the stratified exact
+        test decides. Before the last gate, windows without traffic to compare pass (later
+        steps may bring it); at the last gate they never do."""
+        ratio = self.traffic_likelihood_ratio(tally)
+        required = self.required_invocations(tally)
+        seen = tally.informative
+        total = tally.total
+        nothing = None
+        if final and not seen.informative:  # before the last gate, later steps may bring it
+            nothing = (
+                f"too little traffic: {total.new_invocations} invocations of the new version"
+                f" and {total.old_invocations} of the old, never both in one window"
+                if total.new_invocations or total.old_invocations
+                else "too little traffic: no invocations through the alias"
+            )
+        healthy, reason, p_value = self._decide(
+            crossed=self.traffic_crossed(tally),
+            ratio=ratio,
+            counts=f"new version {total.new_errors}/{total.new_invocations} errors,"
+            f" old {total.old_errors}/{total.old_invocations}",
+            nothing=nothing,
+            hopeless=None
+            if not seen.informative or required is not None
+            else f"too little evidence: the old version fails"
+            f" {seen.old_errors / seen.old_invocations:.1%} of its invocations; no amount of"
+            f" traffic can show a rise of {self.max_error_rate:.3g}",
+            short=None
+            if required is None or seen.new_invocations >= required
+            else f"too little traffic: the new version served {seen.new_invocations}"
+            f" invocations where {required} are needed at this traffic mix",
+            final=final,
+            test="exact test",
+            p_value=lambda: stratified_exact_p_value(tally.windows),
+        )
+        return TrafficVerdict(
+            healthy, reason, tally, ratio, self.threshold, p_value, required, final
         )
 
-        def verdict(healthy: bool, reason: str, p_value: float | None = None) -> Verdict:
-            return Verdict(healthy, reason, tally, ratio, self.threshold, p_value, required, final)
+    def _decide(
+        self,
+        *,
+        crossed: bool,
+        ratio: float,
+        counts: str,
+        nothing: str | None,
+        hopeless: str | None,
+        short: str | None,
+        final: bool,
+        test: str,
+        p_value: Callable[[], float],
+    ) -> tuple[bool, str, float | None]:
+        """The decision both kinds of evidence share: (healthy, reason, final p-value).
 
-        if self.crossed(tally):
-            return verdict(
+        The continuous check fails a version at any gate; so does evidence that is missing
+        (``nothing``) or that no amount of it could judge (``hopeless``). Before the last gate
+        the rest passes; at the last gate evidence short of the power target (``short``) fails,
+        then the exact test (``test``, its p-value computed only here) decides."""
+        if crossed:
+            return (
                 False,
                 f"the new version fails more often: likelihood ratio {ratio:.4g}"
                 f" >= {self.threshold:.4g} ({counts})",
+                None,
             )
-        if tally.pairs == 0:
-            return verdict(False, "too little evidence: no probe pairs")
-        if required is None:
-            return verdict(
-                False,
-                f"too little evidence: at a pooled error rate of {tally.pooled_error_rate:.1%}"
-                f" no number of pairs can show a rise of {self.max_error_rate:.3g}",
-            )
+        for missing in (nothing, hopeless):
+            if missing is not None:
+                return False, missing, None
         if not final:
-            return verdict(
+            return (
                 True,
                 f"no sign of a higher error rate yet: likelihood ratio {ratio:.3g}"
                 f" < {self.threshold:.4g} ({counts})",
+                None,
             )
-        if tally.pairs < required:
-            return verdict(
+        if short is not None:
+            return False, short, None
+        p = p_value()
+        if p <= self.final_alpha:
+            return (
                 False,
-                f"too little evidence: {tally.pairs} pairs where {required} are needed at a"
-                f" pooled error rate of {tally.pooled_error_rate:.1%}"
-                f" (at most {self.max_pairs} allowed)",
-            )
-        p_value = sign_test_p_value(tally.new_only, tally.discordant)
-        if p_value <= self.final_alpha:
-            return verdict(
-                False,
-                f"the new version fails more often: sign test p = {p_value:.3g}"
+                f"the new version fails more often: {test} p = {p:.3g}"
                 f" <= {self.final_alpha:.3g} ({counts})",
-                p_value,
+                p,
             )
-        return verdict(
+        return (
             True,
-            f"no higher error rate: sign test p = {p_value:.3g} > {self.final_alpha:.3g}"
-            f" ({counts})",
-            p_value,
+            f"no higher error rate: {test} p = {p:.3g} > {self.final_alpha:.3g} ({counts})",
+            p,
         )
 
 
@@ -361,6 +666,50 @@ def simulate_rollout(
             tally = _simulate_pairs(rule, tally, count, p0, p1, rng)
             ran = True
         verdict = rule.judge(tally, final=gates_left == 1)
+        if not verdict.healthy:
+            return verdict
+    return verdict
+
+
+def _errors(invocations: int, rate: float, rng: random.Random) -> int:
+    """A Binomial(invocations, rate) draw, by geometric gaps between errors (exact, and as
+    cheap as the errors are few)."""
+    if rate <= 0:
+        return 0
+    if rate >= 1:
+        return invocations
+    count, position = 0, 0
+    while True:
+        position += int(math.log(1 - rng.random()) / math.log1p(-rate)) + 1
+        if position > invocations:
+            return count
+        count += 1
+
+
+def simulate_traffic_rollout(
+    rule: GateRule,
+    weights: Sequence[float],
+    invocations: int,
+    p0: float,
+    p1: float,
+    rng: random.Random,
+) -> TrafficVerdict:
+    """One simulated rollout gated on real traffic, as ``MetricsGate`` judges it: at each
+    step's weight (``weights``, one window each) ``invocations`` go through the alias, that
+    weight of them to the new version; each fails with probability ``p0`` on the old version
+    and ``p1`` on the new. The verdict of the gate that rolled back, or of the last gate.
+
+    The split is the weight's share exactly, not drawn: the rule conditions on each window's
+    invocations, so how they came about does not change what it guarantees."""
+    if not weights:
+        raise ValueError("a rollout has at least one gate")
+    tally = TrafficTally()
+    for index, weight in enumerate(weights):
+        new = round(invocations * weight)
+        old = invocations - new
+        window = TrafficWindow(old, _errors(old, p0, rng), new, _errors(new, p1, rng))
+        tally = tally.add(window)
+        verdict = rule.judge_traffic(tally, final=index == len(weights) - 1)
         if not verdict.healthy:
             return verdict
     return verdict

@@ -1,6 +1,7 @@
 """What the ``shift`` command shows: its progress as it goes (plain lines, or rich's progress
-bar when stderr is a terminal and rich is installed), and its result (a summary of the steps
-and of the probes per version, or ``--output json``'s document).
+bar when stderr is a terminal and rich is installed), and its result (a summary of the steps,
+what each gate saw (probe calls, traffic read by the metrics gate), and the probes per
+version, or ``--output json``'s document).
 
 rich stays optional: it is imported only where a rich display is drawn.
 """
@@ -14,7 +15,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ._cli_output import Output, columns, in_flags, ms, percent, rich_console
 from ._wire import converter
-from .shifting import HealthResult, ShiftEvent, ShiftEventKind, ShiftResult, VersionStats
+from .shifting import (
+    HealthResult,
+    MetricsReading,
+    ShiftEvent,
+    ShiftEventKind,
+    ShiftResult,
+    VersionStats,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,6 +42,27 @@ def _stats_text(stats: Mapping[str, VersionStats]) -> str:
     return ", ".join(
         f"v{version} {s.errors}/{s.invocations} errors" for version, s in sorted(stats.items())
     )
+
+
+def _traffic_text(reading: MetricsReading) -> str:
+    """What the metrics gate read in its window: each version's errors per invocation."""
+    window = reading.window
+    text = (
+        f"traffic v{reading.old_version} {window.old_errors}/{window.old_invocations} errors,"
+        f" v{reading.new_version} {window.new_errors}/{window.new_invocations} errors"
+    )
+    if reading.new_latency is not None or reading.old_latency is not None:
+        text += f", latency {ms(reading.old_latency)} and {ms(reading.new_latency)}"
+    return text
+
+
+def _seen_text(health: HealthResult | None) -> str:
+    """What a check saw: its probe calls per version and the traffic it read."""
+    if health is None:
+        return ""
+    seen = [_stats_text(health.stats)] if health.stats else []
+    seen += [_traffic_text(health.metrics)] if health.metrics is not None else []
+    return "; ".join(seen)
 
 
 _EVENT_STYLE = {
@@ -80,8 +109,9 @@ class ShiftProgress:
                 message = label + (f": {message}" if message else "")
         if message:
             parts.append(in_flags(message, self.flags))
-        if event.stats:
-            parts.append(f"({_stats_text(event.stats)})")
+        seen = _seen_text(event.health)
+        if seen:
+            parts.append(f"({seen})")
         return "  ".join(parts)
 
     def around(self, check: str, when: str) -> str:
@@ -171,6 +201,34 @@ def _stats_document(stats: Mapping[str, VersionStats]) -> dict[str, Any]:
     }
 
 
+def _metrics_document(reading: MetricsReading | None) -> dict[str, Any] | None:
+    if reading is None:
+        return None
+    window, verdict = reading.window, reading.verdict
+    return {
+        "Start": reading.start.isoformat(),
+        "End": reading.end.isoformat(),
+        "Window": {
+            reading.old_version: {
+                "Invocations": window.old_invocations,
+                "Errors": window.old_errors,
+            },
+            reading.new_version: {
+                "Invocations": window.new_invocations,
+                "Errors": window.new_errors,
+            },
+        },
+        "LikelihoodRatio": verdict.likelihood_ratio,
+        "Threshold": verdict.threshold,
+        "PValue": verdict.p_value,
+        "RequiredInvocations": verdict.required_invocations,
+        "Latency": {
+            reading.old_version: reading.old_latency,
+            reading.new_version: reading.new_latency,
+        },
+    }
+
+
 def _check_document(health: HealthResult | None) -> dict[str, Any] | None:
     if health is None:
         return None
@@ -178,6 +236,7 @@ def _check_document(health: HealthResult | None) -> dict[str, Any] | None:
         "Healthy": health.healthy,
         "Reason": health.reason,
         "Stats": _stats_document(health.stats),
+        "Metrics": _metrics_document(health.metrics),
     }
 
 
@@ -199,6 +258,7 @@ def shift_document(result: ShiftResult) -> dict[str, Any]:
                 "Healthy": step.healthy,
                 "Reason": None if step.health is None else step.health.reason,
                 "Stats": _stats_document(step.stats),
+                "Metrics": _metrics_document(None if step.health is None else step.health.metrics),
             }
             for step in result.steps
         ],
@@ -232,7 +292,7 @@ def _check_row(step: str, weight: str, started: str, health: HealthResult | None
         weight,
         started,
         _health(None if health is None else health.healthy),
-        (_stats_text(health.stats) if health else "") or "-",
+        _seen_text(health) or "-",
         (health.reason if health else "") or "-",
     ]
 
@@ -266,7 +326,7 @@ def _summary_rows(result: ShiftResult) -> tuple[list[list[str]], list[list[str]]
     return steps, versions
 
 
-_STEP_HEADERS = ["STEP", "WEIGHT", "STARTED", "HEALTH", "PROBE", "VERDICT"]
+_STEP_HEADERS = ["STEP", "WEIGHT", "STARTED", "HEALTH", "SEEN", "VERDICT"]
 _VERSION_HEADERS = ["VERSION", "INVOCATIONS", "ERRORS", "ERROR RATE", "P50 LATENCY", "P90 LATENCY"]
 
 

@@ -23,6 +23,7 @@ Usage examples::
         --probe-payload '{"ping": true}' --pre-traffic-probe --post-traffic-probe
     lambdaclient shift my-fn live --to 7 --linear 10%/5m --alarm my-fn-errors \\
         --alarm my-fn-p99 --alarm-poll-interval 15s --probe-payload '{"ping": true}'
+    lambdaclient shift my-fn live --to 7 --linear 10%/5m --metrics-gate
     lambdaclient --region eu-west-1 --profile prod shift my-fn live --to 7 --canary 5%/10m
 
 Global options are named as the AWS CLI names them (``--region``, ``--profile``,
@@ -113,6 +114,7 @@ from .shifting import (
     HealthCheck,
     InvokeProbe,
     Linear,
+    MetricsGate,
     Strategy,
     all_of,
     shift_traffic,
@@ -337,6 +339,9 @@ _FLAGS = {
     "already_firing": "--alarm-already-firing",
     "insufficient_data": "--alarm-insufficient-data",
     "unreadable": "--alarm-unreadable",
+    "settle": "--settle",
+    "period": "--metrics-period",
+    "metrics_gate": "--metrics-gate",
 }
 
 
@@ -649,13 +654,16 @@ class _Checks(TypedDict, total=False):
     ready_timeout: float
 
 
-def _checks(args: argparse.Namespace) -> _Checks:
+def _checks(args: argparse.Namespace, metrics: MetricsGate | None = None) -> _Checks:
     """``shift_traffic``'s checks and readiness timeout from the options given: the probe the
     probe options configure gates each step when any of them is given, and runs before or
-    after traffic with ``--pre-traffic-probe`` or ``--post-traffic-probe``. What is not given
-    keeps the library's default. ``--all-at-once`` has no steps to gate: there the probe
-    options only configure the probe before or after traffic, and without either of those
-    flags they are a usage error rather than ignored."""
+    after traffic with ``--pre-traffic-probe`` or ``--post-traffic-probe``; ``metrics`` (the
+    gate ``--metrics-gate`` asks for) gates each step too (with the probe, both must pass).
+    ``--max-error-rate`` and ``--max-latency`` set both gates' thresholds; with
+    ``--metrics-gate`` they do not call for the probe by themselves. What is not given keeps
+    the library's default. ``--all-at-once`` has no steps to gate: there the probe options
+    only configure the probe before or after traffic, and without either of those flags they
+    are a usage error rather than ignored."""
     options = {
         "payload": args.probe_payload,
         "max_invocations": args.probe_invocations,
@@ -664,15 +672,19 @@ def _checks(args: argparse.Namespace) -> _Checks:
     }
     given = {name: value for name, value in options.items() if value is not None}
     probe = InvokeProbe(**given)
+    shared = {"max_error_rate", "max_latency"} if metrics is not None else set()
+    probed = bool(given.keys() - shared)
     around = args.pre_traffic_probe or args.post_traffic_probe
-    if given and args.all_at_once and not around:
+    if probed and args.all_at_once and not around:
         raise ValidationError(
             "--all-at-once has no steps for the probe to gate: add --post-traffic-probe to"
             " probe once all traffic has moved (a failure rolls back), or --pre-traffic-probe",
             field="health_check",
         )
+    gates: list[HealthCheck] = [probe] if probed else []
+    gates += [metrics] if metrics is not None else []
     checks: _Checks = {
-        "health_check": probe if given and not args.all_at_once else None,
+        "health_check": None if args.all_at_once or not gates else _all(gates),
         "before_traffic": probe if args.pre_traffic_probe else None,
         "after_traffic": probe if args.post_traffic_probe else None,
     }
@@ -743,12 +755,46 @@ def _with_gate(checks: _Checks, gate: HealthCheck, *, stepped: bool) -> _Checks:
     return combined
 
 
+def _all(gates: Sequence[HealthCheck]) -> HealthCheck:
+    return gates[0] if len(gates) == 1 else all_of(*gates)
+
+
+@contextlib.asynccontextmanager
+async def _metrics_gate_from_args(args: argparse.Namespace) -> AsyncIterator[MetricsGate | None]:
+    """The metrics gate ``--metrics-gate`` asks for (None without it), with its CloudWatch
+    client (configured as the Lambda client is, ``--endpoint-url`` included: LocalLambda
+    serves both), closed on leaving. Its own options without it, or with ``--all-at-once``
+    (no steps to gate), are usage errors rather than ignored."""
+    options = {"settle": args.settle, "period": args.metrics_period}
+    given = {name: value for name, value in options.items() if value is not None}
+    if not args.metrics_gate:
+        if given:
+            flag = _FLAGS[next(iter(given))]
+            raise ValidationError(f"{flag} configures --metrics-gate: add it", field="metrics_gate")
+        yield None
+        return
+    if args.all_at_once:
+        raise ValidationError(
+            "--all-at-once has no steps for --metrics-gate to gate: the gate compares the old"
+            " and the new version while both take traffic",
+            field="metrics_gate",
+        )
+    for shared in ("max_error_rate", "max_latency"):  # the probe's options, for both gates
+        if getattr(args, shared) is not None:
+            given[shared] = getattr(args, shared)
+    async with CloudWatchClient(args.region, **_client_options(args)) as cloudwatch:
+        yield MetricsGate(cloudwatch, **given)
+
+
 async def _shift(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     strategy = _strategy(args)
     # A ValidationError here is a usage error, before any request.
     steps = strategy.steps()
-    checks = _checks(args)
-    async with _alarm_gate_from_args(args) as alarms:
+    async with (
+        _metrics_gate_from_args(args) as metrics,
+        _alarm_gate_from_args(args) as alarms,
+    ):
+        checks = _checks(args, metrics)
         if alarms is not None:
             checks = _with_gate(checks, alarms, stepped=not args.all_at_once)
         return await _run_shift(client, args, out, strategy, len(steps), checks)
@@ -1094,6 +1140,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--alarm-unreadable",
         choices=["fail", "pass"],
         help="an alarm that cannot be read, or does not exist, fails (default) or passes",
+    )
+    metrics = sub.add_argument_group(
+        "metrics gate (it reads CloudWatch's Invocations and Errors of each version behind the"
+        " alias, the traffic it serves, and fails when the new version fails more often;"
+        " --max-error-rate and --max-latency apply to it too)"
+    )
+    metrics.add_argument(
+        "--metrics-gate", action="store_true", help="gate each step on the alias's real traffic"
+    )
+    metrics.add_argument(
+        "--settle",
+        type=SECONDS,
+        metavar="S",
+        help="how long after a window ends to wait for its late datapoints (default 3m)",
+    )
+    metrics.add_argument(
+        "--metrics-period",
+        type=COUNT,
+        metavar="S",
+        help="the metrics' period in seconds (default 60, Lambda's; 1 on LocalLambda)",
     )
     return parser
 

@@ -10,16 +10,21 @@ can take traffic.
 3. Version 3, which fails a fifth of its invocations, is published and shifted to at once:
    the shift waits for it to be Active, then the probe between steps catches it and the
    alias rolls back to version 2.
-4. The same rollout gated on a CloudWatch alarm instead, with real traffic flowing through
-   the alias: an alarm (PutMetricAlarm) on version 3's errors under the alias fires once
-   that traffic reaches it, and the shift, watching the alarm during the step's wait, rolls
-   back within one poll. LocalLambda evaluates its alarms every second here (CloudWatch:
-   every minute).
+4. Version 4 fails only real orders that carry a coupon, which the probe's ping never does.
+   Background traffic flows through alias ``live``, and the shift is gated on that traffic:
+   the metrics gate reads each version's Invocations and Errors from LocalLambda's CloudWatch
+   (datapoints arrive half a second late; the gate lets each window settle for a second),
+   catches version 4 and the alias rolls back.
+5. The shift to version 3 again, gated on a CloudWatch alarm instead, with orders flowing
+   through the alias: an alarm (PutMetricAlarm) on version 3's errors under the alias fires
+   once that traffic reaches it, and the shift, watching the alarm during the step's wait,
+   rolls back within one poll. LocalLambda evaluates its alarms every second here
+   (CloudWatch: every minute).
 
 After each step the probe calls the old and the new version in pairs; the summary shows each
 step's calls and errors per version and the rule's verdict.
 
-Steps 2 to 4 run the ``lambdaclient shift`` command line, with its progress display and its
+Steps 2 to 5 run the ``lambdaclient shift`` command line, with its progress display and its
 closing summary. Nothing here needs an AWS account or leaves the machine.
 """
 
@@ -49,6 +54,7 @@ CONCURRENCY = 50
 ACTIVATION_DELAY = 2.0  # seconds a new version stays Pending
 ALARM = "checkout-v3-errors"
 POLL = 0.5  # seconds between the alarm gate's reads
+METRICS_DELAY = 0.5  # seconds before an invocation shows in the metrics
 
 
 def checkout_v1(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -66,6 +72,12 @@ _unlucky = random.Random(3)
 async def checkout_v3(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if _unlucky.random() < 0.2:  # a bug that bites one order in five
         raise ValueError("discount code table is empty")
+    return await checkout_v2(event, context)
+
+
+async def checkout_v4(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if "coupon" in event:  # a bug only real orders reach
+        raise KeyError(f"unknown coupon {event['coupon']}")
     return await checkout_v2(event, context)
 
 
@@ -99,24 +111,57 @@ async def weighted_split(client: LambdaClient) -> None:
         print(f"{version:>8} {share:>11.1%} {observed:>9.1%} {seen[version]:>12}")
 
 
-async def traffic(client: LambdaClient, stop: asyncio.Event, workers: int = 10) -> int:
-    """Orders through alias ``live`` until ``stop`` is set, a few hundred a second at most
-    (a function error is an order that failed, not a reason to stop); how many were sent."""
-    sent = 0
+async def orders(
+    client: LambdaClient, stop: asyncio.Event, *, coupons: float = 0.0, shoppers: int = 8
+) -> Counter[tuple[str, bool]]:
+    """Orders through alias ``live`` until ``stop`` is set, a share ``coupons`` of them with a
+    coupon (a function error is an order that failed, not a reason to stop): how many each
+    version served, as ``(version, failed)``."""
+    served: Counter[tuple[str, bool]] = Counter()
+    draw = random.Random(4)
 
-    async def worker() -> None:
-        nonlocal sent
+    async def shopper() -> None:
         while not stop.is_set():
-            await client.invoke(FUNCTION, payload={"prices": [10, 20]}, qualifier="live")
-            sent += 1
-            await asyncio.sleep(0.05)
+            order: dict[str, Any] = {"prices": [10, 20]}
+            if draw.random() < coupons:
+                order["coupon"] = "WINTER"
+            result = await client.invoke(FUNCTION, payload=order, qualifier="live")
+            served[result.executed_version or "?", result.function_error is not None] += 1
 
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    return sent
+    await asyncio.gather(*(shopper() for _ in range(shoppers)))
+    return served
+
+
+def describe_orders(served: Counter[tuple[str, bool]]) -> str:
+    versions = sorted({version for version, _ in served})
+    return "background traffic through 'live': " + ", ".join(
+        f"version {v} {served[v, True]}/{served[v, True] + served[v, False]} failed"
+        for v in versions
+    )
+
+
+async def gated_on_traffic(lam: LocalLambda, client: LambdaClient, shift: list[str]) -> None:
+    """Scene 4: a shift gated on the traffic the alias serves meanwhile."""
+    lam.add_function(FUNCTION, checkout_v4)
+    await client.publish_version(FUNCTION)
+    command = "--linear 25%/2s --metrics-gate --metrics-period 1 --settle 1 --max-error-rate 10%"
+    heading(
+        f"4. lambdaclient shift checkout live --to 4 {command}\n"
+        "   (4 fails orders with a coupon: one in four of the real traffic)"
+    )
+    stop = asyncio.Event()
+    traffic = asyncio.ensure_future(orders(client, stop, coupons=0.25))
+    try:
+        code = await cli([*shift, "live", "--to", "4", *command.split()])
+    finally:
+        stop.set()
+        served = await traffic
+    print(describe_orders(served))
+    print(f"exit code {code}: the metrics gate caught version 4; the alias is back on version 2")
 
 
 async def alarm_gated_rollout(lam: LocalLambda, client: LambdaClient, shift: list[str]) -> None:
-    """Scene 4: a rollout gated on an alarm over the traffic it moves, rolled back by it."""
+    """Scene 5: a rollout gated on an alarm over the traffic it moves, rolled back by it."""
     async with CloudWatchClient(
         lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
     ) as cloudwatch:
@@ -137,21 +182,21 @@ async def alarm_gated_rollout(lam: LocalLambda, client: LambdaClient, shift: lis
         )
         options = ["--linear", "25%/30s", "--alarm", ALARM, "--alarm-poll-interval", f"{POLL}s"]
         heading(
-            f"4. lambdaclient shift checkout live --to 3 {' '.join(options)}"
+            f"5. lambdaclient shift checkout live --to 3 {' '.join(options)}"
             " (orders flowing through live; the alarm fires at 5 errors of version 3 in a"
             " minute)"
         )
         stop = asyncio.Event()
-        orders = asyncio.ensure_future(traffic(client, stop))
+        traffic = asyncio.ensure_future(orders(client, stop))
         try:
             code = await cli([*shift, "live", "--to", "3", *options])
             rolled_back = datetime.now(UTC)
         finally:
             stop.set()
-            sent = await orders
+            served = await traffic
         (alarm,) = await cloudwatch.describe_alarms(alarm_names=[ALARM])
-    print(f"exit code {code}; {sent} orders sent through 'live' meanwhile")
-    print(f"alarm {alarm.name}: {alarm.state.value}, {alarm.state_reason}")
+    print(describe_orders(served))
+    print(f"exit code {code}; alarm {alarm.name}: {alarm.state.value}, {alarm.state_reason}")
     if alarm.state_updated is not None:
         after = (rolled_back - alarm.state_updated).total_seconds()
         print(
@@ -163,7 +208,10 @@ async def alarm_gated_rollout(lam: LocalLambda, client: LambdaClient, shift: lis
 async def run() -> None:
     async with (
         LocalLambda(
-            seed=11, version_activation_delay=ACTIVATION_DELAY, alarm_evaluation_interval=1.0
+            seed=11,
+            version_activation_delay=ACTIVATION_DELAY,
+            metrics_delay=METRICS_DELAY,
+            alarm_evaluation_interval=1.0,
         ) as lam,
         LambdaClient(
             lam.region, endpoint_url=lam.endpoint_url, credentials=lam.credentials
@@ -199,6 +247,7 @@ async def run() -> None:
         )
         code = await cli([*shift, "live", "--to", "3", *options])
         print(f"exit code {code}: the probe caught version 3; the alias is back on version 2")
+        await gated_on_traffic(lam, client, shift)
         await alarm_gated_rollout(lam, client, shift)
 
 

@@ -44,7 +44,7 @@ from typing import Literal, Protocol
 import attrs
 
 from ._client import LambdaClient
-from ._cloudwatch_models import Alarm, AlarmState
+from ._cloudwatch_models import Alarm, AlarmState, Dimension, Metric, MetricDataQuery
 from ._errors import (
     ConcurrentModificationError,
     LambdaError,
@@ -54,7 +54,17 @@ from ._errors import (
     ValidationError,
     WaiterError,
 )
-from ._gate import GateRule, PairTally, Verdict, simulate_rollout
+from ._gate import (
+    GateRule,
+    PairTally,
+    TrafficTally,
+    TrafficVerdict,
+    TrafficWindow,
+    Verdict,
+    simulate_rollout,
+    simulate_traffic_rollout,
+    stratified_exact_p_value,
+)
 from ._models import AliasConfiguration, FunctionConfiguration, RoutingConfig
 from ._payload import Payload, _is_binary_file, encode_payload
 from ._waiters import Progress, _seconds, version_active_progress
@@ -70,6 +80,8 @@ __all__ = [
     "HealthResult",
     "InvokeProbe",
     "Linear",
+    "MetricsGate",
+    "MetricsReading",
     "PairTally",
     "Schedule",
     "ShiftEvent",
@@ -79,11 +91,16 @@ __all__ = [
     "StepContext",
     "StepRecord",
     "Strategy",
+    "TrafficTally",
+    "TrafficVerdict",
+    "TrafficWindow",
     "Verdict",
     "VersionStats",
     "all_of",
     "shift_traffic",
     "simulate_rollout",
+    "simulate_traffic_rollout",
+    "stratified_exact_p_value",
 ]
 
 logger = logging.getLogger("lambdaclient")
@@ -209,6 +226,10 @@ class Schedule:
 # --- health ---------------------------------------------------------------------------------
 
 
+def _default_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def _percentile(ordered: Sequence[float], share: float) -> float | None:
     """The nearest-rank percentile: the smallest value with at least ``share`` of the values at
     or below it (None for no values)."""
@@ -281,16 +302,39 @@ def _add_stats(
 
 
 @attrs.frozen(slots=True)
+class MetricsReading:
+    """What a :class:`MetricsGate` read at one gate: the window from ``start`` to ``end``
+    (whole CloudWatch periods), the versions it compared, each one's invocations and errors in
+    the window (``window``), and the rule's ``verdict`` over every window of the shift so far;
+    with ``max_latency``, each version's latency percentile (seconds) over the shift so far."""
+
+    start: datetime
+    end: datetime
+    old_version: str
+    new_version: str
+    verdict: TrafficVerdict
+    old_latency: float | None = None
+    new_latency: float | None = None
+
+    @property
+    def window(self) -> TrafficWindow:
+        """This gate's window: the last of the verdict's."""
+        return self.verdict.tally.windows[-1]
+
+
+@attrs.frozen(slots=True)
 class HealthResult:
     """A health check's decision as data: ``healthy``, the ``reason`` (what a person reads in
     the progress display and the result), the ``stats`` per version of the calls this check
-    made, and for :class:`InvokeProbe` the rule's ``verdict`` on every pair of the shift so
-    far. A health check may also return a bare bool."""
+    made, for :class:`InvokeProbe` the rule's ``verdict`` on every pair of the shift so far,
+    and for :class:`MetricsGate` what it read of the real traffic (``metrics``). A health
+    check may also return a bare bool."""
 
     healthy: bool
     reason: str = ""
     stats: Mapping[str, VersionStats] = attrs.field(factory=dict)
     verdict: Verdict | None = None
+    metrics: MetricsReading | None = None
 
 
 class GatePhase(enum.Enum):
@@ -346,9 +390,34 @@ its alarms this way."""
 
 Watch = Callable[[StepContext], Awaitable[HealthResult]]
 
-_LATENCY_MIN_CALLS = 100
-"""Calls per version before latencies are compared: the 90th percentile of 100 calls has 10
-calls at or above it, so it takes ten slow calls, not one cold start, to move it."""
+_SLOW_CALLS = 10
+"""Calls at or above a percentile before latencies are compared: the 90th percentile of 100
+calls (the 99th of 1,000) has ten calls at or above it, so it takes ten slow calls, not one
+cold start, to move it."""
+
+
+def _rule_of(check: InvokeProbe | MetricsGate, **limits: int) -> GateRule:
+    """The rule at a gate's parameters, which the probe and the metrics gate share."""
+    return GateRule(
+        max_error_rate=check.max_error_rate,
+        baseline_error_rate=check.baseline_error_rate,
+        false_rollback_rate=check.false_rollback_rate,
+        detection_rate=check.detection_rate,
+        **limits,
+    )
+
+
+def _check_max_latency(latency: object) -> None:
+    if latency is not None and not (
+        isinstance(latency, int | float)
+        and not isinstance(latency, bool)
+        and latency > 0
+        and math.isfinite(latency)
+    ):
+        raise ValidationError(
+            f"max_latency must be a number of seconds above 0, got {latency!r}",
+            field="max_latency",
+        )
 
 
 def _check_positive_int(name: str, value: object, minimum: int) -> None:
@@ -407,29 +476,13 @@ class InvokeProbe:
         encode_payload(self.payload)  # a payload that cannot be sent is refused now
         _check_positive_int("max_invocations", self.max_invocations, 2)
         _check_positive_int("concurrency", self.concurrency, 1)
-        latency: object = self.max_latency
-        if latency is not None and not (
-            isinstance(latency, int | float)
-            and not isinstance(latency, bool)
-            and latency > 0
-            and math.isfinite(latency)
-        ):
-            raise ValidationError(
-                f"max_latency must be a number of seconds above 0, got {latency!r}",
-                field="max_latency",
-            )
+        _check_max_latency(self.max_latency)
         _ = self.rule  # checks the rule's parameters now, not at the first gate
 
     @property
     def rule(self) -> GateRule:
         """The decision rule at these parameters."""
-        return GateRule(
-            max_error_rate=self.max_error_rate,
-            baseline_error_rate=self.baseline_error_rate,
-            false_rollback_rate=self.false_rollback_rate,
-            detection_rate=self.detection_rate,
-            max_pairs=self.max_invocations // 2,
-        )
+        return _rule_of(self, max_pairs=self.max_invocations // 2)
 
     async def __call__(self, step: StepContext) -> HealthResult:
         rule = self.rule
@@ -453,9 +506,10 @@ class InvokeProbe:
             for health in step.history:
                 if health.verdict is not None:
                     so_far = _add_stats(so_far, health.stats)
+            old, new = so_far[step.from_version], so_far[step.to_version]
             latency_reason = _latency_failure(
-                so_far[step.from_version],
-                so_far[step.to_version],
+                (old.invocations, old.p90_latency),
+                (new.invocations, new.p90_latency),
                 self.max_latency,
                 final=step.gates_left == 1,
             )
@@ -660,6 +714,212 @@ class AlarmGate:
         return HealthResult(True, "; ".join(notes) or f"alarms OK: {', '.join(self.alarm_names)}")
 
 
+_NAMESPACE = "AWS/Lambda"
+
+
+def _function_name(function: str) -> str:
+    """The bare name CloudWatch's ``FunctionName`` dimension holds, from a name or an ARN."""
+    parts = function.split(":")
+    return parts[parts.index("function") + 1] if "function" in parts[:-1] else function
+
+
+def _on_period(at: datetime, period: int, *, up: bool) -> datetime:
+    """``at`` moved down (or up) to a whole number of ``period`` seconds since the epoch, where
+    CloudWatch's periods begin."""
+    periods = at.timestamp() / period
+    whole = math.ceil(periods) if up else math.floor(periods)
+    return datetime.fromtimestamp(whole * period, UTC)
+
+
+@attrs.frozen(slots=True)
+class MetricsGate:
+    """A gate on real traffic: the ``AWS/Lambda`` metrics Lambda publishes for each version
+    an alias runs (``Invocations`` and ``Errors``, Sum, with dimensions FunctionName,
+    Resource ``fn:alias`` and ExecutedVersion), for the old and the new version, judged by
+    the same kind of rule as :class:`InvokeProbe` with the same parameters (the README's "How
+    the gate decides"): a version no worse than the old one is rolled back in at most
+    ``false_rollback_rate`` of rollouts (by the tests; see too little traffic below), one
+    failing ``max_error_rate`` more often (old version at up to ``baseline_error_rate``) in at
+    least ``detection_rate`` of them. Evidence accumulates over the shift's steps.
+
+    Only errors tell the versions apart: with n0 and n1 invocations, an error is the new
+    version's with probability at most n1 / (n0 + n1) when it fails no more often than the
+    old one. A likelihood-ratio check after each step can roll back at any gate; the last
+    gate before all traffic moves adds an exact test, and needs the new version to have
+    served enough invocations for the power target at the traffic mix seen
+    (:meth:`GateRule.required_invocations`). Fewer fail that gate, saying "too little
+    traffic": a gate that has not seen enough never passes. Send enough traffic, or hold the
+    steps longer; the ``reason`` says how much was needed.
+
+    Windows: each gate reads whole ``period``-second periods (60, Lambda's resolution on
+    AWS; LocalLambda keeps its datapoints to the second, so tests may use 1), from where the
+    previous gate's window ended (the first from the period the shift started in) to the end
+    of the period in which the step's wait ended: the weight holds until the gate has decided,
+    so that traffic is this step's. Every period is read once, none is lost. A window may hold
+    some traffic from before its step (the first, traffic before the shift; the others, the
+    previous weight until the gate moved it): the rule conditions on the invocations each
+    version actually served, so a window wider on one side stays valid.
+
+    With ``max_latency`` (seconds), a gate also fails when the new version's
+    ``latency_percentile`` (90 or 99) of ``Duration`` over the shift so far exceeds the old
+    one's by more than that, once each version has served enough invocations for ten to lie
+    at or above that percentile (100 for p90, 1,000 for p99; at the last gate, fewer fail as
+    too little evidence). As the probe's, a threshold, not a test.
+
+    ``Throttles`` are not counted: a throttled request runs no version, so CloudWatch (and
+    LocalLambda) count it under the alias, never under an ``ExecutedVersion``, and it cannot
+    be held against either version. Gate on them with an :class:`AlarmGate`.
+
+    Late data: datapoints are dated by their invocation and arrive later, so the gate sleeps
+    until ``settle`` seconds (default 180) after its window's end before reading it (with
+    ``sleep``; ``clock`` tells the time CloudWatch dates datapoints by). Each gate therefore
+    takes up to ``period + settle`` seconds.
+
+    It judges steps: before any traffic moves, or once all of it has, there is no old version
+    beside the new one to compare with, so as a ``before_traffic`` or ``after_traffic`` check
+    it fails, saying so. Counts that contradict each other (more errors than invocations) fail
+    the gate with a :class:`~lambdaclient.errors.ValidationError`. ``cloudwatch`` reads the
+    metrics; the caller closes it. The gate keeps no state (its readings travel in
+    :attr:`HealthResult.metrics`), so one gate can serve any number of shifts.
+
+    Example::
+
+        async with CloudWatchClient(region="us-east-1") as cloudwatch:
+            await shift_traffic(client, "my-fn", "live", to_version="7",
+                                strategy=Linear(0.1, timedelta(minutes=5)),
+                                health_check=MetricsGate(cloudwatch))
+    """
+
+    cloudwatch: CloudWatchClient
+    max_error_rate: float = attrs.field(default=0.05, kw_only=True)
+    baseline_error_rate: float = attrs.field(default=0.02, kw_only=True)
+    false_rollback_rate: float = attrs.field(default=0.01, kw_only=True)
+    detection_rate: float = attrs.field(default=0.95, kw_only=True)
+    settle: float = attrs.field(default=180.0, kw_only=True)
+    period: int = attrs.field(default=60, kw_only=True)
+    max_latency: float | None = attrs.field(default=None, kw_only=True)
+    latency_percentile: int = attrs.field(default=90, kw_only=True)
+    clock: Callable[[], datetime] = attrs.field(default=_default_clock, kw_only=True)
+    sleep: Callable[[float], Awaitable[None]] = attrs.field(default=asyncio.sleep, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if not callable(getattr(self.cloudwatch, "get_metric_data", None)):
+            raise ValidationError("cloudwatch must be a CloudWatchClient", field="cloudwatch")
+        _seconds(self.settle, "settle", zero=True)
+        period: object = self.period
+        if type(period) is not int or not (
+            period in (1, 5, 10, 30) or (period > 0 and period % 60 == 0)
+        ):
+            raise ValidationError(
+                "period must be 1, 5, 10, 30 or a multiple of 60 seconds", field="period"
+            )
+        _check_max_latency(self.max_latency)
+        if self.latency_percentile not in (90, 99):
+            raise ValidationError(
+                f"latency_percentile must be 90 or 99, not {self.latency_percentile!r}",
+                field="latency_percentile",
+            )
+        _ = self.rule  # checks the rule's parameters now, not at the first gate
+
+    @property
+    def rule(self) -> GateRule:
+        """The decision rule at these parameters."""
+        return _rule_of(self)
+
+    async def __call__(self, step: StepContext) -> HealthResult:
+        """Wait for the step's window to settle, read it, and judge every window so far."""
+        if step.phase is not GatePhase.STEP:
+            return HealthResult(
+                False,
+                "the metrics gate compares the old and the new version while the alias sends"
+                f" traffic to both: it gates steps, not the {step.phase.value} check",
+            )
+        readings = [health.metrics for health in step.history if health.metrics is not None]
+        if readings:
+            tally, start = readings[-1].verdict.tally, readings[-1].end
+        else:
+            tally = TrafficTally()
+            start = _on_period(step.started or self.clock(), self.period, up=False)
+        end = max(start, _on_period(self.clock(), self.period, up=True))
+        late = (end + timedelta(seconds=self.settle) - self.clock()).total_seconds()
+        if late > 0:
+            await self.sleep(late)
+        window = await self._read(step, start, end) if end > start else TrafficWindow()
+        final = step.gates_left == 1
+        verdict = self.rule.judge_traffic(tally.add(window), final=final)
+        reading = MetricsReading(start, end, step.from_version, step.to_version, verdict)
+        healthy, reason = verdict.healthy, verdict.reason
+        if healthy and self.max_latency is not None and end > start:
+            first = readings[0].start if readings else start
+            old, new = await self._latencies(step, first, end)
+            reading = attrs.evolve(reading, old_latency=old, new_latency=new)
+            total = verdict.tally.total
+            slower = _latency_failure(
+                (total.old_invocations, old),
+                (total.new_invocations, new),
+                self.max_latency,
+                final=final,
+                percentile=self.latency_percentile,
+            )
+            if slower is not None:
+                healthy, reason = False, slower
+        log = logger.info if healthy else logger.warning
+        log("metrics %s -> %s: %s", step.from_version, step.to_version, reason)
+        return HealthResult(healthy, reason, metrics=reading)
+
+    def _query(
+        self, step: StepContext, side: str, metric: str, stat: str, period: int
+    ) -> MetricDataQuery:
+        """A query of ``metric`` for the old or the new version (``side``) behind the alias."""
+        function = _function_name(step.function_name)
+        version = step.from_version if side == "old" else step.to_version
+        dimensions = (
+            Dimension("FunctionName", function),
+            Dimension("Resource", f"{function}:{step.alias_name}"),
+            Dimension("ExecutedVersion", version),
+        )
+        return MetricDataQuery(
+            f"{side}_{metric.lower()}", Metric(_NAMESPACE, metric, dimensions), stat, period
+        )
+
+    async def _latencies(
+        self, step: StepContext, start: datetime, end: datetime
+    ) -> tuple[float | None, float | None]:
+        """Each version's latency percentile (seconds) from ``start`` to ``end``, read as one
+        datapoint: a period covering the whole span (percentiles do not add up)."""
+        span = (end - start).total_seconds()
+        period = next((p for p in (1, 5, 10, 30) if span <= p), 60 * math.ceil(span / 60))
+        stat = f"p{self.latency_percentile}"
+        queries = [self._query(step, side, "Duration", stat, period) for side in ("old", "new")]
+        results = await self.cloudwatch.get_metric_data(queries, start, end).collect()
+
+        def latency(query_id: str) -> float | None:
+            result = results.get(query_id)
+            return max(result.values) / 1000 if result is not None and result.values else None
+
+        return latency("old_duration"), latency("new_duration")
+
+    async def _read(self, step: StepContext, start: datetime, end: datetime) -> TrafficWindow:
+        """Each version's invocations and errors from ``start`` to ``end``."""
+        queries = [
+            self._query(step, side, metric, "Sum", self.period)
+            for side in ("old", "new")
+            for metric in ("Invocations", "Errors")
+        ]
+        results = await self.cloudwatch.get_metric_data(queries, start, end).collect()
+
+        def total(query_id: str) -> int:
+            result = results.get(query_id)
+            return 0 if result is None else round(math.fsum(result.values))
+
+        return TrafficWindow(
+            total("old_invocations"),
+            total("old_errors"),
+            total("new_invocations"),
+            total("new_errors"),
+        )
+
+
 @attrs.frozen(slots=True)
 class _AllOf:
     checks: tuple[HealthCheck, ...]
@@ -697,20 +957,22 @@ def _merge(results: Sequence[HealthResult]) -> HealthResult:
     for health in results:
         stats = _add_stats(stats, health.stats)
     verdicts = [health.verdict for health in results if health.verdict is not None]
+    readings = [health.metrics for health in results if health.metrics is not None]
     return HealthResult(
         all(health.healthy for health in results),
         "; ".join(health.reason for health in results if health.reason),
         stats,
         verdicts[0] if verdicts else None,
+        readings[0] if readings else None,
     )
 
 
 def all_of(*checks: HealthCheck) -> HealthCheck:
     """A check that passes when every one of ``checks`` passes: they run in order, and the
     first failure fails it without running the rest. Its result joins their reasons and
-    stats, and carries the :class:`InvokeProbe`'s verdict (at most one probe). Any of them
-    that watches a step's wait (:class:`AlarmGate`) is watched, and the first to fail ends
-    the wait.
+    stats, and carries the :class:`InvokeProbe`'s verdict and the :class:`MetricsGate`'s
+    reading (at most one of each). Any of them that watches a step's wait
+    (:class:`AlarmGate`) is watched, and the first to fail ends the wait.
 
     Example::
 
@@ -718,31 +980,47 @@ def all_of(*checks: HealthCheck) -> HealthCheck:
     """
     if not checks or not all(callable(check) for check in checks):
         raise ValidationError("all_of takes one or more health checks", field="checks")
-    if sum(isinstance(check, InvokeProbe) for check in checks) > 1:
-        raise ValidationError(
-            "all_of takes at most one InvokeProbe: the probe builds on its own past verdicts",
-            field="checks",
-        )
+    for kind, what in ((InvokeProbe, "verdicts"), (MetricsGate, "readings")):
+        if sum(isinstance(check, kind) for check in checks) > 1:
+            raise ValidationError(
+                f"all_of takes at most one {kind.__name__}: it builds on its own past {what}",
+                field="checks",
+            )
     return _AllOf(checks)
 
 
+def _composed(checks: HealthCheck | Sequence[HealthCheck] | None) -> HealthCheck | None:
+    """A list (or tuple) of checks as ``all_of`` them; a single check or None as it is."""
+    if isinstance(checks, Sequence):
+        return all_of(*checks)
+    return checks
+
+
 def _latency_failure(
-    old: VersionStats, new: VersionStats, max_latency: float, *, final: bool
+    old: tuple[int, float | None],
+    new: tuple[int, float | None],
+    max_latency: float,
+    *,
+    final: bool,
+    percentile: int = 90,
 ) -> str | None:
-    """Why the new version's latency fails the gate, or None."""
-    if min(old.invocations, new.invocations) < _LATENCY_MIN_CALLS:
+    """Why the new version's latency fails the gate, or None: each side as (calls, its
+    ``percentile`` latency in seconds)."""
+    needed = round(_SLOW_CALLS * 100 / (100 - percentile))
+    (old_calls, old_latency), (new_calls, new_latency) = old, new
+    if min(old_calls, new_calls) < needed:
         if not final:
             return None
         return (
-            f"too little evidence to compare latencies: {new.invocations} calls to the new"
-            f" version and {old.invocations} to the old, {_LATENCY_MIN_CALLS} needed"
+            f"too little evidence to compare latencies: {new_calls} calls to the new"
+            f" version and {old_calls} to the old, {needed} needed"
         )
-    old_p90, new_p90 = old.p90_latency, new.p90_latency
-    if old_p90 is None or new_p90 is None or new_p90 - old_p90 <= max_latency:
+    if old_latency is None or new_latency is None or new_latency - old_latency <= max_latency:
         return None
     return (
-        f"the new version is slower: 90th-percentile latency {1000 * new_p90:.0f} ms against"
-        f" {1000 * old_p90:.0f} ms, more than {1000 * max_latency:.0f} ms apart"
+        f"the new version is slower: {percentile}th-percentile latency"
+        f" {1000 * new_latency:.0f} ms against {1000 * old_latency:.0f} ms, more than"
+        f" {1000 * max_latency:.0f} ms apart"
     )
 
 
@@ -1227,10 +1505,6 @@ def _state_text(seen: _VersionState) -> str:
     return f"{text} ({why})" if why else text
 
 
-def _default_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 async def shift_traffic(
     client: LambdaClient,
     function_name: str,
@@ -1238,9 +1512,9 @@ async def shift_traffic(
     *,
     to_version: str,
     strategy: Strategy,
-    health_check: HealthCheck | None = None,
-    before_traffic: HealthCheck | None = None,
-    after_traffic: HealthCheck | None = None,
+    health_check: HealthCheck | Sequence[HealthCheck] | None = None,
+    before_traffic: HealthCheck | Sequence[HealthCheck] | None = None,
+    after_traffic: HealthCheck | Sequence[HealthCheck] | None = None,
     ready_timeout: float = 300.0,
     on_progress: ProgressCallback | None = None,
     rollback_on_cancel: bool = True,
@@ -1276,6 +1550,8 @@ async def shift_traffic(
     cancelled wait changes nothing either. The wait is reported as WAITING, then READY,
     events. A primary that is ``Pending`` is not waited for: it takes the traffic already.
 
+    Any of the three checks may be a list of checks: it is ``all_of`` them.
+
     ``before_traffic`` and ``after_traffic`` are checks like ``health_check`` (CodeDeploy's
     BeforeAllowTraffic and AfterAllowTraffic hooks), with ``StepContext.phase`` saying which.
     ``before_traffic`` runs after the pre-flight checks, before any weight moves (on a resumed
@@ -1293,6 +1569,9 @@ async def shift_traffic(
     ten-minute rollout in milliseconds.
     """
     steps = _check_steps(strategy.steps())  # custom strategies are held to the same rules
+    health_check = _composed(health_check)
+    before_traffic = _composed(before_traffic)
+    after_traffic = _composed(after_traffic)
     if health_check is not None and not steps:
         raise ValidationError(
             "health_check gates the steps between weights, and this strategy, like AllAtOnce,"

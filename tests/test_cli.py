@@ -367,6 +367,60 @@ async def test_shift_to_a_failing_version_rolls_back(
     assert result["Stats"]["3"]["ErrorRate"] == 1.0
 
 
+async def test_shift_with_the_metrics_gate_rolls_back_on_real_traffic(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stop = asyncio.Event()
+
+    async def traffic() -> None:  # what the alias serves while the shift runs
+        async with client_for(lam) as client:
+            while not stop.is_set():
+                await client.invoke("fn", payload={}, qualifier="live")
+
+    callers = [asyncio.ensure_future(traffic()) for _ in range(4)]
+    argv = ["shift", "fn", "live", "--to", "3", "--linear", "50%/1s", "--metrics-gate"]
+    try:
+        code = await cli(
+            lam, *argv, "--metrics-period", "1", "--settle", "0.2", "--max-error-rate", "20%"
+        )
+    finally:
+        stop.set()
+        await asyncio.gather(*callers)
+    assert code == 3
+    out, err = outputs(capsys)
+    kinds = [line.split()[1] for line in err.splitlines()]
+    assert kinds == ["started", "weight_set", "unhealthy", "rolling_back", "rolled_back"]
+    # What the gate read, in the progress line and in the step's row: every call to version 3
+    # through the alias failed, none to version 1.
+    seen = re.search(r"traffic v1 0/(\d+) errors, v3 (\d+)/(\d+) errors", err)
+    assert seen is not None
+    assert int(seen[1]) > 0
+    assert seen[2] == seen[3] != "0"
+    assert re.search(r"^1\s+50%\s+\S+\s+UNHEALTHY\s+traffic v1 0/\d+ errors", out, re.M)
+    assert "rolled back to version 1: health check failed at 50%: the new version fails" in out
+    assert "probes per version" not in out  # no probe ran: --max-error-rate set the gate's
+    await assert_live_on(lam, "1")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--linear", "50%/1m", "--settle", "5"], "--settle configures --metrics-gate: add it"),
+        (["--all-at-once", "--metrics-gate"], "--all-at-once has no steps for --metrics-gate"),
+        (["--linear", "50%/1m", "--metrics-gate", "--metrics-period", "7"], "--metrics-period"),
+    ],
+)
+async def test_metrics_gate_options_are_checked_before_anything_moves(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert await cli(lam, "shift", "fn", "live", "--to", "2", *argv) == 2
+    out, err = outputs(capsys)
+    assert out == ""
+    assert message in err
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", err), "a Python parameter name in " + err
+    await assert_live_on(lam, "1")
+
+
 @pytest.mark.parametrize(
     ("to_version", "message"),
     [("1", "already sends its traffic to version 1"), ("9", "version 9 of fn does not exist")],
@@ -911,7 +965,8 @@ ROUTING_OPTIONS = {"--routing-config", "--weight"}
             | {"--probe-payload", "--probe-invocations", "--max-error-rate", "--max-latency"}
             | {"--ready-timeout", "--pre-traffic-probe", "--post-traffic-probe"}
             | {"--alarm", "--alarm-poll-interval", "--alarm-already-firing"}
-            | {"--alarm-insufficient-data", "--alarm-unreadable"},
+            | {"--alarm-insufficient-data", "--alarm-unreadable"}
+            | {"--metrics-gate", "--settle", "--metrics-period"},
         ),
     ],
 )

@@ -42,6 +42,8 @@ from lambdaclient.shifting import (
     HealthResult,
     InvokeProbe,
     Linear,
+    MetricsGate,
+    MetricsReading,
     Schedule,
     ShiftResult,
     Step,
@@ -274,3 +276,19 @@ async def cloudwatch_gates(client: LambdaClient) -> None:
         )
         assert_type(result, ShiftResult)
         _: HealthCheck = gate
+        metrics = MetricsGate(cloudwatch, max_error_rate=0.05, settle=180, max_latency=0.2)
+        result = await shift_traffic(
+            client,
+            "my-fn",
+            "live",
+            to_version="7",
+            strategy=Linear(step=0.1, interval=timedelta(minutes=5)),
+            health_check=[gate, metrics],
+        )
+        reading = result.steps[-1].health.metrics if result.steps[-1].health else None
+        if reading is not None:
+            assert_type(reading, MetricsReading)
+            assert_type(reading.window.new_errors, int)
+            assert_type(reading.verdict.required_invocations, int | None)
+            assert_type(reading.new_latency, float | None)
+        __: HealthCheck = metrics

@@ -1,0 +1,316 @@
+"""MetricsGate: shifts gated on the traffic through the alias, against LocalLambda over sockets.
+
+Background traffic flows through alias ``live`` while the shift runs; LocalLambda counts each
+execution in its CloudWatch metrics, dated by the invocation and visible ``metrics_delay``
+seconds later. The gate reads one-second periods (LocalLambda keeps datapoints to the
+second) and a rule loose enough to judge a few hundred invocations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+import pytest
+
+from lambdaclient import LambdaClient, RoutingConfig
+from lambdaclient.cloudwatch import CloudWatchClient, Dimension, Metric, MetricDataQuery
+from lambdaclient.errors import ValidationError
+from lambdaclient.shifting import (
+    AlarmGate,
+    Canary,
+    GatePhase,
+    HealthCheck,
+    Linear,
+    MetricsGate,
+    MetricsReading,
+    ShiftResult,
+    StepContext,
+    Strategy,
+    all_of,
+    shift_traffic,
+)
+from lambdaclient.testing import LocalLambda
+
+FN = "orders"
+DELAY = 0.3  # seconds before a datapoint is visible
+SECOND = timedelta(seconds=1)
+CANARY = Canary(0.5, SECOND)
+
+_faults = random.Random(7)
+
+
+def v1(event: Any, context: Any) -> Any:
+    return 1
+
+
+def v2(event: Any, context: Any) -> Any:
+    return 2
+
+
+def v3(event: Any, context: Any) -> Any:
+    if _faults.random() < 0.5:
+        raise RuntimeError("half of the orders fail")
+    return 3
+
+
+async def v4(event: Any, context: Any) -> Any:
+    await asyncio.sleep(0.05)  # never fails, but slow
+    return 4
+
+
+@attrs.define
+class Env:
+    lam: LocalLambda
+    client: LambdaClient
+    cloudwatch: CloudWatchClient
+    served: Counter[str] = attrs.Factory(Counter)
+
+    def gate(self, **options: Any) -> MetricsGate:
+        settings: dict[str, Any] = {
+            "max_error_rate": 0.2,
+            "baseline_error_rate": 0.01,
+            "period": 1,
+            "settle": 2 * DELAY,
+        }
+        return MetricsGate(self.cloudwatch, **(settings | options))
+
+    @contextlib.asynccontextmanager
+    async def traffic(self, callers: int = 4) -> AsyncIterator[None]:
+        """Invocations through the alias, ``callers`` at a time, until the block ends."""
+        stop = asyncio.Event()
+
+        async def caller() -> None:
+            while not stop.is_set():
+                result = await self.client.invoke(FN, payload={}, qualifier="live")
+                self.served[result.executed_version or "?"] += 1
+
+        tasks = [asyncio.ensure_future(caller()) for _ in range(callers)]
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+
+    async def shift(
+        self,
+        to_version: str,
+        health_check: HealthCheck | list[HealthCheck],
+        strategy: Strategy = CANARY,
+        *,
+        callers: int = 4,
+    ) -> ShiftResult:
+        """The shift, with traffic through the alias from ``callers`` all along."""
+        async with self.traffic(callers):
+            return await shift_traffic(
+                self.client,
+                FN,
+                "live",
+                to_version=to_version,
+                strategy=strategy,
+                health_check=health_check,
+            )
+
+    async def served_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Invocations per version through the alias in [start, end), read in one query."""
+        queries = [
+            MetricDataQuery(
+                f"v{version}",
+                Metric(
+                    "AWS/Lambda",
+                    "Invocations",
+                    (
+                        Dimension("FunctionName", FN),
+                        Dimension("Resource", f"{FN}:live"),
+                        Dimension("ExecutedVersion", version),
+                    ),
+                ),
+                "Sum",
+                1,
+            )
+            for version in ("1", "2")
+        ]
+        results = await self.cloudwatch.get_metric_data(queries, start, end).collect()
+        return {key[1:]: round(sum(result.values)) for key, result in results.items()}
+
+
+@contextlib.asynccontextmanager
+async def environment(metrics_delay: float) -> AsyncIterator[Env]:
+    async with LocalLambda(seed=1, metrics_delay=metrics_delay) as lam:
+        settings: dict[str, Any] = {
+            "credentials": lam.credentials,
+            "endpoint_url": lam.endpoint_url,
+        }
+        async with (
+            LambdaClient(lam.region, **settings) as client,
+            CloudWatchClient(lam.region, **settings) as cloudwatch,
+        ):
+            for handler in (v1, v2, v3, v4):
+                lam.add_function(FN, handler)
+                lam.publish_version(FN)
+            await client.create_alias(FN, "live", function_version="1")
+            yield Env(lam, client, cloudwatch)
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[Env]:
+    async with environment(DELAY) as env:
+        yield env
+
+
+def readings(result: ShiftResult) -> list[MetricsReading]:
+    found = [step.health.metrics for step in result.steps if step.health is not None]
+    return [reading for reading in found if reading is not None]
+
+
+async def test_a_faulty_version_is_rolled_back_on_its_own_traffic(env: Env) -> None:
+    result = await env.shift("3", env.gate())
+    assert result.rolled_back
+    assert result.reason is not None
+    assert result.reason.startswith(
+        "health check failed at 50%: the new version fails more often: likelihood ratio"
+    )
+    (reading,) = readings(result)
+    assert reading.window.new_errors > 0
+    assert reading.window.old_errors == 0
+    assert reading.verdict.likelihood_ratio >= reading.verdict.threshold
+    alias = await env.client.get_alias(FN, "live")
+    assert (alias.function_version, alias.routing_config) == ("1", None)
+
+
+async def test_a_healthy_version_is_promoted_and_every_period_is_read_once(env: Env) -> None:
+    result = await env.shift("2", env.gate(), Linear(0.5, SECOND))
+    assert result.completed, result.reason
+    (reading,) = readings(result)
+    assert reading.verdict.final
+    assert reading.verdict.p_value is not None
+    assert reading.window.new_invocations >= (reading.verdict.required_invocations or 0) > 0
+    assert (await env.client.get_alias(FN, "live")).function_version == "2"
+
+
+async def test_windows_follow_each_other_without_gaps_or_overlaps(env: Env) -> None:
+    result = await env.shift("2", env.gate(), Linear(1 / 3, SECOND))
+    assert result.completed, result.reason
+    first, second = readings(result)
+    assert first.end == second.start
+    assert first.verdict.tally.windows == second.verdict.tally.windows[:1]
+    # What the two gates read adds up to one read of the whole span, once the data is in.
+    await asyncio.sleep(DELAY)
+    whole = await env.served_between(first.start, second.end)
+    seen = second.verdict.tally.total
+    assert (seen.old_invocations, seen.new_invocations) == (whole["1"], whole["2"])
+
+
+async def test_late_data_is_waited_for_settle_seconds() -> None:
+    late = 1.0  # seconds before a datapoint is visible
+    async with environment(late) as env:
+        await env.client.update_alias(FN, "live", routing_config=RoutingConfig({"2": 0.5}))
+        started = datetime.now(UTC)
+        async with env.traffic():
+            await asyncio.sleep(1.5)
+        step = StepContext(env.client, FN, "live", "1", "2", 0, 0.5, 1, started=started)
+        slept: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            slept.append(seconds)
+            await asyncio.sleep(seconds)
+
+        hasty = await env.gate(settle=0)(step)
+        patient = await env.gate(settle=1.2 * late, sleep=sleep)(step)
+        assert hasty.metrics is not None
+        assert patient.metrics is not None
+        # Every invocation was served after the shift's start and before the gates ran: the
+        # patient gate sees them all, the hasty one misses the last second's.
+        window = patient.metrics.window
+        assert (window.old_invocations, window.new_invocations) == (
+            env.served["1"],
+            env.served["2"],
+        )
+        assert hasty.metrics.window.errors == 0
+        hasty_total = hasty.metrics.window.old_invocations + hasty.metrics.window.new_invocations
+        assert hasty_total < env.served.total()
+        (pause,) = slept  # until the end of the window's period, then 1.2 seconds
+        assert pause >= 1.2 * late
+
+
+async def test_a_slower_version_is_rolled_back_on_its_duration(env: Env) -> None:
+    result = await env.shift("4", env.gate(max_latency=0.02), Linear(0.5, 2 * SECOND), callers=8)
+    assert result.rolled_back
+    assert result.reason is not None
+    assert result.reason.startswith(
+        "health check failed at 50%: the new version is slower: 90th-percentile latency"
+    )
+    (reading,) = readings(result)
+    assert reading.verdict.healthy  # no more errors: the latency alone failed it
+    assert reading.old_latency is not None
+    assert reading.new_latency is not None
+    assert reading.new_latency >= 0.05 > reading.old_latency + 0.02
+    assert min(reading.window.old_invocations, reading.window.new_invocations) >= 100
+
+
+async def test_too_little_traffic_fails_the_last_gate_saying_so(env: Env) -> None:
+    result = await env.shift("2", env.gate(), callers=0)
+    assert result.rolled_back
+    assert result.reason == (
+        "health check failed at 50%: too little traffic: no invocations through the alias"
+    )
+    # A trickle is not enough for a strict gate either: the reason says how much was needed.
+    strict = env.gate(max_error_rate=0.01, baseline_error_rate=0.001, detection_rate=0.99)
+    result = await env.shift("2", strict, callers=1)
+    assert result.rolled_back
+    assert result.reason is not None
+    assert "too little traffic: the new version served" in result.reason
+    assert "invocations where" in result.reason
+
+
+async def test_composed_with_all_of_or_a_list(env: Env) -> None:
+    env.lam.set_alarm_state("orders-errors", "OK")
+    alarms = AlarmGate(["orders-errors"], cloudwatch=env.cloudwatch, poll_interval=0.2)
+    composed: list[HealthCheck | list[HealthCheck]] = [
+        [alarms, env.gate()],
+        all_of(env.gate(), alarms),
+    ]
+    for checks in composed:
+        result = await env.shift("3", checks)
+        assert result.rolled_back
+        assert result.reason is not None
+        assert "the new version fails more often" in result.reason
+        assert readings(result)
+    with pytest.raises(ValidationError, match="at most one MetricsGate"):
+        all_of(env.gate(), env.gate())
+
+
+async def test_it_judges_steps_only(env: Env) -> None:
+    gate = env.gate()
+    context = StepContext(
+        env.client, FN, "live", "1", "2", 0, 0.0, 1, phase=GatePhase.BEFORE_TRAFFIC
+    )
+    health = await gate(context)
+    assert not health.healthy
+    assert health.reason.endswith("it gates steps, not the before_traffic check")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("settle", -1),
+        ("period", 7),
+        ("period", 0),
+        ("max_error_rate", 0),
+        ("detection_rate", 1),
+        ("max_latency", 0),
+        ("latency_percentile", 95),
+    ],
+)
+async def test_bad_parameters_are_refused_by_name(env: Env, field: str, value: Any) -> None:
+    with pytest.raises(ValidationError) as caught:
+        env.gate(**{field: value})
+    assert caught.value.field == field
+    with pytest.raises(ValidationError, match="cloudwatch must be a CloudWatchClient"):
+        MetricsGate(env.client)  # type: ignore[arg-type]

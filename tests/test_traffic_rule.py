@@ -1,0 +1,185 @@
+"""The gate's rule on real traffic (``MetricsGate``'s), without an event loop: its parts against
+first principles, and a seeded, fast version of ``bench/rollout_simulation.py``'s traffic
+scenario holding it to its contract."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Sequence
+from fractions import Fraction
+
+import pytest
+
+from lambdaclient.errors import ValidationError
+from lambdaclient.shifting import (
+    Canary,
+    GateRule,
+    Linear,
+    TrafficTally,
+    TrafficWindow,
+    simulate_traffic_rollout,
+    stratified_exact_p_value,
+)
+from tests.test_gate import MINUTE, SEED, wilson
+
+
+def exact_tail(windows: Sequence[TrafficWindow]) -> Fraction:
+    """P(the new version has at least its observed errors) when every set of failed
+    invocations of each window's size is equally likely: counted over every such set."""
+    observed = sum(w.new_errors for w in windows)
+    choices = [
+        # Invocations 0..n1-1 are the new version's.
+        list(itertools.combinations(range(w.new_invocations + w.old_invocations), w.errors))
+        for w in windows
+    ]
+    hits = total = 0
+    for failed in itertools.product(*choices):
+        total += 1
+        new = sum(
+            sum(i < w.new_invocations for i in chosen)
+            for w, chosen in zip(windows, failed, strict=True)
+        )
+        hits += new >= observed
+    return Fraction(hits, total)
+
+
+def tally(*windows: TrafficWindow) -> TrafficTally:
+    return TrafficTally(windows)
+
+
+@pytest.mark.parametrize(
+    "windows",
+    [
+        [TrafficWindow(6, 1, 3, 2)],
+        [TrafficWindow(6, 3, 3, 0)],
+        [TrafficWindow(5, 1, 2, 2), TrafficWindow(3, 1, 5, 2)],
+        [TrafficWindow(4, 0, 4, 3), TrafficWindow(7, 2, 1, 1)],
+    ],
+)
+def test_the_exact_test_counts_every_equally_likely_set_of_failures(
+    windows: list[TrafficWindow],
+) -> None:
+    assert stratified_exact_p_value(windows) == pytest.approx(float(exact_tail(windows)))
+
+
+def test_only_windows_where_both_versions_served_carry_evidence() -> None:
+    rule = GateRule()
+    one_sided = tally(TrafficWindow(1000, 20, 0, 0), TrafficWindow(0, 0, 500, 50))
+    assert rule.traffic_likelihood_ratio(one_sided) == 1
+    assert rule.required_invocations(one_sided) is None
+    verdict = rule.judge_traffic(one_sided, final=True)
+    assert not verdict.healthy
+    assert verdict.reason == (
+        "too little traffic: 500 invocations of the new version and 1000 of the old,"
+        " never both in one window"
+    )
+
+
+def test_no_traffic_passes_a_gate_before_the_last_but_never_the_last() -> None:
+    rule = GateRule()
+    assert rule.judge_traffic(tally(TrafficWindow()), final=False).healthy
+    verdict = rule.judge_traffic(tally(TrafficWindow()), final=True)
+    assert not verdict.healthy
+    assert verdict.reason == "too little traffic: no invocations through the alias"
+
+
+def test_too_little_traffic_at_the_last_gate_fails_saying_how_much_was_needed() -> None:
+    rule = GateRule()
+    few = tally(TrafficWindow(900, 18, 100, 2))  # errors as often on both: no sign of harm
+    required = rule.required_invocations(few)
+    assert required is not None
+    assert required > 100
+    assert rule.judge_traffic(few, final=False).healthy
+    verdict = rule.judge_traffic(few, final=True)
+    assert not verdict.healthy
+    assert verdict.p_value is None
+    assert verdict.reason == (
+        f"too little traffic: the new version served 100 invocations where {required} are"
+        " needed at this traffic mix"
+    )
+    # The same mix, scaled to what was asked for, is judged by the exact test.
+    scale = math.ceil(required / 100)
+    enough = tally(TrafficWindow(900 * scale, 18 * scale, 100 * scale, 2 * scale))
+    passed = rule.judge_traffic(enough, final=True)
+    assert passed.healthy
+    assert passed.p_value is not None
+    assert passed.p_value > rule.final_alpha
+    assert passed.reason.startswith("no higher error rate: exact test p = ")
+
+
+def test_the_traffic_needed_follows_the_split_and_the_old_versions_error_rate() -> None:
+    rule = GateRule()
+    canary = rule.required_invocations(tally(TrafficWindow(900, 18, 100, 2)))
+    even = rule.required_invocations(tally(TrafficWindow(500, 10, 500, 10)))
+    failing = rule.required_invocations(tally(TrafficWindow(900, 90, 100, 10)))
+    assert canary is not None
+    assert even is not None
+    assert failing is not None
+    # At 10% the old version's many invocations pin its rate down: the new version needs
+    # fewer of its own than at 50%, though the alias serves more in all (9 old per new).
+    assert canary < even < 10 * canary / 2
+    assert failing > canary
+    hopeless = rule.judge_traffic(tally(TrafficWindow(100, 97, 100, 97)), final=False)
+    assert not hopeless.healthy
+    assert hopeless.reason.startswith("too little evidence: the old version fails 97.0%")
+
+
+def test_errors_piling_up_on_the_new_version_fail_at_any_gate() -> None:
+    rule = GateRule()
+    bad = tally(TrafficWindow(900, 9, 100, 15))
+    verdict = rule.judge_traffic(bad, final=False)
+    assert not verdict.healthy
+    assert verdict.likelihood_ratio >= verdict.threshold == 1 / rule.sequential_alpha
+    assert verdict.reason.startswith("the new version fails more often: likelihood ratio")
+    # The same errors spread by the traffic's split carry no such weight.
+    fair = rule.judge_traffic(tally(TrafficWindow(900, 22, 100, 2)), final=False)
+    assert fair.healthy
+    assert fair.likelihood_ratio < 1
+
+
+@pytest.mark.parametrize(
+    ("field", "window"),
+    [
+        ("old_errors", {"old_invocations": 1, "old_errors": 2}),
+        ("new_errors", {"new_invocations": 0, "new_errors": 1}),
+        ("new_invocations", {"new_invocations": -1}),
+        ("old_invocations", {"old_invocations": 1.5}),
+    ],
+)
+def test_impossible_counts_are_refused_by_name(field: str, window: dict[str, object]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TrafficWindow(**window)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+# --- the contract, simulated -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "strategy", [Canary(0.1, MINUTE), Linear(0.1, MINUTE)], ids=["canary", "linear"]
+)
+def test_simulated_rollouts_on_traffic_keep_the_contract(strategy: Canary | Linear) -> None:
+    # bench/rollout_simulation.py runs 40,000 rollouts per case; this is its seeded sample.
+    rule = GateRule()
+    weights = [step.weight for step in strategy.steps()]
+    rng = random.Random(SEED)
+    p0 = rule.baseline_error_rate
+    ample = 2 * rule.invocations_per_step(weights)
+    healthy = [simulate_traffic_rollout(rule, weights, ample, p0, p0, rng) for _ in range(8000)]
+    bad = [
+        simulate_traffic_rollout(rule, weights, ample, p0, p0 + rule.max_error_rate, rng)
+        for _ in range(1000)
+    ]
+    assert wilson(sum(not v.healthy for v in healthy), len(healthy))[1] <= rule.false_rollback_rate
+    assert wilson(sum(not v.healthy for v in bad), len(bad))[0] >= rule.detection_rate
+    # With just the traffic the baseline calls for, a bad version is still caught: by the
+    # tests, or as too little traffic when the old version's rate asks for more. None passes
+    # for want of evidence.
+    scarce = rule.invocations_per_step(weights)
+    short = [
+        simulate_traffic_rollout(rule, weights, scarce, p0, p0 + rule.max_error_rate, rng)
+        for _ in range(1000)
+    ]
+    assert wilson(sum(not v.healthy for v in short), len(short))[0] >= rule.detection_rate
