@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from . import _cloudwatch_protocol as protocol
-from ._client import _ServiceClient
+from ._client import _no_result, _ServiceClient
 from ._cloudwatch_models import (
     Alarm,
     AlarmPage,
@@ -310,4 +310,4 @@ class CloudWatchClient(_ServiceClient):
             treat_missing_data=treat_missing_data,
             description=description,
         )
-        await self._send(request)
+        await self._call(request, _no_result)
