@@ -7,6 +7,7 @@ import functools
 import inspect
 import logging
 import os
+import ssl
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -14,14 +15,26 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from random import random as _uniform
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    Literal,
+    ParamSpec,
+    Self,
+    TypeVar,
+)
 
 import attrs
 
 from . import _protocol as protocol
 from . import _validate as check
-from ._credentials import Credentials, credential_provider, region_from_profile
-from ._endpoints import LAMBDA, Service, is_loopback, resolve_endpoint, resolve_region
+from ._config import load_ca_bundle, load_profile, redact_proxy, resolve_settings
+from ._credentials import Credentials, credential_provider
+from ._endpoints import LAMBDA, Service, is_loopback
 from ._errors import (
     ClientClosedError,
     EventLoopError,
@@ -236,13 +249,16 @@ class _ServiceClient:
         endpoint_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
-        max_attempts: int = 3,
+        max_attempts: int | None = None,
+        retry_mode: Literal["standard", "legacy"] | None = None,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
         total_timeout: float | None = None,
         max_response_size: int = MAX_RESPONSE_SIZE,
-        use_fips: bool = False,
-        use_dualstack: bool = False,
+        use_fips: bool | None = None,
+        use_dualstack: bool | None = None,
+        proxy: str | Literal[False] | None = None,
+        ca_bundle: str | os.PathLike[str] | ssl.SSLContext | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = _uniform,
         clock: Callable[[], datetime] = _utc_now,
@@ -263,31 +279,27 @@ class _ServiceClient:
         for seam, name in ((sleep, "sleep"), (jitter, "jitter"), (clock, "clock")):
             if not callable(seam):
                 raise ValidationError(f"{name} must be callable", field=name)
-        if type(max_attempts) is not int or max_attempts < 1:
-            raise ValidationError("max_attempts must be an int of at least 1", field="max_attempts")
         if type(max_response_size) is not int or max_response_size < 1:
             raise ValidationError(
                 "max_response_size must be an int of at least 1 (bytes)", field="max_response_size"
             )
         self._total_timeout = _optional_positive(total_timeout, "total_timeout")
-        resolved_region = resolve_region(region, environ)
-        if resolved_region is None:
-            resolved_region = resolve_region(region_from_profile(profile, environ), {})
-        if resolved_region is None:
-            raise ValidationError(
-                "no region: pass region=, or set AWS_REGION or AWS_DEFAULT_REGION, or a region"
-                " in the profile",
-                field="region",
-            )
-        self._region = resolved_region
-        self._endpoint = resolve_endpoint(
-            resolved_region,
+        settings = resolve_settings(
+            region=region,
             endpoint_url=endpoint_url,
+            max_attempts=max_attempts,
+            retry_mode=retry_mode,
             use_fips=use_fips,
             use_dualstack=use_dualstack,
+            proxy=proxy,
+            ca_bundle=ca_bundle,
+            own_session=session is None and transport is None,
             environ=environ,
+            profile=lambda: load_profile(profile, environ),
             service=self._SERVICE,
         )
+        self._region = settings.region.value
+        self._endpoint = settings.endpoint
         if self._endpoint.url.startswith("http://") and not is_loopback(self._endpoint.host):
             logger.warning(
                 "endpoint %s is plain HTTP: requests, responses and payloads cross the network"
@@ -304,10 +316,20 @@ class _ServiceClient:
         read_timeout = _positive(read_timeout, "read_timeout")
         if transport is None:
             transport = AiohttpTransport(
-                session, connect_timeout=connect_timeout, read_timeout=read_timeout
+                session,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                proxy=settings.proxy.value,
+                ssl_context=load_ca_bundle(settings.ca_bundle),
             )
+            if settings.proxy.value is not None:
+                logger.debug(
+                    "requests go through the proxy %s (from %s)",
+                    redact_proxy(settings.proxy.value),
+                    settings.proxy.source,
+                )
         self._transport = transport
-        self._max_attempts = max_attempts
+        self._max_attempts = settings.max_attempts.value
         self._max_response_size = max_response_size
         self._in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in environ
         self._quota = RetryQuota()

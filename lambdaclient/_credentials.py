@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from ._config import load_profile
 from ._errors import CredentialsError
 
 __all__ = [
@@ -308,31 +309,7 @@ def region_from_profile(
     ``AWS_DEFAULT_REGION`` gave a region; this does not look at those variables. Raises
     :class:`~lambdaclient.CredentialsError` when a config file cannot be parsed.
     """
-    # Lazy: only reached when the region is not given more cheaply.
-    import botocore.exceptions
-    import botocore.session
-
-    session: Any = botocore.session.Session(profile=profile)
-    if environ is not None:
-        session.set_config_variable(
-            "config_file", environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
-        )
-        session.set_config_variable(
-            "credentials_file", environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
-        )
-        if profile is None:
-            # botocore would fall back to os.environ; "default" is what it uses after that.
-            session.set_config_variable(
-                "profile",
-                environ.get("AWS_DEFAULT_PROFILE") or environ.get("AWS_PROFILE") or "default",
-            )
-    try:
-        scoped: object = session.get_scoped_config()
-    except botocore.exceptions.ProfileNotFound:
-        return None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise CredentialsError(f"Could not read the AWS config files: {exc}") from exc
-    region = scoped.get("region") if isinstance(scoped, dict) else None
+    region = load_profile(profile, environ).values.get("region")
     return region if isinstance(region, str) and region else None
 
 

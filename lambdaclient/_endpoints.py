@@ -20,6 +20,7 @@ __all__ = [
     "LAMBDA",
     "Endpoint",
     "Service",
+    "configured_endpoint_url",
     "is_loopback",
     "resolve_endpoint",
     "resolve_region",
@@ -100,9 +101,10 @@ def check_region(region: object) -> str:
     return region
 
 
-def _configured_endpoint_url(
+def configured_endpoint_url(
     endpoint_url: str | None, environ: Mapping[str, str], service: Service
 ) -> str | None:
+    """The endpoint URL given or configured in the environment for ``service``, if any."""
     if endpoint_url is not None:
         return endpoint_url
     if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
@@ -167,7 +169,7 @@ def resolve_endpoint(
         resolve_endpoint("eu-west-1", environ={}).url == "https://lambda.eu-west-1.amazonaws.com"
     """
     check_region(region)
-    url = _configured_endpoint_url(endpoint_url, environ, service)
+    url = configured_endpoint_url(endpoint_url, environ, service)
     if url is not None:
         if use_fips or use_dualstack:
             # The rule set refuses this combination rather than silently dropping a flag.
