@@ -578,8 +578,27 @@ class LambdaClient(_ServiceClient):
     ``random.random`` and the system clock; tests replace them to retry at once, back off
     predictably, or sign and expire credentials at a time of their choosing.
 
+    Settings as botocore resolves them: the argument, else the environment, else the
+    profile in the shared config file, else the default (None means "look further"):
+    ``max_attempts`` (``AWS_MAX_ATTEMPTS``, ``max_attempts``; 3), ``retry_mode``
+    (``AWS_RETRY_MODE``, ``retry_mode``; ``"standard"``, what the client does; ``"legacy"``
+    is treated as standard, with an INFO note once per process; ``"adaptive"``, botocore's
+    client-side rate limiting, is not implemented and is refused), ``use_fips`` and
+    ``use_dualstack`` (``AWS_USE_FIPS_ENDPOINT``, ``use_fips_endpoint``, and the dual-stack
+    pair: ``"true"`` or ``"false"`` in any case; from the environment or the profile, dropped
+    when an endpoint URL is configured, as botocore drops them). On the client's own session
+    only (not a caller's ``session`` or ``transport``, whose own settings stand; passing
+    either with one is an error): ``proxy``, a URL (its password never logged or shown), or
+    False for none, else ``HTTPS_PROXY``/``HTTP_PROXY`` by the endpoint's scheme unless
+    ``NO_PROXY`` names its host (botocore's rules: no exception for loopback addresses);
+    ``ca_bundle``, a PEM file's path or an ``ssl.SSLContext``, else ``AWS_CA_BUNDLE``, the
+    profile's ``ca_bundle``, then ``REQUESTS_CA_BUNDLE``: the certificates trusted for the
+    endpoint (the system's by default).
+
     Raises :class:`ValidationError` at construction for a missing or malformed region or
-    endpoint, or a bad setting.
+    endpoint, or a bad setting: :class:`ConfigurationError` names the setting and where its
+    value came from (the argument, which environment variable, which profile in which file).
+    Nothing is sent then.
     """
 
     _SERVICE = LAMBDA
