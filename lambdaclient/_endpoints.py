@@ -23,7 +23,6 @@ __all__ = [
     "configured_endpoint_url",
     "is_loopback",
     "resolve_endpoint",
-    "resolve_region",
 ]
 
 # (region pattern, dnsSuffix, dualStackDnsSuffix), from botocore's partitions.json. The first
@@ -84,14 +83,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
-
-
-def resolve_region(region: str | None, environ: Mapping[str, str]) -> str | None:
-    """The region argument, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``; validated."""
-    for value in (region, environ.get("AWS_REGION"), environ.get("AWS_DEFAULT_REGION")):
-        if value:
-            return check_region(value)
-    return None
 
 
 def check_region(region: object) -> str:

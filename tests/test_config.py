@@ -211,6 +211,40 @@ def test_retry_mode_legacy_is_noted_once_per_process() -> None:
     assert "'standard'" in notes[0]
 
 
+BOTH = {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-2"}
+
+
+@pytest.mark.parametrize(
+    ("region", "environ", "in_profile", "expected"),
+    [
+        ("us-east-1", BOTH, "ap-south-1", "us-east-1"),
+        (None, BOTH, "ap-south-1", "eu-west-1"),  # AWS_REGION, as most SDKs (not botocore)
+        (None, {"AWS_DEFAULT_REGION": "eu-west-2"}, "ap-south-1", "eu-west-2"),
+        (None, {"AWS_REGION": "", "AWS_DEFAULT_REGION": "eu-west-2"}, None, "eu-west-2"),
+        (None, {}, "ap-south-1", "ap-south-1"),
+    ],
+)
+def test_the_region_is_the_argument_then_the_environment_then_the_profile(
+    monkeypatch: pytest.MonkeyPatch,
+    region: str | None,
+    environ: dict[str, str],
+    in_profile: str | None,
+    expected: str,
+) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    if in_profile is not None:
+        write_profile(f"region = {in_profile}")
+    assert LambdaClient(region, credentials=CREDENTIALS).region == expected
+
+
+def test_no_region_anywhere_is_an_error() -> None:
+    with pytest.raises(ValidationError) as raised:
+        LambdaClient(credentials=CREDENTIALS)
+    assert raised.value.field == "region"
+    assert "AWS_REGION" in str(raised.value)
+
+
 # --- bad values: a typed error naming the setting and its source, and nothing sent --------
 
 
@@ -252,6 +286,8 @@ BAD_VALUES = [
     ("argument", "proxy", "", "proxy", "False for no proxy"),
     ("HTTP_PROXY", None, f"http://me:{PROXY_PASSWORD}@127.0.0.1:port", "proxy", "not valid"),
     ("AWS_REGION", None, "eu west 1", "region", "not a region name"),
+    ("AWS_DEFAULT_REGION", None, "evil.com/", "region", "not a region name"),
+    ("argument", "region", "Us-East-1", "region", "not a region name"),
     ("profile", "region", "eu/west/1", "region", "not a region name"),
 ]
 
