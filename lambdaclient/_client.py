@@ -7,7 +7,6 @@ import functools
 import inspect
 import logging
 import os
-import ssl
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -15,24 +14,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from random import random as _uniform
 from types import TracebackType
-from typing import (
-    IO,
-    TYPE_CHECKING,
-    Any,
-    ClassVar,
-    Concatenate,
-    Generic,
-    Literal,
-    ParamSpec,
-    Self,
-    TypeVar,
-)
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 import attrs
 
 from . import _protocol as protocol
 from . import _validate as check
-from ._config import load_ca_bundle, load_profile, redact_proxy, resolve_settings
+from ._config import CABundle, Proxy, RetryMode, load_ca_bundle, load_profile, resolve_settings
 from ._credentials import Credentials, credential_provider
 from ._endpoints import LAMBDA, Service, is_loopback
 from ._errors import (
@@ -250,15 +238,15 @@ class _ServiceClient:
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
         max_attempts: int | None = None,
-        retry_mode: Literal["standard", "legacy"] | None = None,
+        retry_mode: RetryMode | None = None,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
         total_timeout: float | None = None,
         max_response_size: int = MAX_RESPONSE_SIZE,
         use_fips: bool | None = None,
         use_dualstack: bool | None = None,
-        proxy: str | Literal[False] | None = None,
-        ca_bundle: str | os.PathLike[str] | ssl.SSLContext | None = None,
+        proxy: Proxy | None = None,
+        ca_bundle: CABundle | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = _uniform,
         clock: Callable[[], datetime] = _utc_now,
@@ -322,12 +310,6 @@ class _ServiceClient:
                 proxy=settings.proxy.value,
                 ssl_context=load_ca_bundle(settings.ca_bundle),
             )
-            if settings.proxy.value is not None:
-                logger.debug(
-                    "requests go through the proxy %s (from %s)",
-                    redact_proxy(settings.proxy.value),
-                    settings.proxy.source,
-                )
         self._transport = transport
         self._max_attempts = settings.max_attempts.value
         self._max_response_size = max_response_size

@@ -18,7 +18,7 @@ import os
 import re
 import ssl
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -27,7 +27,10 @@ from ._endpoints import Endpoint, Service, check_region, configured_endpoint_url
 from ._errors import ConfigurationError, CredentialsError, ValidationError
 
 __all__ = [
+    "CABundle",
     "Profile",
+    "Proxy",
+    "RetryMode",
     "Setting",
     "Settings",
     "load_ca_bundle",
@@ -39,6 +42,13 @@ __all__ = [
 logger = logging.getLogger("lambdaclient")
 
 T = TypeVar("T")
+
+RetryMode: TypeAlias = Literal["standard", "legacy"]
+"""The retry modes a client takes (botocore's ``adaptive`` is refused)."""
+Proxy: TypeAlias = str | Literal[False]
+"""A proxy's URL, or False for no proxy whatever the environment says."""
+CABundle: TypeAlias = str | os.PathLike[str] | ssl.SSLContext
+"""The certificates to trust: a PEM file's path, or a TLS context."""
 
 DEFAULT_MAX_ATTEMPTS = 3
 """botocore's default in its standard retry mode: the first attempt and two retries."""
@@ -271,17 +281,19 @@ def _proxy(argument: object, environ: Mapping[str, str], endpoint: Endpoint) -> 
     if argument is False:
         return Setting(None, "argument proxy")
     if argument is not None:
-        return Setting(_proxy_url(argument, "argument proxy"), "argument proxy")
-    proxies = _environment_proxies(environ)
-    scheme = endpoint.url.split(":", 1)[0]
-    url = proxies.get(scheme)
-    if url is None:
-        return Setting(None, _DEFAULT)
-    names = [name for name in environ if name.lower() == f"{scheme}_proxy"]
-    source = f"environment variable {sorted(names)[-1]}"  # the lowercase one, if both
-    if _bypasses(endpoint.host, proxies.get("no")):
-        return Setting(None, "environment variable no_proxy / NO_PROXY")
-    return Setting(_proxy_url(url, source), source)
+        value, source = argument, "argument proxy"
+    else:
+        proxies = _environment_proxies(environ)
+        scheme = endpoint.url.split(":", 1)[0]
+        if scheme not in proxies:
+            return Setting(None, _DEFAULT)
+        if _bypasses(endpoint.host, proxies.get("no")):
+            return Setting(None, "environment variable no_proxy / NO_PROXY")
+        names = sorted(name for name in environ if name.lower() == f"{scheme}_proxy")
+        value, source = proxies[scheme], f"environment variable {names[-1]}"  # lowercase wins
+    url = _proxy_url(value, source)
+    logger.debug("requests go through the proxy %s (from %s)", redact_proxy(url), source)
+    return Setting(url, source)
 
 
 def _ca_bundle(found: tuple[object, str] | None) -> Setting[str | ssl.SSLContext | None]:
