@@ -152,8 +152,11 @@ def _from_argument(source: str) -> bool:
 
 
 def _refuse(field: str, value: object, source: str, expected: str) -> ConfigurationError:
+    shown = repr(value)
+    if len(shown) > 80:  # an environment variable can be long; the start says enough
+        shown = f"{shown[:77]}..."
     return ConfigurationError(
-        f"{field} {value!r} (from {source}) is not valid: {expected}", field=field, source=source
+        f"{field} {shown} (from {source}) is not valid: {expected}", field=field, source=source
     )
 
 

@@ -366,6 +366,9 @@ class AiohttpTransport:
                 raise_for_status=False,  # a caller's session may say otherwise; errors are ours
                 **options,
             )
+        except aiohttp.ClientHttpProxyError as exc:
+            # Not chained: its text, in every logged traceback, shows the proxy's password.
+            raise _translate(exc, request) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, request) from exc
         return Response(response.status, response.headers, _AiohttpStream(response, request))
