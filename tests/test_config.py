@@ -188,6 +188,24 @@ def test_the_cloudwatch_client_resolves_the_same_settings(monkeypatch: pytest.Mo
     assert raised.value.source == "environment variable AWS_MAX_ATTEMPTS"
 
 
+def test_retry_mode_is_the_argument_then_the_environment_then_the_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each refused value is shadowed by an accepted one before it, so nothing is refused.
+    path = write_profile("retry_mode = adaptive")
+    monkeypatch.setenv("AWS_RETRY_MODE", "standard")
+    LambdaClient("us-east-1", credentials=CREDENTIALS)
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
+    LambdaClient("us-east-1", credentials=CREDENTIALS, retry_mode="standard")
+    with pytest.raises(ConfigurationError) as raised:
+        LambdaClient("us-east-1", credentials=CREDENTIALS)
+    assert raised.value.source == "environment variable AWS_RETRY_MODE"
+    monkeypatch.delenv("AWS_RETRY_MODE")
+    with pytest.raises(ConfigurationError) as raised:
+        LambdaClient("us-east-1", credentials=CREDENTIALS)
+    assert raised.value.source == profile_source(path)
+
+
 async def test_retry_mode_legacy_retries_as_standard() -> None:
     assert await attempts_made(retry_mode="legacy") == 3
     assert await attempts_made(retry_mode="standard", max_attempts=2) == 2
