@@ -80,11 +80,13 @@ class Profile:
 
 
 def redact_proxy(url: str) -> str:
-    """``url`` with its user info (a proxy's user name and password) replaced by ``***``."""
-    scheme, separator, rest = url.rpartition("://")
-    host, slash, path = rest.partition("/")
-    _, at, host = host.rpartition("@")
-    return f"{scheme}{separator}{'***@' if at else ''}{host}{slash}{path}"
+    """``url`` with everything between its scheme and its last ``@`` (a proxy's user name
+    and password, even one holding ``/`` or ``@`` unescaped) replaced by ``***``."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    _, at, host = rest.rpartition("@")
+    return f"{scheme}{separator}{'***@' if at else ''}{host}"
 
 
 def _proxy_repr(setting: Setting[str | None]) -> str:

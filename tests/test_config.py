@@ -304,6 +304,8 @@ BAD_VALUES = [
     ("argument", "proxy", "ftp://proxy.example", "proxy", "http:// or https://"),
     ("argument", "proxy", "", "proxy", "False for no proxy"),
     ("HTTP_PROXY", None, f"http://me:{PROXY_PASSWORD}@127.0.0.1:port", "proxy", "not valid"),
+    ("argument", "proxy", f"http://me:{PROXY_PASSWORD}/x@127.0.0.1:3128", "proxy", "not valid"),
+    ("http_proxy", None, f"me:{PROXY_PASSWORD}@127.0.0.1:3128/path", "proxy", "not valid"),
     ("AWS_REGION", None, "eu west 1", "region", "not a region name"),
     ("AWS_DEFAULT_REGION", None, "evil.com/", "region", "not a region name"),
     ("argument", "region", "Us-East-1", "region", "not a region name"),
