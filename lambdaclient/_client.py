@@ -573,9 +573,9 @@ class LambdaClient(_ServiceClient):
     either with one is an error): ``proxy``, a URL (its password never logged or shown), or
     False for none, else ``HTTPS_PROXY``/``HTTP_PROXY`` by the endpoint's scheme unless
     ``NO_PROXY`` names its host (botocore's rules: no exception for loopback addresses);
-    ``ca_bundle``, a PEM file's path or an ``ssl.SSLContext``, else ``AWS_CA_BUNDLE``, the
-    profile's ``ca_bundle``, then ``REQUESTS_CA_BUNDLE``: the certificates trusted for the
-    endpoint (the system's by default).
+    ``ca_bundle``, a PEM file's path or an ``ssl.SSLContext`` (one that verifies), else
+    ``AWS_CA_BUNDLE``, the profile's ``ca_bundle``, then ``REQUESTS_CA_BUNDLE``: the
+    certificates trusted for the endpoint (the system's by default).
 
     Raises :class:`ValidationError` at construction for a missing or malformed region or
     endpoint, or a bad setting: :class:`ConfigurationError` names the setting and where its

@@ -306,6 +306,14 @@ def _ca_bundle(found: tuple[object, str] | None) -> Setting[str | ssl.SSLContext
         return Setting(None, _DEFAULT)
     value, source = found
     if isinstance(value, ssl.SSLContext):
+        # A bundle says whom to trust; it is no switch to stop checking certificates.
+        if value.verify_mode != ssl.CERT_REQUIRED or not value.check_hostname:
+            raise ConfigurationError(
+                f"ca_bundle (from {source}) is an ssl.SSLContext that does not verify"
+                " certificates and host names: lambdaclient never turns TLS verification off",
+                field="ca_bundle",
+                source=source,
+            )
         return Setting(value, source)
     if isinstance(value, os.PathLike):
         value = os.fspath(value)

@@ -358,6 +358,18 @@ def test_an_empty_ca_bundle_file_is_refused(tmp_path: Path) -> None:
     assert "PEM" in str(raised.value)
 
 
+@pytest.mark.parametrize("weakened", ["verify_mode", "check_hostname"])
+def test_a_ca_bundle_context_that_does_not_verify_is_refused(weakened: str) -> None:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    if weakened == "verify_mode":
+        context.verify_mode = ssl.CERT_NONE
+    with pytest.raises(ConfigurationError) as raised:
+        LambdaClient("us-east-1", credentials=CREDENTIALS, ca_bundle=context)
+    assert raised.value.source == "argument ca_bundle"
+    assert "never turns TLS verification off" in str(raised.value)
+
+
 def test_proxy_and_ca_bundle_belong_to_the_clients_own_session(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
