@@ -20,14 +20,9 @@ import attrs
 
 from . import _protocol as protocol
 from . import _validate as check
-from ._credentials import (
-    Credentials,
-    CredentialsLoader,
-    check_credentials,
-    credential_provider,
-    region_from_profile,
-)
-from ._endpoints import LAMBDA, Service, is_loopback, resolve_endpoint, resolve_region
+from ._config import CABundle, Proxy, RetryMode, load_ca_bundle, load_profile, resolve_settings
+from ._credentials import Credentials, CredentialsLoader, check_credentials, credential_provider
+from ._endpoints import LAMBDA, Service, is_loopback
 from ._errors import (
     ClientClosedError,
     EventLoopError,
@@ -248,13 +243,16 @@ class _ServiceClient:
         endpoint_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
-        max_attempts: int = 3,
+        max_attempts: int | None = None,
+        retry_mode: RetryMode | None = None,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
         total_timeout: float | None = None,
         max_response_size: int = MAX_RESPONSE_SIZE,
-        use_fips: bool = False,
-        use_dualstack: bool = False,
+        use_fips: bool | None = None,
+        use_dualstack: bool | None = None,
+        proxy: Proxy | None = None,
+        ca_bundle: CABundle | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = _uniform,
         clock: Callable[[], datetime] = _utc_now,
@@ -276,31 +274,27 @@ class _ServiceClient:
         for seam, name in ((sleep, "sleep"), (jitter, "jitter"), (clock, "clock")):
             if not callable(seam):
                 raise ValidationError(f"{name} must be callable", field=name)
-        if type(max_attempts) is not int or max_attempts < 1:
-            raise ValidationError("max_attempts must be an int of at least 1", field="max_attempts")
         if type(max_response_size) is not int or max_response_size < 1:
             raise ValidationError(
                 "max_response_size must be an int of at least 1 (bytes)", field="max_response_size"
             )
         self._total_timeout = _optional_positive(total_timeout, "total_timeout")
-        resolved_region = resolve_region(region, environ)
-        if resolved_region is None:
-            resolved_region = resolve_region(region_from_profile(profile, environ), {})
-        if resolved_region is None:
-            raise ValidationError(
-                "no region: pass region=, or set AWS_REGION or AWS_DEFAULT_REGION, or a region"
-                " in the profile",
-                field="region",
-            )
-        self._region = resolved_region
-        self._endpoint = resolve_endpoint(
-            resolved_region,
+        settings = resolve_settings(
+            region=region,
             endpoint_url=endpoint_url,
+            max_attempts=max_attempts,
+            retry_mode=retry_mode,
             use_fips=use_fips,
             use_dualstack=use_dualstack,
+            proxy=proxy,
+            ca_bundle=ca_bundle,
+            own_session=session is None and transport is None,
             environ=environ,
+            profile=lambda: load_profile(profile, environ),
             service=self._SERVICE,
         )
+        self._region = settings.region.value
+        self._endpoint = settings.endpoint
         if self._endpoint.url.startswith("http://") and not is_loopback(self._endpoint.host):
             logger.warning(
                 "endpoint %s is plain HTTP: requests, responses and payloads cross the network"
@@ -317,10 +311,14 @@ class _ServiceClient:
         read_timeout = _positive(read_timeout, "read_timeout")
         if transport is None:
             transport = AiohttpTransport(
-                session, connect_timeout=connect_timeout, read_timeout=read_timeout
+                session,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                proxy=settings.proxy.value,
+                ssl_context=load_ca_bundle(settings.ca_bundle),
             )
         self._transport = transport
-        self._max_attempts = max_attempts
+        self._max_attempts = settings.max_attempts.value
         self._max_response_size = max_response_size
         self._in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in environ
         self._quota = RetryQuota()
@@ -333,7 +331,7 @@ class _ServiceClient:
         self._tracing: Tracing | None = tracing(
             tracer_provider,
             service=self._SERVICE.service_id,
-            region=resolved_region,
+            region=self._region,
             endpoint_url=self._endpoint.url,
         )
         self._on_attempt = check_hook(on_attempt)
@@ -637,6 +635,23 @@ class LambdaClient(_ServiceClient):
     ``random.random`` and the system clock; tests replace them to retry at once, back off
     predictably, or sign and expire credentials at a time of their choosing.
 
+    Settings as botocore resolves them: the argument, else the environment, else the
+    profile in the shared config file, else the default (None means "look further"):
+    ``max_attempts`` (``AWS_MAX_ATTEMPTS``, ``max_attempts``; 3), ``retry_mode``
+    (``AWS_RETRY_MODE``, ``retry_mode``; ``"standard"``, what the client does; ``"legacy"``
+    is treated as standard, with an INFO note once per process; ``"adaptive"``, botocore's
+    client-side rate limiting, is not implemented and is refused), ``use_fips`` and
+    ``use_dualstack`` (``AWS_USE_FIPS_ENDPOINT``, ``use_fips_endpoint``, and the dual-stack
+    pair: ``"true"`` or ``"false"`` in any case; from the environment or the profile, dropped
+    when an endpoint URL is configured, as botocore drops them). On the client's own session
+    only (not a caller's ``session`` or ``transport``, whose own settings stand; passing
+    either with one is an error): ``proxy``, a URL (its password never logged or shown), or
+    False for none, else ``HTTPS_PROXY``/``HTTP_PROXY`` by the endpoint's scheme unless
+    ``NO_PROXY`` names its host (botocore's rules: no exception for loopback addresses);
+    ``ca_bundle``, a PEM file's path or an ``ssl.SSLContext`` (one that verifies), else
+    ``AWS_CA_BUNDLE``, the profile's ``ca_bundle``, then ``REQUESTS_CA_BUNDLE``: the
+    certificates trusted for the endpoint (the system's by default).
+
     Observability: each operation is one OpenTelemetry CLIENT span (``Lambda.Invoke``,
     ``Lambda.UpdateAlias``...) when ``opentelemetry-api`` is installed (the ``otel``
     extra), made by ``tracer_provider``'s tracer, else the global provider's; see the
@@ -645,7 +660,9 @@ class LambdaClient(_ServiceClient):
     at WARNING and ignored. Each attempt is also a DEBUG line on the ``lambdaclient`` logger.
 
     Raises :class:`ValidationError` at construction for a missing or malformed region or
-    endpoint, or a bad setting.
+    endpoint, or a bad setting: :class:`ConfigurationError` names the setting and where its
+    value came from (the argument, which environment variable, which profile in which file).
+    Nothing is sent then.
     """
 
     _SERVICE = LAMBDA

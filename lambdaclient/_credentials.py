@@ -38,7 +38,6 @@ __all__ = [
     "StaticCredentialProvider",
     "check_credentials",
     "credential_provider",
-    "region_from_profile",
 ]
 
 _log = logging.getLogger(__name__)
@@ -461,46 +460,6 @@ def credential_provider(
         if env.get(_ENV_ACCESS_KEY):
             return EnvironmentCredentialProvider(env, clock=clock)
     return BotocoreCredentialProvider(profile, clock=clock)
-
-
-def region_from_profile(
-    profile: str | None, environ: Mapping[str, str] | None = None
-) -> str | None:
-    """The ``region`` the shared config files give for ``profile``, or None.
-
-    None for ``profile`` means ``AWS_DEFAULT_PROFILE``, ``AWS_PROFILE`` or "default", and a
-    profile that does not exist gives None. ``environ`` (default ``os.environ``) supplies those
-    and ``AWS_CONFIG_FILE`` / ``AWS_SHARED_CREDENTIALS_FILE``. Reads small files with botocore's
-    config loader, synchronously. Meant for when neither an argument nor ``AWS_REGION`` /
-    ``AWS_DEFAULT_REGION`` gave a region; this does not look at those variables. Raises
-    :class:`~lambdaclient.CredentialsError` when a config file cannot be parsed.
-    """
-    # Lazy: only reached when the region is not given more cheaply.
-    import botocore.exceptions
-    import botocore.session
-
-    session: Any = botocore.session.Session(profile=profile)
-    if environ is not None:
-        session.set_config_variable(
-            "config_file", environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
-        )
-        session.set_config_variable(
-            "credentials_file", environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
-        )
-        if profile is None:
-            # botocore would fall back to os.environ; "default" is what it uses after that.
-            session.set_config_variable(
-                "profile",
-                environ.get("AWS_DEFAULT_PROFILE") or environ.get("AWS_PROFILE") or "default",
-            )
-    try:
-        scoped: object = session.get_scoped_config()
-    except botocore.exceptions.ProfileNotFound:
-        return None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise CredentialsError(f"Could not read the AWS config files: {exc}") from exc
-    region = scoped.get("region") if isinstance(scoped, dict) else None
-    return region if isinstance(region, str) and region else None
 
 
 def _utc_now() -> datetime:

@@ -20,9 +20,9 @@ __all__ = [
     "LAMBDA",
     "Endpoint",
     "Service",
+    "configured_endpoint_url",
     "is_loopback",
     "resolve_endpoint",
-    "resolve_region",
 ]
 
 # (region pattern, dnsSuffix, dualStackDnsSuffix), from botocore's partitions.json. The first
@@ -87,14 +87,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def resolve_region(region: str | None, environ: Mapping[str, str]) -> str | None:
-    """The region argument, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``; validated."""
-    for value in (region, environ.get("AWS_REGION"), environ.get("AWS_DEFAULT_REGION")):
-        if value:
-            return check_region(value)
-    return None
-
-
 def check_region(region: object) -> str:
     """Refuse anything that is not a region name."""
     if not isinstance(region, str) or _REGION.fullmatch(region) is None or len(region) > 63:
@@ -102,9 +94,10 @@ def check_region(region: object) -> str:
     return region
 
 
-def _configured_endpoint_url(
+def configured_endpoint_url(
     endpoint_url: str | None, environ: Mapping[str, str], service: Service
 ) -> str | None:
+    """The endpoint URL given or configured in the environment for ``service``, if any."""
     if endpoint_url is not None:
         return endpoint_url
     if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
@@ -169,7 +162,7 @@ def resolve_endpoint(
         resolve_endpoint("eu-west-1", environ={}).url == "https://lambda.eu-west-1.amazonaws.com"
     """
     check_region(region)
-    url = _configured_endpoint_url(endpoint_url, environ, service)
+    url = configured_endpoint_url(endpoint_url, environ, service)
     if url is not None:
         if use_fips or use_dualstack:
             # The rule set refuses this combination rather than silently dropping a flag.

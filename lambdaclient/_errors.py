@@ -7,6 +7,7 @@ from __future__ import annotations
 __all__ = [
     "ClientClosedError",
     "ConcurrentModificationError",
+    "ConfigurationError",
     "ConnectError",
     "ConnectTimeoutError",
     "CredentialsError",
@@ -47,6 +48,19 @@ class ValidationError(LambdaError, ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class ConfigurationError(ValidationError):
+    """A setting was rejected at construction, before any request was sent.
+
+    ``field`` names the setting as the client's argument is named (``"max_attempts"``), and
+    ``source`` says where its value came from: ``"argument max_attempts"``,
+    ``"environment variable AWS_MAX_ATTEMPTS"`` or ``"profile 'dev' in /home/me/.aws/config"``.
+    """
+
+    def __init__(self, message: str, *, field: str, source: str) -> None:
+        super().__init__(message, field=field)
+        self.source = source
 
 
 class CredentialsError(LambdaError):

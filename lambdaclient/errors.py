@@ -4,6 +4,7 @@
 
     LambdaError
     ├── ValidationError (ValueError)    an argument was rejected before any request was sent
+    │   └── ConfigurationError          a setting (argument, environment or profile) was rejected
     ├── CredentialsError                no credentials could be found, or refreshing them failed
     ├── ClientClosedError               a call was made after the client was closed
     ├── EventLoopError (RuntimeError)   a client was used from another event loop than its first

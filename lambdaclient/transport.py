@@ -19,6 +19,7 @@ nowhere else.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any, Protocol, TypeAlias
@@ -204,6 +205,17 @@ _IDENTITY = {"Accept-Encoding": "identity"}
 
 def _translate(exc: Exception, request: Request) -> LambdaError:
     where = f"{request.method} {request.url.split('?', 1)[0]}"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return ConnectError(
+            f"cannot connect to {exc.host}:{exc.port}: its certificate is not trusted"
+            f" ({exc.certificate_error}); give the bundle of the authority that signed it as"
+            " ca_bundle= or AWS_CA_BUNDLE"
+        )
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return ConnectError(f"cannot connect to the proxy {exc.host}:{exc.port}: {exc.os_error}")
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        # Not str(exc): it shows the proxy's URL, which may hold a password.
+        return ConnectError(f"the proxy refused to connect {where}: {exc.status} {exc.message}")
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return ConnectTimeoutError(f"timed out connecting for {where}")
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -268,6 +280,11 @@ class AiohttpTransport:
     inside the running loop, and closes it in :meth:`aclose`. ``connect_timeout`` bounds
     connecting; ``read_timeout`` bounds each wait for data, so a long response that keeps
     flowing is never cut.
+
+    ``proxy`` (an ``http://`` or ``https://`` URL, which may carry a user name and password
+    for the proxy) is what every request goes through; an HTTPS request is tunnelled with
+    ``CONNECT``. ``ssl_context`` is what the server's certificate is checked with (the
+    default trust store when None). Both apply to a session passed in too.
     """
 
     def __init__(
@@ -276,6 +293,8 @@ class AiohttpTransport:
         *,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
+        proxy: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._session = session
         self._owns_session = session is None
@@ -283,6 +302,16 @@ class AiohttpTransport:
             _no_automatic_resend(session)
         self._connect_timeout = connect_timeout
         self._timeout = self._timeout_for(read_timeout)
+        self._connection: dict[str, Any] = {}  # per request: a session's defaults are not ours
+        if proxy is not None:
+            self._connection["proxy"] = proxy
+        if ssl_context is not None:
+            self._connection["ssl"] = ssl_context
+
+    def __repr__(self) -> str:
+        # Never the proxy's URL: it may hold a password.
+        proxy = ", proxy=..." if "proxy" in self._connection else ""
+        return f"AiohttpTransport(read_timeout={self._timeout.sock_read}{proxy})"
 
     def _timeout_for(self, read_timeout: float) -> aiohttp.ClientTimeout:
         # sock_connect rather than connect: time spent waiting for a free pooled connection
@@ -317,7 +346,7 @@ class AiohttpTransport:
             # Content-Length is known from hashing, so the body is not sent chunked.
             headers["Content-Length"] = str(body.length)
             data = body.chunks()
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = dict(self._connection)
         if request.read_timeout is not None:
             options["timeout"] = self._timeout_for(request.read_timeout)
         elif not self._owns_session:
@@ -337,6 +366,9 @@ class AiohttpTransport:
                 raise_for_status=False,  # a caller's session may say otherwise; errors are ours
                 **options,
             )
+        except aiohttp.ClientHttpProxyError as exc:
+            # Not chained: its text, in every logged traceback, shows the proxy's password.
+            raise _translate(exc, request) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translate(exc, request) from exc
         return Response(response.status, response.headers, _AiohttpStream(response, request))

@@ -31,6 +31,13 @@ _AWS_VARIABLES = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_LAMBDA",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_ENDPOINT_URL_CLOUDWATCH",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_CA_BUNDLE",
+    "REQUESTS_CA_BUNDLE",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
@@ -45,9 +52,12 @@ _AWS_VARIABLES = (
 def isolated_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the machine's AWS variables or files (``~`` is a temporary folder, for
     botocore's ``~/.aws`` and ``~/.boto``; ``BOTO_CONFIG`` replaces ``/etc/boto.cfg``), and none
-    can reach IMDS."""
+    can reach IMDS, and no proxy of the machine's is used."""
     for name in _AWS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.lower() in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+            monkeypatch.delenv(name)  # a proxy of the machine's would see LocalLambda's traffic
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))

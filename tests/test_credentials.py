@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdaclient import LambdaClient, ValidationError
 from lambdaclient._credentials import (
     BotocoreCredentialProvider,
     CredentialProvider,
@@ -27,7 +28,6 @@ from lambdaclient._credentials import (
     EnvironmentCredentialProvider,
     StaticCredentialProvider,
     credential_provider,
-    region_from_profile,
 )
 from lambdaclient._errors import CredentialsError
 
@@ -526,38 +526,43 @@ def test_repr_and_str_hide_secret_and_token() -> None:
 # --- region --------------------------------------------------------------------------------
 
 
+def _region(profile: str | None = None) -> str:
+    return LambdaClient(profile=profile, credentials=Credentials("AKID", "secret")).region
+
+
 def test_region_from_profile(aws_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (aws_home / "config").write_text(
         "[default]\nregion = eu-west-1\n\n"
         "[profile dev]\nregion = us-east-2\n\n"
         "[profile bare]\noutput = json\n"
     )
-    assert region_from_profile(None) == "eu-west-1"
-    assert region_from_profile("dev") == "us-east-2"
-    assert region_from_profile("bare") is None
-    assert region_from_profile("missing") is None
+    assert _region() == "eu-west-1"
+    assert _region("dev") == "us-east-2"
+    for no_region in ("bare", "missing"):
+        with pytest.raises(ValidationError, match="no region"):
+            _region(no_region)
     monkeypatch.setenv("AWS_PROFILE", "dev")
-    assert region_from_profile(None) == "us-east-2"
+    assert _region() == "us-east-2"
 
 
-def test_region_from_profile_without_config(aws_home: Path) -> None:
-    assert region_from_profile(None) is None
-    assert region_from_profile("dev") is None
-
-
-def test_region_from_profile_with_given_environ(aws_home: Path, tmp_path: Path) -> None:
+def test_region_from_the_config_file_aws_config_file_names(
+    aws_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = tmp_path / "other-config"
     other.write_text("[default]\nregion = ap-south-1\n\n[profile dev]\nregion = sa-east-1\n")
-    assert region_from_profile(None, {"AWS_CONFIG_FILE": str(other)}) == "ap-south-1"
-    environ = {"AWS_CONFIG_FILE": str(other), "AWS_PROFILE": "dev"}
-    assert region_from_profile(None, environ) == "sa-east-1"
-    assert region_from_profile(None, {"AWS_CONFIG_FILE": str(tmp_path / "none")}) is None
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(other))
+    assert _region() == "ap-south-1"
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    assert _region() == "sa-east-1"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    with pytest.raises(ValidationError, match="no region"):
+        _region()
 
 
 def test_region_from_unparsable_config(aws_home: Path) -> None:
     (aws_home / "config").write_text("[default\nregion = eu-west-1\n")
     with pytest.raises(CredentialsError, match="config"):
-        region_from_profile(None)
+        _region()
 
 
 def test_process_script_output_is_valid_json(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from botocore.endpoint_provider import EndpointProvider
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lambdaclient._endpoints import Endpoint, resolve_endpoint, resolve_region
+from lambdaclient._endpoints import Endpoint, resolve_endpoint
 from lambdaclient._errors import ValidationError
 
 _SESSION = botocore.session.get_session()
@@ -196,46 +196,6 @@ def test_no_region_can_redirect_the_request(
 def test_bad_region_is_rejected(region: str) -> None:
     with pytest.raises(ValidationError) as info:
         _regional(region)
-    assert info.value.field == "region"
-
-
-# --------------------------------------------------------------------------------------------
-# Region lookup
-# --------------------------------------------------------------------------------------------
-
-
-BOTH = {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-2"}
-
-
-@pytest.mark.parametrize(
-    ("region", "environ", "expected"),
-    [
-        ("us-east-1", BOTH, "us-east-1"),
-        (None, BOTH, "eu-west-1"),
-        (None, {"AWS_DEFAULT_REGION": "eu-west-2"}, "eu-west-2"),
-        (None, {"AWS_REGION": "", "AWS_DEFAULT_REGION": "eu-west-2"}, "eu-west-2"),
-        (None, {}, None),
-    ],
-)
-def test_resolve_region_order(
-    region: str | None, environ: dict[str, str], expected: str | None
-) -> None:
-    assert resolve_region(region, environ) == expected
-
-
-@pytest.mark.parametrize(
-    ("region", "environ"),
-    [
-        ("Us-East-1", {}),
-        (None, {"AWS_REGION": "evil.com/"}),
-        (None, {"AWS_DEFAULT_REGION": "us-east-1 "}),
-    ],
-)
-def test_resolve_region_validates_wherever_it_comes_from(
-    region: str | None, environ: dict[str, str]
-) -> None:
-    with pytest.raises(ValidationError) as info:
-        resolve_region(region, environ)
     assert info.value.field == "region"
 
 

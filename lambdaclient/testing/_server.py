@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import random
+import ssl
 import time
 import uuid
 from collections import Counter
@@ -449,6 +450,10 @@ class LocalLambda:
     (default 60, as CloudWatch evaluates once a minute; lazily, when alarms are described);
     and DescribeAlarms over those alarms and the ones :meth:`set_alarm_state` sets. Point a
     CloudWatch client at :attr:`endpoint_url` too.
+
+    ``ssl`` (an ``ssl.SSLContext`` holding a certificate) serves HTTPS instead of HTTP, and
+    :attr:`endpoint_url` is then ``https://``: to test a client's proxy and CA bundle
+    settings, with a certificate made by ``trustme``, say.
     """
 
     def __init__(
@@ -467,6 +472,7 @@ class LocalLambda:
         max_concurrency: int = 64,
         metrics_delay: float = 0.0,
         alarm_evaluation_interval: float = 60.0,
+        ssl: ssl.SSLContext | None = None,
     ) -> None:
         _check_seconds("version_activation_delay", version_activation_delay, allow_zero=True)
         _check_seconds("metrics_delay", metrics_delay, allow_zero=True)
@@ -481,6 +487,7 @@ class LocalLambda:
         self.shutdown_grace = float(shutdown_grace)
         self.host = host
         self.port = port
+        self.ssl = ssl
         self.credentials = credentials or DEFAULT_CREDENTIALS
         self._more_credentials: dict[str, Credentials] = {}
         self.clock = clock or _utc_now
@@ -502,10 +509,10 @@ class LocalLambda:
 
     @property
     def endpoint_url(self) -> str:
-        """``http://127.0.0.1:<port>``, once started."""
+        """``http://127.0.0.1:<port>`` (``https://`` with ``ssl``), once started."""
         if self._runner is None:
             raise RuntimeError("LocalLambda is not started")
-        return f"http://{self.host}:{self.port}"
+        return f"{'http' if self.ssl is None else 'https'}://{self.host}:{self.port}"
 
     async def start(self) -> None:
         """Start serving (on a free port when ``port`` is 0)."""
@@ -519,7 +526,7 @@ class LocalLambda:
             app, access_log=None, handle_signals=False, keepalive_timeout=self.idle_timeout
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        site = web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl)
         await site.start()
         self._runner = runner
         self._site = site
