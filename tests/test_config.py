@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import botocore.utils
 import pytest
 import trustme
@@ -347,6 +348,36 @@ async def test_a_bad_value_names_its_setting_and_source_and_nothing_is_sent(
     assert PROXY_PASSWORD not in str(error)
     await asyncio.sleep(0.05)  # a connection, had one been made, would be counted by now
     assert connections == []
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        {"on_attempt": 5},
+        {"tracer_provider": object()},
+        {"connect_timeout": 0},
+        {"max_attempts": 0},
+        {"ca_bundle": "x.pem"},
+    ],
+)
+async def test_a_refused_client_leaves_the_callers_session_as_it_was(
+    counting_endpoint: tuple[str, list[int]], refused: dict[str, Any]
+) -> None:
+    endpoint_url, connections = counting_endpoint
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(ValidationError):
+            LambdaClient(
+                "us-east-1",
+                credentials=CREDENTIALS,
+                endpoint_url=endpoint_url,
+                session=session,
+                **refused,
+            )
+        # aiohttp resends a GET once when the connection drops: a client built on the session
+        # turns that off, a refused one must not have.
+        with pytest.raises(aiohttp.ClientError):
+            await session.get(endpoint_url)
+    assert len(connections) == 2
 
 
 def test_an_empty_ca_bundle_file_is_refused(tmp_path: Path) -> None:
