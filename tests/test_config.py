@@ -738,6 +738,23 @@ async def test_the_ca_bundle_argument_beats_the_environment_which_beats_the_prof
         await greeting(secure_lambda.endpoint_url, max_attempts=1)
 
 
+async def test_a_replaced_ca_bundle_is_read_again(
+    tmp_path: Path, tls: Tls, secure_lambda: LocalLambda
+) -> None:
+    # Clients share the context made from a bundle; one made after the file is replaced
+    # (as a package manager replaces it) trusts what the file holds then.
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    trusted = tmp_path / "trusted.pem"
+    trusted.write_bytes(tls.bundle.read_bytes())
+    assert await greeting(secure_lambda.endpoint_url, ca_bundle=tls.bundle) == {"hello": "ada"}
+    os.replace(other, tls.bundle)
+    with pytest.raises(ConnectError):
+        await greeting(secure_lambda.endpoint_url, ca_bundle=tls.bundle, max_attempts=1)
+    os.replace(trusted, tls.bundle)
+    assert await greeting(secure_lambda.endpoint_url, ca_bundle=tls.bundle) == {"hello": "ada"}
+
+
 async def test_https_goes_through_the_proxy_in_a_connect_tunnel(
     monkeypatch: pytest.MonkeyPatch, proxy: Proxy, tls: Tls, secure_lambda: LocalLambda
 ) -> None:
