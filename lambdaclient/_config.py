@@ -90,8 +90,10 @@ def _redact_proxy(url: str) -> str:
 
 @attrs.frozen(slots=True)
 class Settings:
-    """Everything :func:`resolve_settings` decided. ``proxy`` and ``ca_bundle`` are None
-    (with the reason as their source) when the caller brings the session or transport."""
+    """What :func:`resolve_settings` decided that a client keeps (the FIPS and dual-stack
+    flags are in ``endpoint``; the retry mode is only checked, all modes retrying alike).
+    ``proxy`` and ``ca_bundle`` are None (with the reason as their source) when the caller
+    brings the session or transport."""
 
     region: Setting[str]
     endpoint: Endpoint
