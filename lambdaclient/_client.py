@@ -279,6 +279,12 @@ class _ServiceClient:
                 "max_response_size must be an int of at least 1 (bytes)", field="max_response_size"
             )
         self._total_timeout = _optional_positive(total_timeout, "total_timeout")
+        connect_timeout = _positive(connect_timeout, "connect_timeout")
+        read_timeout = _positive(read_timeout, "read_timeout")
+        self._on_attempt = check_hook(on_attempt)
+        # The arguments are checked before the settings are read, and all of them (the tracer
+        # provider's check needs the endpoint) before the transport changes a caller's
+        # session: a refused client leaves it as it was.
         settings = resolve_settings(
             region=region,
             endpoint_url=endpoint_url,
@@ -295,6 +301,13 @@ class _ServiceClient:
         )
         self._region = settings.region.value
         self._endpoint = settings.endpoint
+        # Observability (lambdaclient._telemetry): spans, and the hook called after attempts.
+        self._tracing: Tracing | None = tracing(
+            tracer_provider,
+            service=self._SERVICE.service_id,
+            region=self._region,
+            endpoint_url=self._endpoint.url,
+        )
         if self._endpoint.url.startswith("http://") and not is_loopback(self._endpoint.host):
             logger.warning(
                 "endpoint %s is plain HTTP: requests, responses and payloads cross the network"
@@ -307,8 +320,6 @@ class _ServiceClient:
         self._signer: SigV4Signer = RepeatedRequestSigner(
             service=self._SERVICE.signing_name, region=self._endpoint.signing_region
         )
-        connect_timeout = _positive(connect_timeout, "connect_timeout")
-        read_timeout = _positive(read_timeout, "read_timeout")
         if transport is None:
             transport = AiohttpTransport(
                 session,
@@ -327,14 +338,6 @@ class _ServiceClient:
         self._sleep = sleep
         self._jitter = jitter
         self._clock = clock
-        # Observability (lambdaclient._telemetry): spans, and the hook called after attempts.
-        self._tracing: Tracing | None = tracing(
-            tracer_provider,
-            service=self._SERVICE.service_id,
-            region=self._region,
-            endpoint_url=self._endpoint.url,
-        )
-        self._on_attempt = check_hook(on_attempt)
 
     @property
     def region(self) -> str:

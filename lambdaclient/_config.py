@@ -6,25 +6,28 @@ Each value keeps its source ("argument max_attempts", "environment variable AWS_
 :class:`~lambdaclient.ConfigurationError` saying where it came from, at construction, before
 anything is sent. :func:`resolve_settings` is pure: the environment is a mapping and the
 profile a function, called only when a setting is not found before it. The I/O is in
-:func:`load_profile` (the config files, read with botocore's loader) and
-:func:`load_ca_bundle` (the certificates).
+:func:`load_profile` (the shared config and credentials files, read as botocore reads them,
+without importing it) and :func:`load_ca_bundle` (the certificates).
 """
 
 from __future__ import annotations
 
+import configparser
 import functools
 import logging
 import os
 import re
+import shlex
 import ssl
+import stat
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Literal, TypeAlias, TypeVar
+from typing import Generic, Literal, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
 
 from ._endpoints import Endpoint, Service, check_region, configured_endpoint_url, resolve_endpoint
-from ._errors import ConfigurationError, CredentialsError, ValidationError
+from ._errors import ConfigurationError, ValidationError
 
 __all__ = [
     "CABundle",
@@ -35,7 +38,6 @@ __all__ = [
     "Settings",
     "load_ca_bundle",
     "load_profile",
-    "redact_proxy",
     "resolve_settings",
 ]
 
@@ -68,18 +70,15 @@ class Setting(Generic[T]):
 
 @attrs.frozen(slots=True)
 class Profile:
-    """The keys of one profile in the shared config files (empty when there is none)."""
+    """The settings one profile gives in the shared files: only the keys
+    :func:`resolve_settings` reads (none of the credentials), each with the file it is in as
+    its source (none when there is no such profile)."""
 
     name: str
-    path: str
-    values: Mapping[str, object] = attrs.field(factory=dict)
-
-    @property
-    def source(self) -> str:
-        return f"profile {self.name!r} in {self.path}"
+    values: Mapping[str, Setting[str]] = attrs.field(factory=dict)
 
 
-def redact_proxy(url: str) -> str:
+def _redact_proxy(url: str) -> str:
     """``url`` with everything between its scheme and its last ``@`` (a proxy's user name
     and password, even one holding ``/`` or ``@`` unescaped) replaced by ``***``."""
     scheme, separator, rest = url.partition("://")
@@ -89,23 +88,17 @@ def redact_proxy(url: str) -> str:
     return f"{scheme}{separator}{'***@' if at else ''}{host}"
 
 
-def _proxy_repr(setting: Setting[str | None]) -> str:
-    shown = None if setting.value is None else redact_proxy(setting.value)
-    return f"Setting(value={shown!r}, source={setting.source!r})"
-
-
 @attrs.frozen(slots=True)
 class Settings:
-    """Everything :func:`resolve_settings` decided. ``proxy`` and ``ca_bundle`` are None
-    (with the reason as their source) when the caller brings the session or transport."""
+    """What :func:`resolve_settings` decided that a client keeps (the FIPS and dual-stack
+    flags are in ``endpoint``; the retry mode is only checked, all modes retrying alike).
+    ``proxy`` and ``ca_bundle`` are None (with the reason as their source) when the caller
+    brings the session or transport."""
 
     region: Setting[str]
     endpoint: Endpoint
     max_attempts: Setting[int]
-    retry_mode: Setting[str]
-    use_fips: Setting[bool]
-    use_dualstack: Setting[bool]
-    proxy: Setting[str | None] = attrs.field(repr=_proxy_repr)
+    proxy: Setting[str | None] = attrs.field(repr=False)  # its URL may hold a password
     ca_bundle: Setting[str | ssl.SSLContext | None]
 
 
@@ -135,10 +128,9 @@ class _Sources:
         if found is not None:
             return found
         if profile_key is not None:
-            profile = self._profile()
-            value = profile.values.get(profile_key)
-            if value is not None and value != "":
-                return value, profile.source
+            setting = self._profile().values.get(profile_key)
+            if setting is not None and setting.value != "":
+                return setting.value, setting.source
         return self._variable(late_variables)
 
     def _variable(self, names: tuple[str, ...]) -> tuple[str, str] | None:
@@ -184,7 +176,8 @@ def _boolean(field: str, value: object, source: str) -> bool:
 _legacy_noted = False
 
 
-def _retry_mode(value: object, source: str) -> str:
+def _check_retry_mode(value: object, source: str) -> None:
+    """Refuse a mode other than botocore's "standard" and "legacy", which retry alike here."""
     global _legacy_noted
     if value not in _RETRY_MODES:
         raise _refuse("retry_mode", value, source, "it must be 'standard' (or 'legacy')")
@@ -202,7 +195,6 @@ def _retry_mode(value: object, source: str) -> str:
             " lambdaclient implements (max_attempts still defaults to 3)",
             source,
         )
-    return "standard"
 
 
 def _environment_proxies(environ: Mapping[str, str]) -> dict[str, str]:
@@ -256,7 +248,7 @@ def _proxy_url(value: object, source: str) -> str:
         value = f"http:{value}"
     elif not value.startswith(("http:", "https:")):
         value = f"http://{value}"
-    shown = redact_proxy(value)
+    shown = _redact_proxy(value)
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018  (raises ValueError for a bad port)
@@ -297,7 +289,7 @@ def _proxy(argument: object, environ: Mapping[str, str], endpoint: Endpoint) -> 
         names = sorted(name for name in environ if name.lower() == f"{scheme}_proxy")
         value, source = proxies[scheme], f"environment variable {names[-1]}"  # lowercase wins
     url = _proxy_url(value, source)
-    logger.debug("requests go through the proxy %s (from %s)", redact_proxy(url), source)
+    logger.debug("requests go through the proxy %s (from %s)", _redact_proxy(url), source)
     return Setting(url, source)
 
 
@@ -361,24 +353,23 @@ def resolve_settings(
         raise _refuse("region", found[0], found[1], "it is not a region name") from None
     region_setting = Setting(region_value, found[1])
 
-    flags: list[Setting[bool]] = []
+    # botocore drops a FIPS or dual-stack flag from the environment or the profile when an
+    # endpoint URL is configured: neither is looked for then (the profile is not read for it).
+    custom = configured_endpoint_url(endpoint_url, environ, service) is not None
+    flags: list[bool] = []
     for field, argument, variable, key in (
         ("use_fips", use_fips, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"),
         ("use_dualstack", use_dualstack, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint"),
     ):
-        found = sources.find(field, argument, (variable,), key)
-        flags.append(
-            Setting(False, _DEFAULT)
-            if found is None
-            else Setting(_boolean(field, *found), found[1])
+        found = sources.find(
+            field, argument, () if custom else (variable,), None if custom else key
         )
-    fips, dualstack = flags
-    custom = configured_endpoint_url(endpoint_url, environ, service) is not None
+        flags.append(found is not None and _boolean(field, *found))
     endpoint = resolve_endpoint(
         region_value,
         endpoint_url=endpoint_url,
-        use_fips=fips.value and (not custom or _from_argument(fips.source)),
-        use_dualstack=dualstack.value and (not custom or _from_argument(dualstack.source)),
+        use_fips=flags[0],
+        use_dualstack=flags[1],
         environ=environ,
         service=service,
     )
@@ -390,9 +381,8 @@ def resolve_settings(
         else Setting(_attempts(*found), found[1])
     )
     found = sources.find("retry_mode", retry_mode, ("AWS_RETRY_MODE",), "retry_mode")
-    mode = (
-        Setting("standard", _DEFAULT) if found is None else Setting(_retry_mode(*found), found[1])
-    )
+    if found is not None:
+        _check_retry_mode(*found)
 
     if own_session:
         proxy_setting = _proxy(proxy, environ, endpoint)
@@ -416,9 +406,6 @@ def resolve_settings(
         region=region_setting,
         endpoint=endpoint,
         max_attempts=attempts,
-        retry_mode=mode,
-        use_fips=fips,
-        use_dualstack=dualstack,
         proxy=proxy_setting,
         ca_bundle=ca_setting,
     )
@@ -427,15 +414,20 @@ def resolve_settings(
 def load_ca_bundle(setting: Setting[str | ssl.SSLContext | None]) -> ssl.SSLContext | None:
     """The TLS context that trusts the bundle's certificates alone (a PEM file, or a folder
     of hashed certificates, as botocore takes either); the context itself when one was given;
-    None for the default trust store. Reads the file: a missing, unreadable or certificate-less
-    bundle is a :class:`~lambdaclient.ConfigurationError` naming the setting's source."""
+    None for the default trust store. Reads the file, unless a context was made for it as it
+    is now (same path, file, modification time and size): a missing, unreadable or
+    certificate-less bundle is a :class:`~lambdaclient.ConfigurationError` naming the
+    setting's source."""
     path = setting.value
     if path is None or isinstance(path, ssl.SSLContext):
         return path
     try:
-        if os.path.isdir(path):
-            return ssl.create_default_context(capath=path)
-        return ssl.create_default_context(cafile=path)
+        found = os.stat(path)
+        return _trusting(
+            os.path.abspath(path),
+            stat.S_ISDIR(found.st_mode),
+            (found.st_ino, found.st_mtime_ns, found.st_size),
+        )
     except FileNotFoundError:
         problem = "the file does not exist"
     except OSError as exc:  # ssl.SSLError too: not PEM, or no certificate in it
@@ -447,36 +439,102 @@ def load_ca_bundle(setting: Setting[str | ssl.SSLContext | None]) -> ssl.SSLCont
     )
 
 
-def load_profile(profile: str | None, environ: Mapping[str, str] | None = None) -> Profile:
-    """The keys of ``profile`` in the shared config files, read with botocore's loader
-    (empty when the profile does not exist).
+# Loading a bundle costs 27 ms for the system's (144 certificates, 215 KB), against 0.1 ms
+# for the rest of a client's construction, and a process builds its clients with the same
+# bundle: one context serves them all. ``version`` (the file's inode, modification time and
+# size) makes a replaced or edited bundle a new entry; a failure is not cached.
+@functools.lru_cache(maxsize=8)
+def _trusting(path: str, folder: bool, version: tuple[int, int, int]) -> ssl.SSLContext:
+    if folder:
+        return ssl.create_default_context(capath=path)
+    return ssl.create_default_context(cafile=path)
+
+
+_PROFILE_KEYS = frozenset(
+    {
+        "region",
+        "max_attempts",
+        "retry_mode",
+        "use_fips_endpoint",
+        "use_dualstack_endpoint",
+        "ca_bundle",
+    }
+)
+"""The profile keys :func:`resolve_settings` reads; the other keys (credentials among them)
+are not kept."""
+
+
+def _sections(path: str) -> dict[str, dict[str, str]]:
+    """The sections of the INI file at ``path``, with the keys of :data:`_PROFILE_KEYS` in
+    each; no section when there is no such file. Parsed as botocore parses it (its
+    ``raw_config_parse``: a ``RawConfigParser``, so a ``[DEFAULT]`` section's keys are in
+    every section, and a file that cannot be opened is skipped). A file that cannot be parsed
+    is a :class:`~lambdaclient.ConfigurationError`, as botocore refuses it."""
+    if not os.path.isfile(path):
+        return {}
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read([path])
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"the AWS shared file {path} cannot be parsed: {exc}",
+            field="profile",
+            source=f"file {path}",
+        ) from None
+    return {
+        section: {
+            key: parser.get(section, key)
+            for key in _PROFILE_KEYS
+            if parser.has_option(section, key)
+        }
+        for section in parser.sections()
+    }
+
+
+def _config_file_profile(sections: Mapping[str, dict[str, str]], name: str) -> dict[str, str]:
+    """Profile ``name``'s keys in a config file: the section ``[default]`` for "default",
+    ``[profile NAME]`` for any (the name may be quoted), the last such section winning, as
+    in botocore's ``build_profile_map``; any other section is not a profile."""
+    found: dict[str, str] = {}
+    for section, keys in sections.items():
+        if section == "default" == name:
+            found = keys
+        elif section.startswith("profile"):
+            try:
+                words = shlex.split(section)
+            except ValueError:
+                continue
+            if len(words) == 2 and words[1] == name:
+                found = keys
+    return found
+
+
+def _credentials_file_profile(sections: Mapping[str, dict[str, str]], name: str) -> dict[str, str]:
+    """Profile ``name``'s keys in a credentials file: its section of that very name."""
+    return sections.get(name, {})
+
+
+def load_profile(profile: str | None, environ: Mapping[str, str]) -> Profile:
+    """The settings of ``profile`` in the shared files, read as botocore reads them, without
+    importing it (a cold start's cost); no settings when the profile is in neither file.
 
     None for ``profile`` means ``AWS_DEFAULT_PROFILE``, ``AWS_PROFILE`` or "default".
-    ``environ`` (default ``os.environ``) supplies those and ``AWS_CONFIG_FILE`` /
-    ``AWS_SHARED_CREDENTIALS_FILE``. Reads small files, synchronously; when neither file
-    exists, botocore is not even imported. Raises
-    :class:`~lambdaclient.CredentialsError` when a config file cannot be parsed.
+    ``environ`` supplies those and ``AWS_CONFIG_FILE`` / ``AWS_SHARED_CREDENTIALS_FILE``.
+    Like botocore, this reads the profile from the config file (``~/.aws/config``), then
+    from the credentials file (``~/.aws/credentials``, where a section is a profile's bare
+    name), whose keys win: a setting placed in the credentials file is used, and its source
+    names that file. Reads small files, synchronously.
     """
-    env = os.environ if environ is None else environ
-    name = profile or env.get("AWS_DEFAULT_PROFILE") or env.get("AWS_PROFILE") or "default"
-    config_file = env.get("AWS_CONFIG_FILE") or "~/.aws/config"
-    credentials_file = env.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
-    path = os.path.expanduser(config_file)
-    if not any(os.path.isfile(os.path.expanduser(f)) for f in (config_file, credentials_file)):
-        # The usual case in Lambda and containers: no botocore to import (a cold start's cost).
-        return Profile(name, path)
-    import botocore.exceptions
-    import botocore.session
-
-    session: Any = botocore.session.Session(profile=profile)
-    session.set_config_variable("config_file", config_file)
-    session.set_config_variable("credentials_file", credentials_file)
-    # botocore would fall back to os.environ for the profile's name.
-    session.set_config_variable("profile", name)
-    try:
-        scoped: object = session.get_scoped_config()
-    except botocore.exceptions.ProfileNotFound:
-        return Profile(name, path)
-    except botocore.exceptions.BotoCoreError as exc:
-        raise CredentialsError(f"Could not read the AWS config files: {exc}") from exc
-    return Profile(name, path, dict(scoped) if isinstance(scoped, dict) else {})
+    name = profile or environ.get("AWS_DEFAULT_PROFILE") or environ.get("AWS_PROFILE") or "default"
+    values: dict[str, Setting[str]] = {}
+    for variable, default, in_file in (
+        ("AWS_CONFIG_FILE", "~/.aws/config", _config_file_profile),
+        ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials", _credentials_file_profile),
+    ):
+        # botocore reads no file when the variable is set empty.
+        path = os.path.expanduser(os.path.expandvars(environ.get(variable, default)))
+        source = f"profile {name!r} in {path}"
+        values |= {
+            key: Setting(value, source) for key, value in in_file(_sections(path), name).items()
+        }
+    return Profile(name, values)

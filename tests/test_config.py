@@ -13,11 +13,15 @@ import socket
 import ssl
 import subprocess
 import sys
+import textwrap
 import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import botocore.exceptions
+import botocore.session
 import botocore.utils
 import pytest
 import trustme
@@ -37,6 +41,7 @@ from tests.proxy import Proxy, running_proxy
 
 CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 PROXY_PASSWORD = "pr0xy-s3cret"
+SECRET = "fil3-s3cret/K7MDENG"
 
 
 async def no_sleep(seconds: float) -> None:
@@ -52,6 +57,13 @@ def write_profile(text: str, name: str = "default") -> str:
     path = os.environ["AWS_CONFIG_FILE"]
     section = "default" if name == "default" else f"profile {name}"
     Path(path).write_text(f"[{section}]\n{text}\n")
+    return path
+
+
+def write_credentials(text: str, name: str) -> str:
+    """Write ``text`` as the keys of profile ``name`` in the test's credentials file; its path."""
+    path = os.environ["AWS_SHARED_CREDENTIALS_FILE"]
+    Path(path).write_text(f"[{name}]\n{text}\n")
     return path
 
 
@@ -154,12 +166,17 @@ def test_fips_and_dualstack_are_the_argument_then_the_environment_then_the_profi
     assert (client.endpoint_url == f"https://{host}") is expected
 
 
-def test_a_flag_from_the_environment_gives_way_to_an_endpoint_url_as_in_botocore(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("value", ["true", "yes"])
+def test_a_flag_from_the_environment_or_profile_gives_way_to_an_endpoint_url_as_in_botocore(
+    monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    # Not even read: a value that would be refused without the endpoint URL is ignored.
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", value)
+    write_profile(f"use_dualstack_endpoint = {value}")
     client = LambdaClient("us-east-1", credentials=CREDENTIALS, endpoint_url="http://127.0.0.1:9")
     assert client.endpoint_url == "http://127.0.0.1:9"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", "http://127.0.0.1:8")
+    assert LambdaClient("us-east-1", credentials=CREDENTIALS).endpoint_url == "http://127.0.0.1:8"
     # Passed as an argument, the two contradict each other: refused.
     with pytest.raises(ValidationError) as raised:
         LambdaClient(
@@ -176,6 +193,98 @@ def test_the_profile_is_the_one_named_by_the_argument_or_aws_profile(
     assert "api.aws" in LambdaClient("us-east-1", profile="dev").endpoint_url
     monkeypatch.setenv("AWS_PROFILE", "dev")
     assert "api.aws" in LambdaClient("us-east-1", credentials=CREDENTIALS).endpoint_url
+
+
+# (config file, credentials file): where profile "dev" sets its region, or seems to.
+SHARED_FILES = [
+    ("[profile dev]\nregion = eu-west-1", ""),
+    ("[profile dev]\nregion = eu-west-1", "[dev]\nregion = eu-west-2"),  # the credentials'
+    ("", "[dev]\nregion = eu-west-2"),
+    ("[dev]\nregion = eu-west-1", ""),  # not a profile in the config file
+    ("", "[profile dev]\nregion = eu-west-2"),  # nor this, in the credentials file
+    ('[profile "dev"]\nregion = eu-west-1', ""),
+    ("[profile dev]\nregion = eu-west-1\n[profile dev ]\nregion = eu-west-3", ""),
+    ("[DEFAULT]\nregion = eu-north-1\n[profile dev]\noutput = json", ""),
+    ("[profile dev]\nregion = eu-west-1", "[DEFAULT]\nregion = eu-north-1\n[dev]\n"),
+]
+
+
+@pytest.mark.parametrize(("config", "credentials"), SHARED_FILES)
+def test_the_profile_is_read_from_the_shared_files_as_botocore_reads_it(
+    config: str, credentials: str
+) -> None:
+    Path(os.environ["AWS_CONFIG_FILE"]).write_text(f"{config}\n")
+    Path(os.environ["AWS_SHARED_CREDENTIALS_FILE"]).write_text(f"{credentials}\n")
+    try:
+        expected = botocore.session.Session(profile="dev").get_config_variable("region")
+    except botocore.exceptions.ProfileNotFound:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValidationError) as raised:
+            LambdaClient(credentials=CREDENTIALS, profile="dev")
+        assert raised.value.field == "region"
+    else:
+        assert LambdaClient(credentials=CREDENTIALS, profile="dev").region == expected
+
+
+def test_settings_from_the_shared_files_do_not_import_botocore(tmp_path: Path) -> None:
+    # botocore takes a quarter of a second to import: a client with its credentials in the
+    # environment does without it, whatever the shared files hold.
+    code = textwrap.dedent(
+        """\
+        import sys
+        from lambdaclient import LambdaClient
+
+        client = LambdaClient()
+        assert client.region == "eu-west-1", client.region
+        LambdaClient("us-east-1", endpoint_url="http://127.0.0.1:9")
+        try:
+            LambdaClient("us-east-1", profile="broken")
+        except ValueError as error:
+            assert "max_attempts" in str(error), error
+        else:
+            raise AssertionError("max_attempts = 0 was taken")
+        assert "botocore" not in sys.modules, "botocore was imported"
+        print("ok")
+        """
+    )
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = eu-west-1\nretry_mode = standard\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text(f"[broken]\naws_secret_access_key = {SECRET}\nmax_attempts = 0\n")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env |= {
+        "AWS_ACCESS_KEY_ID": "AKIDSUB",
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        env=env,
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.mark.parametrize(
+    "text", ["[default\nregion = eu-west-1", "[default]\nregion = eu-west-1\n[default]"]
+)
+@pytest.mark.parametrize("variable", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])
+def test_a_shared_file_that_cannot_be_parsed_is_refused(variable: str, text: str) -> None:
+    Path(os.environ[variable]).write_text(f"{text}\n")
+    with pytest.raises(ConfigurationError) as raised:
+        LambdaClient(credentials=CREDENTIALS)
+    assert raised.value.field == "profile"
+    assert os.environ[variable] in str(raised.value)
+    with pytest.raises(botocore.exceptions.ConfigParseError):  # as botocore refuses it
+        botocore.session.Session().get_config_variable("region")
 
 
 def test_the_cloudwatch_client_resolves_the_same_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,6 +397,7 @@ BAD_VALUES = [
     ("argument", "max_attempts", 0, "max_attempts", "at least 1"),
     ("AWS_MAX_ATTEMPTS", None, "three", "max_attempts", "at least 1"),
     ("profile", "max_attempts", "0", "max_attempts", "at least 1"),
+    ("credentials file", "max_attempts", "0", "max_attempts", "at least 1"),
     ("argument", "retry_mode", "adaptive", "retry_mode", "not supported"),
     ("AWS_RETRY_MODE", None, "adaptive", "retry_mode", "use retry_mode 'standard'"),
     ("profile", "retry_mode", "adaptive", "retry_mode", "client-side rate limiting"),
@@ -334,9 +444,16 @@ async def test_a_bad_value_names_its_setting_and_source_and_nothing_is_sent(
     elif where == "profile":
         source = profile_source(write_profile(f"{setting} = {value}", name="dev"), "dev")
         arguments["profile"] = "dev"
+    elif where == "credentials file":
+        # Read from there as botocore reads it, and named; the secret beside it is not shown.
+        path = write_credentials(f"aws_secret_access_key = {SECRET}\n{setting} = {value}", "dev")
+        source = profile_source(path, "dev")
+        arguments["profile"] = "dev"
     else:
         monkeypatch.setenv(where, value)
         source = f"environment variable {where}"
+    if field in ("use_fips", "use_dualstack") and where != "argument":
+        del arguments["endpoint_url"]  # which would drop these flags unread, as botocore does
     with pytest.raises(ConfigurationError) as raised:
         LambdaClient(**arguments)
     error = raised.value
@@ -345,8 +462,39 @@ async def test_a_bad_value_names_its_setting_and_source_and_nothing_is_sent(
     assert source in str(error)
     assert phrase in str(error)
     assert PROXY_PASSWORD not in str(error)
+    assert SECRET not in "".join(traceback.format_exception(error))
     await asyncio.sleep(0.05)  # a connection, had one been made, would be counted by now
     assert connections == []
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        {"on_attempt": 5},
+        {"tracer_provider": object()},
+        {"connect_timeout": 0},
+        {"max_attempts": 0},
+        {"ca_bundle": "x.pem"},
+    ],
+)
+async def test_a_refused_client_leaves_the_callers_session_as_it_was(
+    counting_endpoint: tuple[str, list[int]], refused: dict[str, Any]
+) -> None:
+    endpoint_url, connections = counting_endpoint
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(ValidationError):
+            LambdaClient(
+                "us-east-1",
+                credentials=CREDENTIALS,
+                endpoint_url=endpoint_url,
+                session=session,
+                **refused,
+            )
+        # aiohttp resends a GET once when the connection drops: a client built on the session
+        # turns that off, a refused one must not have.
+        with pytest.raises(aiohttp.ClientError):
+            await session.get(endpoint_url)
+    assert len(connections) == 2
 
 
 def test_an_empty_ca_bundle_file_is_refused(tmp_path: Path) -> None:
@@ -588,6 +736,23 @@ async def test_the_ca_bundle_argument_beats_the_environment_which_beats_the_prof
     assert await greeting(secure_lambda.endpoint_url, ca_bundle=tls.bundle) == {"hello": "ada"}
     with pytest.raises(ConnectError):
         await greeting(secure_lambda.endpoint_url, max_attempts=1)
+
+
+async def test_a_replaced_ca_bundle_is_read_again(
+    tmp_path: Path, tls: Tls, secure_lambda: LocalLambda
+) -> None:
+    # Clients share the context made from a bundle; one made after the file is replaced
+    # (as a package manager replaces it) trusts what the file holds then.
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    trusted = tmp_path / "trusted.pem"
+    trusted.write_bytes(tls.bundle.read_bytes())
+    assert await greeting(secure_lambda.endpoint_url, ca_bundle=tls.bundle) == {"hello": "ada"}
+    os.replace(other, tls.bundle)
+    with pytest.raises(ConnectError):
+        await greeting(secure_lambda.endpoint_url, ca_bundle=tls.bundle, max_attempts=1)
+    os.replace(trusted, tls.bundle)
+    assert await greeting(secure_lambda.endpoint_url, ca_bundle=tls.bundle) == {"hello": "ada"}
 
 
 async def test_https_goes_through_the_proxy_in_a_connect_tunnel(

@@ -559,12 +559,6 @@ def test_region_from_the_config_file_aws_config_file_names(
         _region()
 
 
-def test_region_from_unparsable_config(aws_home: Path) -> None:
-    (aws_home / "config").write_text("[default\nregion = eu-west-1\n")
-    with pytest.raises(CredentialsError, match="config"):
-        _region()
-
-
 def test_process_script_output_is_valid_json(tmp_path: Path) -> None:
     # Guards the fixture the credential_process tests rely on.
     state = tmp_path / "state"
