@@ -361,8 +361,10 @@ class _ServiceClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the client and its transport (not a session the caller passed). Idempotent."""
+        """Close the client and its transport (not a session the caller passed), and stop a
+        credentials refresh in flight. Idempotent."""
         self._closed = True
+        await self._credentials.aclose()
         await self._transport.aclose()
 
     def _check_loop(self, loop: asyncio.AbstractEventLoop) -> None:
