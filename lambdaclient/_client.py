@@ -10,7 +10,7 @@ import os
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from random import random as _uniform
 from types import TracebackType
@@ -46,8 +46,16 @@ from ._models import (
 from ._payload import Payload, prepare_payload
 from ._retry import RetryQuota, is_retryable, retry_delay
 from ._sigv4 import RepeatedRequestSigner, SigV4Signer
-from ._streams import ResponseStream, StreamingInvokeResponse
-from ._telemetry import AttemptHook, Tracing, check_hook, current, observe_attempt, tracing
+from ._streams import ResponseStream, StreamEnd, StreamingInvokeResponse
+from ._telemetry import (
+    AttemptHook,
+    StreamSpan,
+    Tracing,
+    check_hook,
+    current,
+    observe_attempt,
+    tracing,
+)
 from ._version import __version__
 from ._waiters import (
     Progress,
@@ -57,7 +65,7 @@ from ._waiters import (
     waiter_error,
 )
 from .pagination import AliasPaginator, VersionPaginator
-from .transport import AiohttpTransport, Request, Response, Transport
+from .transport import AiohttpTransport, ByteStream, Request, Response, Transport
 
 if TYPE_CHECKING:
     import aiohttp
@@ -586,20 +594,30 @@ class _ServiceClient:
     @asynccontextmanager
     async def _stream(
         self, request: protocol.HttpRequest, timeouts: _Timeouts, name: str
-    ) -> AsyncIterator[Response]:
+    ) -> AsyncIterator[tuple[Response, StreamEnd | None]]:
         """Send ``request`` with retries until a 2xx response's head arrives; give it with
-        its body unread, and release the connection when the block is left. The span, if
-        any, ends then too: however the block is left, the stream is over (``name`` is the
-        invoked function's)."""
+        its body unread, and what to tell when the body ends, and release the connection
+        when the block is left. The span, if any (``name`` is the invoked function's), ends
+        when the body ends or the block is left, whichever comes first (:class:`StreamSpan`):
+        the caller's code in the block is not the operation's."""
         tracing = self._tracing
-        spans = nullcontext() if tracing is None else tracing.operation(request.operation, name)
-        with spans as span:
+        span = None if tracing is None else tracing.start(request.operation, name)
+        stream = None if span is None else StreamSpan(span)
+        try:
             with current(span):
                 response = await self._attempts(request, timeouts, self._open, lambda r: r, span)
+        except BaseException as error:
+            if stream is not None:
+                stream.end(error)
+            raise
+        try:
+            yield response, None if stream is None else stream.end
+        finally:
             try:
-                yield response
-            finally:
                 await response.aclose()
+            finally:
+                if stream is not None:
+                    stream.leave()
 
 
 class LambdaClient(_ServiceClient):
@@ -1043,13 +1061,15 @@ class LambdaClient(_ServiceClient):
     @asynccontextmanager
     async def _invoke_streamed(
         self, call: _Invocation, *, response_stream: bool
-    ) -> AsyncIterator[tuple[protocol.InvokeHead, Response]]:
-        """Invoke, and give the response's head and its unread body until the block is left."""
+    ) -> AsyncIterator[tuple[protocol.InvokeHead, ByteStream, StreamEnd | None]]:
+        """Invoke, and give the response's head, its unread body and what to tell when the
+        body ends (see :meth:`_stream`) until the block is left."""
         request, spool = await self._invoke_request(call, response_stream=response_stream)
         try:
             timeouts = _Timeouts(call.read_timeout, call.total_timeout)
-            async with self._stream(request, timeouts, call.function_name) as response:
-                yield protocol.parse_invoke_head(response.status, response.headers), response
+            async with self._stream(request, timeouts, call.function_name) as (response, end):
+                head = protocol.parse_invoke_head(response.status, response.headers)
+                yield head, response.body, end
         finally:
             if spool is not None:
                 spool.close()
@@ -1099,8 +1119,8 @@ class LambdaClient(_ServiceClient):
                 async for chunk in response.iter_chunks():
                     sink.write(chunk)
         """
-        async with self._invoke_streamed(call, response_stream=False) as (head, response):
-            yield StreamingInvokeResponse(head, response.body)
+        async with self._invoke_streamed(call, response_stream=False) as (head, body, end):
+            yield StreamingInvokeResponse(head, body, on_end=end)
 
     @_invocation
     @asynccontextmanager
@@ -1120,5 +1140,5 @@ class LambdaClient(_ServiceClient):
             if stream.complete and stream.complete.error_code:
                 ...
         """
-        async with self._invoke_streamed(call, response_stream=True) as (head, response):
-            yield ResponseStream(head, response.body)
+        async with self._invoke_streamed(call, response_stream=True) as (head, body, end):
+            yield ResponseStream(head, body, on_end=end)
