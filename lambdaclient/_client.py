@@ -53,6 +53,7 @@ from ._telemetry import (
     Tracing,
     check_hook,
     current,
+    inject,
     observe_attempt,
     tracing,
 )
@@ -429,7 +430,19 @@ class _ServiceClient:
         debug = logger.isEnabledFor(logging.DEBUG)
         hook = self._on_attempt
         recording = span is not None and span.is_recording()
-        observed = debug or hook is not None or recording
+        # The attempts' observer, when anything observes them: nothing is measured otherwise.
+        observe = (
+            functools.partial(
+                observe_attempt,
+                self._SERVICE.service_id,
+                request.operation,
+                debug=debug,
+                hook=hook,
+                span=span,
+            )
+            if debug or hook is not None or recording
+            else None
+        )
         started = 0.0
         endpoint = self._endpoint
         url = f"{endpoint.url}{request.path}"
@@ -443,8 +456,8 @@ class _ServiceClient:
                 raise ClientClosedError("the client is closed")
             credentials = await self._credentials.get()
             headers = {"User-Agent": _USER_AGENT, **request.headers}
-            if span is not None and self._tracing is not None:
-                self._tracing.inject(span, headers, attempt)
+            if span is not None:
+                inject(span, headers, attempt)
             if self._in_lambda:
                 # Pass the invocation's trace id on, so Lambda can detect recursive loops. It
                 # changes with every invocation, so it is read for every request. It replaces
@@ -466,7 +479,7 @@ class _ServiceClient:
                     now=self._clock(),
                 )
             )
-            if observed:
+            if observe is not None:
                 started = time.perf_counter()
             try:
                 result = await exchange(
@@ -477,10 +490,8 @@ class _ServiceClient:
                     error, request.idempotency
                 )
                 cost = self._quota.acquire(error) if retryable else None
-                if observed:
-                    await self._observe(
-                        request, attempt, started, error, cost is not None, debug, span
-                    )
+                if observe is not None:
+                    await observe(attempt, started, error, will_retry=cost is not None)
                 if cost is None:
                     if retryable:
                         logger.debug("%s: retry quota exhausted, not retrying", request.operation)
@@ -489,36 +500,12 @@ class _ServiceClient:
                 delay = retry_delay(error, attempt, self._jitter)
                 logger.debug("%s: retrying in %.3fs", request.operation, delay)
             else:
-                if observed:
-                    await self._observe(
-                        request, attempt, started, response_of(result), False, debug, span
-                    )
+                if observe is not None:
+                    await observe(attempt, started, response_of(result), will_retry=False)
                 self._quota.release(retry_cost)
                 return result
             await self._sleep(delay)
             attempt += 1
-
-    async def _observe(
-        self,
-        request: protocol.HttpRequest,
-        attempt: int,
-        started: float,
-        outcome: Response | LambdaError,
-        will_retry: bool,
-        debug: bool,
-        span: Span | None,
-    ) -> None:
-        await observe_attempt(
-            self._SERVICE.service_id,
-            request.operation,
-            attempt,
-            started,
-            outcome,
-            will_retry=will_retry,
-            debug=debug,
-            hook=self._on_attempt,
-            span=span,
-        )
 
     async def _open(self, request: Request) -> Response:
         """Send one attempt; its 2xx response with the body unread, or the typed error."""

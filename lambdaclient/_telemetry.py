@@ -51,6 +51,7 @@ __all__ = [
     "Tracing",
     "check_hook",
     "current",
+    "inject",
     "observe_attempt",
     "tracing",
 ]
@@ -218,8 +219,6 @@ class Tracing:
             "server.address": url.hostname or "",
             "server.port": url.port or (443 if url.scheme == "https" else 80),
         }
-        self._textmap: object = None
-        self._sets_trace_header = False
 
     def start(self, operation: str, function_name: str | None) -> Span | None:
         """Start one operation's CLIENT span: the span, or None when there is nothing to
@@ -259,24 +258,27 @@ class Tracing:
         finally:
             span.end()
 
-    def inject(self, span: Span, headers: MutableMapping[str, str], attempt: int) -> None:
-        """Before an attempt is signed: count it on the span, and add ``X-Amzn-Trace-Id``
-        for ``span`` if the global propagator sets that header (the X-Ray propagator).
 
-        Only that header is taken from the propagator: it is the one AWS reads, and
-        ``baggage`` may carry the application's data, which has no business at AWS."""
-        span.set_attribute(ATTEMPTS_ATTRIBUTE, attempt)
-        textmap = _global_textmap()
-        if textmap is not self._textmap:  # the global propagator may be set at any time
-            self._textmap = textmap
-            self._sets_trace_header = any(f.lower() == _TRACE_HEADER for f in textmap.fields)
-        if not self._sets_trace_header:
-            return
-        carrier: dict[str, str] = {}
-        textmap.inject(carrier, context=trace.set_span_in_context(span))
-        for name, value in carrier.items():
-            if name.lower() == _TRACE_HEADER:
-                headers["X-Amzn-Trace-Id"] = value
+def inject(span: Span, headers: MutableMapping[str, str], attempt: int) -> None:
+    """Before an attempt is signed: count it on ``span``, and add ``X-Amzn-Trace-Id`` for
+    ``span`` if the global propagator sets that header (the X-Ray propagator).
+
+    Only that header is taken from the propagator: it is the one AWS reads, and
+    ``baggage`` may carry the application's data, which has no business at AWS."""
+    span.set_attribute(ATTEMPTS_ATTRIBUTE, attempt)
+    textmap = _global_textmap()  # the global propagator may be set at any time
+    if not _sets_trace_header(textmap):
+        return
+    carrier: dict[str, str] = {}
+    textmap.inject(carrier, context=trace.set_span_in_context(span))
+    for name, value in carrier.items():
+        if name.lower() == _TRACE_HEADER:
+            headers["X-Amzn-Trace-Id"] = value
+
+
+@functools.lru_cache(maxsize=1)
+def _sets_trace_header(textmap: TextMapPropagator) -> bool:
+    return any(field.lower() == _TRACE_HEADER for field in textmap.fields)
 
 
 def _fail(span: Span, error: BaseException) -> None:
