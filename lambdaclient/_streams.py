@@ -88,7 +88,8 @@ class ResponseStream(AsyncIterator[bytes]):
     When iteration ends, :attr:`complete` holds the stream's :class:`InvokeComplete` (a
     function error shows as ``complete.error_code``). A stream that ends without one raises
     :class:`IncompleteStreamError` rather than look complete; a bad frame or an error event
-    raises :class:`EventStreamError`.
+    raises :class:`EventStreamError`. ``on_end`` (the client's) is told when the stream ends,
+    at its ``InvokeComplete`` or its failure (:data:`StreamEnd`).
 
     Example::
 
