@@ -30,6 +30,8 @@ def _ignore(error: LambdaError | None) -> None:
 
 class StreamingInvokeResponse:
     """An ``invoke_stream`` response: its headers are known before its body is read.
+    ``on_end`` (the client's) is told when the body has been read to its end or its read
+    failed (:data:`StreamEnd`).
 
     Example::
 

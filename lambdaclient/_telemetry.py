@@ -289,9 +289,9 @@ def _fail(span: Span, error: BaseException) -> None:
 
 
 class StreamSpan:
-    """A streamed invoke's span after its response's head has arrived: it ends when the body
-    ends (:meth:`end`) or when the caller's block is left (:meth:`leave`), whichever comes
-    first.
+    """A streamed invoke's span: it ends when its attempts fail, or once its response's head
+    has arrived, when the body ends (:meth:`end`) or the caller's block is left
+    (:meth:`leave`), whichever comes first.
 
     Only a failure of the stream itself (a :class:`~lambdaclient.LambdaError` while reading
     it) makes it an ERROR. A block left before the body ended (a ``break``, the caller's own
