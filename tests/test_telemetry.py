@@ -351,20 +351,14 @@ async def test_a_stream_s_span_ends_when_its_body_ends_not_when_its_block_is_lef
     async with _client(lam, tracer_provider=provider) as client:
         async with client.invoke_stream("my-fn", payload={"a": 1}) as response:
             assert await response.read() == b'{"a": 1}'
-            assert len(exporter.get_finished_spans()) == 1
-            await asyncio.sleep(0.2)  # the caller's own work is not the call's
+            assert len(exporter.get_finished_spans()) == 1  # before the block is left
         async with client.invoke_stream("my-fn", payload={"b": 2}) as response:
             assert b"".join([chunk async for chunk in response.iter_chunks()]) == b'{"b": 2}'
             assert len(exporter.get_finished_spans()) == 2
         async with client.invoke_with_response_stream("streamer") as stream:
             assert [chunk async for chunk in stream] == [b"chunk"] * 200
             assert len(exporter.get_finished_spans()) == 3
-            await asyncio.sleep(0.2)
-    spans = exporter.get_finished_spans()
-    assert all(span.end_time is not None for span in spans)
-    assert (spans[0].end_time - spans[0].start_time) / 1e9 < 0.2  # type: ignore[operator]
-    assert (spans[2].end_time - spans[2].start_time) / 1e9 < 2.0 + 0.2  # type: ignore[operator]
-    for span in spans:
+    for span in exporter.get_finished_spans():
         assert span.status.status_code is StatusCode.UNSET
         assert "lambdaclient.stream.abandoned" not in _attributes(span)
 
