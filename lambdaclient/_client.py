@@ -10,7 +10,7 @@ import os
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from random import random as _uniform
 from types import TracebackType
@@ -46,8 +46,17 @@ from ._models import (
 from ._payload import Payload, prepare_payload
 from ._retry import RetryQuota, is_retryable, retry_delay
 from ._sigv4 import RepeatedRequestSigner, SigV4Signer
-from ._streams import ResponseStream, StreamingInvokeResponse
-from ._telemetry import AttemptHook, Tracing, check_hook, current, observe_attempt, tracing
+from ._streams import ResponseStream, StreamEnd, StreamingInvokeResponse
+from ._telemetry import (
+    AttemptHook,
+    StreamSpan,
+    Tracing,
+    check_hook,
+    current,
+    inject,
+    observe_attempt,
+    tracing,
+)
 from ._version import __version__
 from ._waiters import (
     Progress,
@@ -57,7 +66,7 @@ from ._waiters import (
     waiter_error,
 )
 from .pagination import AliasPaginator, VersionPaginator
-from .transport import AiohttpTransport, Request, Response, Transport
+from .transport import AiohttpTransport, ByteStream, Request, Response, Transport
 
 if TYPE_CHECKING:
     import aiohttp
@@ -364,8 +373,10 @@ class _ServiceClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the client and its transport (not a session the caller passed). Idempotent."""
+        """Close the client and its transport (not a session the caller passed), and stop a
+        credentials refresh in flight. Idempotent."""
         self._closed = True
+        await self._credentials.aclose()
         await self._transport.aclose()
 
     def _check_loop(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -422,7 +433,19 @@ class _ServiceClient:
         debug = logger.isEnabledFor(logging.DEBUG)
         hook = self._on_attempt
         recording = span is not None and span.is_recording()
-        observed = debug or hook is not None or recording
+        # The attempts' observer, when anything observes them: nothing is measured otherwise.
+        observe = (
+            functools.partial(
+                observe_attempt,
+                self._SERVICE.service_id,
+                request.operation,
+                debug=debug,
+                hook=hook,
+                span=span,
+            )
+            if debug or hook is not None or recording
+            else None
+        )
         started = 0.0
         endpoint = self._endpoint
         url = f"{endpoint.url}{request.path}"
@@ -436,8 +459,8 @@ class _ServiceClient:
                 raise ClientClosedError("the client is closed")
             credentials = await self._credentials.get()
             headers = {"User-Agent": _USER_AGENT, **request.headers}
-            if span is not None and self._tracing is not None:
-                self._tracing.inject(span, headers, attempt)
+            if span is not None:
+                inject(span, headers, attempt)
             if self._in_lambda:
                 # Pass the invocation's trace id on, so Lambda can detect recursive loops. It
                 # changes with every invocation, so it is read for every request. It replaces
@@ -459,7 +482,7 @@ class _ServiceClient:
                     now=self._clock(),
                 )
             )
-            if observed:
+            if observe is not None:
                 started = time.perf_counter()
             try:
                 result = await exchange(
@@ -470,10 +493,8 @@ class _ServiceClient:
                     error, request.idempotency
                 )
                 cost = self._quota.acquire(error) if retryable else None
-                if observed:
-                    await self._observe(
-                        request, attempt, started, error, cost is not None, debug, span
-                    )
+                if observe is not None:
+                    await observe(attempt, started, error, will_retry=cost is not None)
                 if cost is None:
                     if retryable:
                         logger.debug("%s: retry quota exhausted, not retrying", request.operation)
@@ -482,36 +503,12 @@ class _ServiceClient:
                 delay = retry_delay(error, attempt, self._jitter)
                 logger.debug("%s: retrying in %.3fs", request.operation, delay)
             else:
-                if observed:
-                    await self._observe(
-                        request, attempt, started, response_of(result), False, debug, span
-                    )
+                if observe is not None:
+                    await observe(attempt, started, response_of(result), will_retry=False)
                 self._quota.release(retry_cost)
                 return result
             await self._sleep(delay)
             attempt += 1
-
-    async def _observe(
-        self,
-        request: protocol.HttpRequest,
-        attempt: int,
-        started: float,
-        outcome: Response | LambdaError,
-        will_retry: bool,
-        debug: bool,
-        span: Span | None,
-    ) -> None:
-        await observe_attempt(
-            self._SERVICE.service_id,
-            request.operation,
-            attempt,
-            started,
-            outcome,
-            will_retry=will_retry,
-            debug=debug,
-            hook=self._on_attempt,
-            span=span,
-        )
 
     async def _open(self, request: Request) -> Response:
         """Send one attempt; its 2xx response with the body unread, or the typed error."""
@@ -587,20 +584,30 @@ class _ServiceClient:
     @asynccontextmanager
     async def _stream(
         self, request: protocol.HttpRequest, timeouts: _Timeouts, name: str
-    ) -> AsyncIterator[Response]:
+    ) -> AsyncIterator[tuple[Response, StreamEnd | None]]:
         """Send ``request`` with retries until a 2xx response's head arrives; give it with
-        its body unread, and release the connection when the block is left. The span, if
-        any, ends then too: however the block is left, the stream is over (``name`` is the
-        invoked function's)."""
+        its body unread, and what to tell when the body ends, and release the connection
+        when the block is left. The span, if any (``name`` is the invoked function's), ends
+        when the body ends or the block is left, whichever comes first (:class:`StreamSpan`):
+        the caller's code in the block is not the operation's."""
         tracing = self._tracing
-        spans = nullcontext() if tracing is None else tracing.operation(request.operation, name)
-        with spans as span:
+        span = None if tracing is None else tracing.start(request.operation, name)
+        stream = None if span is None else StreamSpan(span)
+        try:
             with current(span):
                 response = await self._attempts(request, timeouts, self._open, lambda r: r, span)
+        except BaseException as error:
+            if stream is not None:
+                stream.end(error)
+            raise
+        try:
+            yield response, None if stream is None else stream.end
+        finally:
             try:
-                yield response
-            finally:
                 await response.aclose()
+            finally:
+                if stream is not None:
+                    stream.leave()
 
 
 class LambdaClient(_ServiceClient):
@@ -1044,13 +1051,15 @@ class LambdaClient(_ServiceClient):
     @asynccontextmanager
     async def _invoke_streamed(
         self, call: _Invocation, *, response_stream: bool
-    ) -> AsyncIterator[tuple[protocol.InvokeHead, Response]]:
-        """Invoke, and give the response's head and its unread body until the block is left."""
+    ) -> AsyncIterator[tuple[protocol.InvokeHead, ByteStream, StreamEnd | None]]:
+        """Invoke, and give the response's head, its unread body and what to tell when the
+        body ends (see :meth:`_stream`) until the block is left."""
         request, spool = await self._invoke_request(call, response_stream=response_stream)
         try:
             timeouts = _Timeouts(call.read_timeout, call.total_timeout)
-            async with self._stream(request, timeouts, call.function_name) as response:
-                yield protocol.parse_invoke_head(response.status, response.headers), response
+            async with self._stream(request, timeouts, call.function_name) as (response, end):
+                head = protocol.parse_invoke_head(response.status, response.headers)
+                yield head, response.body, end
         finally:
             if spool is not None:
                 spool.close()
@@ -1100,8 +1109,8 @@ class LambdaClient(_ServiceClient):
                 async for chunk in response.iter_chunks():
                     sink.write(chunk)
         """
-        async with self._invoke_streamed(call, response_stream=False) as (head, response):
-            yield StreamingInvokeResponse(head, response.body)
+        async with self._invoke_streamed(call, response_stream=False) as (head, body, end):
+            yield StreamingInvokeResponse(head, body, on_end=end)
 
     @_invocation
     @asynccontextmanager
@@ -1121,5 +1130,5 @@ class LambdaClient(_ServiceClient):
             if stream.complete and stream.complete.error_code:
                 ...
         """
-        async with self._invoke_streamed(call, response_stream=True) as (head, response):
-            yield ResponseStream(head, response.body)
+        async with self._invoke_streamed(call, response_stream=True) as (head, body, end):
+            yield ResponseStream(head, body, on_end=end)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextvars
 import inspect
 import logging
 import os
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from ._errors import CredentialsError, ValidationError
+from ._errors import ClientClosedError, CredentialsError, ValidationError
 
 __all__ = [
     "BotocoreCredentialProvider",
@@ -96,15 +97,19 @@ class CredentialsLoader(Protocol):
     - while the current credentials are valid for more than another minute, the refresh runs
       in the background and requests keep signing with them; requests wait for :meth:`load`
       only when there are no credentials yet or they are that close to expiry;
-    - a :meth:`load` that raises, or returns something other than a
-      :class:`~lambdaclient.Credentials`, is reported as
-      :class:`~lambdaclient.CredentialsError` naming the provider's class, with the secrets the
-      client holds redacted; the failure is not cached (the next request calls :meth:`load`
-      again), and a failed background refresh keeps the current credentials (a warning is
-      logged) and is tried again 30 seconds later.
+    - a :meth:`load` that raises, returns something other than a
+      :class:`~lambdaclient.Credentials`, or returns credentials that have expired already, is
+      reported as :class:`~lambdaclient.CredentialsError` naming the provider's class, with
+      the secrets the client holds redacted; the failure is not cached (the next request calls
+      :meth:`load` again), and a failed background refresh keeps the current credentials (a
+      warning is logged) and is tried again 30 seconds later. A failure no request waited for
+      is logged at WARNING too.
 
     A naive ``expiration`` is read as UTC, as AWS's timestamps are. :meth:`load` runs on the
-    event loop: run blocking work (a synchronous SDK call) in a thread.
+    event loop: run blocking work (a synchronous SDK call) in a thread. It runs in a task of
+    its own, in an empty :mod:`contextvars` context: one load serves many requests and may
+    outlive the one that started it, so its OpenTelemetry spans have no parent from the
+    client. Closing the client cancels a :meth:`load` in flight.
 
     Example, a role assumed through boto3's STS client (in a thread: boto3 blocks)::
 
@@ -144,6 +149,9 @@ class CredentialProvider(abc.ABC):
         Returns without suspending while cached credentials are fresh, so calling this for
         every request is cheap. Raises :class:`~lambdaclient.CredentialsError`.
         """
+
+    async def aclose(self) -> None:  # noqa: B027 (most providers have nothing to stop)
+        """Stop any load in flight; the client's ``close()`` calls it."""
 
 
 class StaticCredentialProvider(CredentialProvider):
@@ -243,13 +251,17 @@ class _RefreshingCredentialProvider(_ExpiringCredentialProvider):
     One load at a time, shared by every caller; a caller that is cancelled does not cancel it
     for the others. Past the refresh time it runs in the background while the credentials
     held are still usable (``_EXPIRY_SKEW``), and callers wait for it only when they are not.
+    The load runs in a context of its own, not the first caller's: it serves every caller,
+    and it may outlive the request (and the OpenTelemetry span) that started it.
     """
 
-    __slots__ = ("_refreshing",)
+    __slots__ = ("_closing", "_refreshing", "_waiting")
 
     def __init__(self, clock: Callable[[], datetime] | None) -> None:
         super().__init__(clock)
         self._refreshing: asyncio.Task[Credentials] | None = None
+        self._waiting = 0  # callers awaiting the load in flight
+        self._closing: asyncio.Task[Credentials] | None = None  # the load aclose() cancelled
 
     @abc.abstractmethod
     async def _load(self, redact: tuple[str, ...]) -> Credentials:
@@ -269,7 +281,28 @@ class _RefreshingCredentialProvider(_ExpiringCredentialProvider):
         current = self._credentials
         if current is not None and self._usable(current):
             return current  # the refresh goes on in the background
-        return await asyncio.shield(task)
+        self._waiting += 1
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The load was cancelled under us by aclose(), not this caller: say so, rather than
+            # pass a cancellation on to a task nobody cancelled.
+            if task is self._closing and not _being_cancelled():
+                raise ClientClosedError("the client was closed while loading credentials") from None
+            raise
+        finally:
+            self._waiting -= 1
+
+    async def aclose(self) -> None:
+        """Cancel the load in flight, and wait for it to stop; a caller waiting for it gets
+        :class:`~lambdaclient.ClientClosedError`."""
+        task = self._refreshing
+        if task is None or task.done():
+            return
+        self._closing = task
+        task.cancel()
+        if task.get_loop() is asyncio.get_running_loop():
+            await asyncio.wait((task,))
 
     def _usable(self, credentials: Credentials) -> bool:
         """Whether a request signed with ``credentials`` now is sure to reach AWS before they
@@ -285,7 +318,9 @@ class _RefreshingCredentialProvider(_ExpiringCredentialProvider):
         # that is done, but whose done callback has not run yet, holds an outcome that must
         # not be handed out again (a failure would be cached).
         if task is None or task.done() or task.get_loop() is not loop:
-            task = loop.create_task(self._refresh())
+            # A fresh context: the caller's would make the load a child of the caller's span,
+            # which ends long before a background refresh does.
+            task = loop.create_task(self._refresh(), context=contextvars.Context())
             task.add_done_callback(self._refresh_done)
             self._refreshing = task
         return task
@@ -295,15 +330,20 @@ class _RefreshingCredentialProvider(_ExpiringCredentialProvider):
             self._refreshing = None
         if not task.cancelled():
             # Mark the exception retrieved: a background refresh, or one whose waiters were all
-            # cancelled, has nobody else to, and asyncio would log "exception was never
-            # retrieved".
+            # cancelled, has nobody else to (_refresh logged it), and asyncio would log
+            # "exception was never retrieved".
             task.exception()
 
     async def _refresh(self) -> Credentials:
         current = self._credentials
         redact = () if current is None else _secrets_of(current)
         try:
-            fresh = await self._load(redact)
+            # Held inside the try: credentials that have expired already are a failed refresh
+            # like any other, with its warning and its delay before the next try.
+            return self._hold(
+                await self._load(redact),
+                lambda at: f"{self._source()} gave AWS credentials that expired at {at}",
+            )
         except CredentialsError as exc:
             if current is not None and current.expiration is not None and self._usable(current):
                 self._refresh_at = min(
@@ -317,10 +357,9 @@ class _RefreshingCredentialProvider(_ExpiringCredentialProvider):
                     exc,
                 )
                 return current
+            if not self._waiting:  # no caller is there to be told
+                _log.warning("Loading AWS credentials failed: %s", exc)
             raise
-        return self._hold(
-            fresh, lambda at: f"{self._source()} gave AWS credentials that expired at {at}"
-        )
 
 
 class BotocoreCredentialProvider(_RefreshingCredentialProvider):
@@ -353,6 +392,8 @@ class BotocoreCredentialProvider(_RefreshingCredentialProvider):
         return self._profile
 
     async def _load(self, redact: tuple[str, ...]) -> Credentials:
+        # aclose() cancels this await only: a thread cannot be stopped, so botocore's chain
+        # finishes on its own in the worker thread, and its result is dropped.
         return await asyncio.to_thread(_load_from_botocore, self._profile, redact)
 
     def _source(self) -> str:
@@ -364,7 +405,7 @@ class LoaderCredentialProvider(_RefreshingCredentialProvider):
     :class:`BotocoreCredentialProvider` refreshes botocore's chain (see
     :class:`CredentialsLoader` for the rules), except that ``load()`` runs on the event loop.
 
-    Raises :class:`~lambdaclient.ValidationError` when ``loader`` has no coroutine ``load``.
+    ``loader`` is checked by the client that makes this provider (:func:`check_credentials`).
     """
 
     __slots__ = ("_loader", "_name")
@@ -372,7 +413,6 @@ class LoaderCredentialProvider(_RefreshingCredentialProvider):
     def __init__(
         self, loader: CredentialsLoader, *, clock: Callable[[], datetime] | None = None
     ) -> None:
-        check_credentials(loader)
         super().__init__(clock)
         self._loader = loader
         # The class, not repr(): a provider's repr could show what it holds.
@@ -464,6 +504,11 @@ def credential_provider(
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _refresh_time(expiration: datetime | None, now: datetime) -> datetime | None:

@@ -6,9 +6,10 @@ connection, so a stream that is not read to its end never leaks it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
+from ._errors import LambdaError
 from ._eventstream import InvokeStreamDecoder
 from ._models import InvokeComplete
 
@@ -16,11 +17,21 @@ if TYPE_CHECKING:
     from ._protocol import InvokeHead
     from .transport import ByteStream
 
-__all__ = ["ResponseStream", "StreamingInvokeResponse"]
+__all__ = ["ResponseStream", "StreamEnd", "StreamingInvokeResponse"]
+
+StreamEnd = Callable[[LambdaError | None], object]
+"""Told once when a stream's body ends: with None when it was read to its end, with the
+error when reading it failed. Not told when the stream is left unfinished."""
+
+
+def _ignore(error: LambdaError | None) -> None:
+    pass
 
 
 class StreamingInvokeResponse:
     """An ``invoke_stream`` response: its headers are known before its body is read.
+    ``on_end`` (the client's) is told when the body has been read to its end or its read
+    failed (:data:`StreamEnd`).
 
     Example::
 
@@ -32,6 +43,7 @@ class StreamingInvokeResponse:
 
     __slots__ = (
         "_body",
+        "_on_end",
         "executed_version",
         "function_error",
         "log_result",
@@ -39,21 +51,36 @@ class StreamingInvokeResponse:
         "status_code",
     )
 
-    def __init__(self, head: InvokeHead, body: ByteStream) -> None:
+    def __init__(
+        self, head: InvokeHead, body: ByteStream, *, on_end: StreamEnd | None = None
+    ) -> None:
         self._body = body
+        self._on_end = _ignore if on_end is None else on_end
         self.status_code: int = head.status
         self.executed_version: str | None = head.executed_version
         self.function_error: str | None = head.function_error
         self.log_result: str | None = head.log_result
         self.request_id: str | None = head.request_id
 
-    def iter_chunks(self) -> AsyncIterator[bytes]:
+    async def iter_chunks(self) -> AsyncIterator[bytes]:
         """The payload in chunks as they arrive; it is never held whole."""
-        return aiter(self._body)
+        try:
+            async for chunk in self._body:
+                yield chunk
+        except LambdaError as error:
+            self._on_end(error)
+            raise
+        self._on_end(None)
 
     async def read(self) -> bytes:
         """The rest of the payload, read whole."""
-        return await self._body.read()
+        try:
+            payload = await self._body.read()
+        except LambdaError as error:
+            self._on_end(error)
+            raise
+        self._on_end(None)
+        return payload
 
 
 class ResponseStream(AsyncIterator[bytes]):
@@ -63,7 +90,8 @@ class ResponseStream(AsyncIterator[bytes]):
     When iteration ends, :attr:`complete` holds the stream's :class:`InvokeComplete` (a
     function error shows as ``complete.error_code``). A stream that ends without one raises
     :class:`IncompleteStreamError` rather than look complete; a bad frame or an error event
-    raises :class:`EventStreamError`.
+    raises :class:`EventStreamError`. ``on_end`` (the client's) is told when the stream ends,
+    at its ``InvokeComplete`` or its failure (:data:`StreamEnd`).
 
     Example::
 
@@ -74,8 +102,11 @@ class ResponseStream(AsyncIterator[bytes]):
             ...
     """
 
-    def __init__(self, head: InvokeHead, body: ByteStream) -> None:
+    def __init__(
+        self, head: InvokeHead, body: ByteStream, *, on_end: StreamEnd | None = None
+    ) -> None:
         self._body = body
+        self._on_end = _ignore if on_end is None else on_end
         self.status_code: int = head.status
         self.executed_version: str | None = head.executed_version
         self.content_type: str | None = head.content_type
@@ -89,6 +120,15 @@ class ResponseStream(AsyncIterator[bytes]):
         return self._complete
 
     async def _read_events(self) -> AsyncIterator[bytes]:
+        try:
+            async for event in self._decoded():
+                yield event
+        except LambdaError as error:  # a read error, a bad frame, an error event
+            self._on_end(error)
+            raise
+        self._on_end(None)
+
+    async def _decoded(self) -> AsyncIterator[bytes]:
         if self.status_code != 200:
             return  # DryRun (204) has no stream
         decoder = InvokeStreamDecoder()

@@ -47,9 +47,11 @@ else:
 __all__ = [
     "Attempt",
     "AttemptHook",
+    "StreamSpan",
     "Tracing",
     "check_hook",
     "current",
+    "inject",
     "observe_attempt",
     "tracing",
 ]
@@ -59,6 +61,10 @@ logger = logging.getLogger("lambdaclient")
 ATTEMPTS_ATTRIBUTE = "lambdaclient.attempts"
 """The span attribute counting the attempts an operation made (1 when the first succeeded;
 botocore's instrumentation counts the retries alone, as ``retry_attempts``)."""
+
+ABANDONED_ATTRIBUTE = "lambdaclient.stream.abandoned"
+"""The span attribute, True, of a streamed invoke whose block was left before its body
+ended: abandoned by the caller, which is no failure (the status stays unset)."""
 
 _TRACE_HEADER = "x-amzn-trace-id"
 
@@ -213,16 +219,10 @@ class Tracing:
             "server.address": url.hostname or "",
             "server.port": url.port or (443 if url.scheme == "https" else 80),
         }
-        self._textmap: object = None
-        self._sets_trace_header = False
 
-    @contextmanager
-    def operation(self, operation: str, function_name: str | None) -> Iterator[Span | None]:
-        """One operation's CLIENT span, ended when the block is left: the span, or None when
-        there is nothing to record or propagate (no provider configured, no trace going on).
-        An exception leaving the block sets the span's status to ERROR and its
-        ``error.type``. The span is the current one only while requests are being sent
-        (:func:`current`), never in the caller's code."""
+    def start(self, operation: str, function_name: str | None) -> Span | None:
+        """Start one operation's CLIENT span: the span, or None when there is nothing to
+        record or propagate (no provider configured, no trace going on)."""
         attributes: dict[str, str | int] = {**self._shared, "rpc.method": operation}
         if function_name is not None:
             name, region = invoked_function(function_name)
@@ -237,39 +237,86 @@ class Tracing:
             set_status_on_exception=False,
         )
         if not span.is_recording() and not span.get_span_context().is_valid:
+            return None
+        return span
+
+    @contextmanager
+    def operation(self, operation: str, function_name: str | None) -> Iterator[Span | None]:
+        """One operation's span (see :meth:`start`), ended when the block is left. An
+        exception leaving the block sets the span's status to ERROR and its ``error.type``.
+        The span is the current one only while requests are being sent (:func:`current`),
+        never in the caller's code."""
+        span = self.start(operation, function_name)
+        if span is None:
             yield None
             return
         try:
             yield span
-        except GeneratorExit:  # a stream's generator closed unfinished: abandoned, not failed
-            raise
         except BaseException as error:
-            error_type = _error_type(error)
-            span.set_attribute("error.type", error_type)
-            # The type only: an AWS message may quote the request's payload.
-            span.set_status(trace.StatusCode.ERROR, error_type)
+            _fail(span, error)
             raise
         finally:
             span.end()
 
-    def inject(self, span: Span, headers: MutableMapping[str, str], attempt: int) -> None:
-        """Before an attempt is signed: count it on the span, and add ``X-Amzn-Trace-Id``
-        for ``span`` if the global propagator sets that header (the X-Ray propagator).
 
-        Only that header is taken from the propagator: it is the one AWS reads, and
-        ``baggage`` may carry the application's data, which has no business at AWS."""
-        span.set_attribute(ATTEMPTS_ATTRIBUTE, attempt)
-        textmap = _global_textmap()
-        if textmap is not self._textmap:  # the global propagator may be set at any time
-            self._textmap = textmap
-            self._sets_trace_header = any(f.lower() == _TRACE_HEADER for f in textmap.fields)
-        if not self._sets_trace_header:
+def inject(span: Span, headers: MutableMapping[str, str], attempt: int) -> None:
+    """Before an attempt is signed: count it on ``span``, and add ``X-Amzn-Trace-Id`` for
+    ``span`` if the global propagator sets that header (the X-Ray propagator).
+
+    Only that header is taken from the propagator: it is the one AWS reads, and
+    ``baggage`` may carry the application's data, which has no business at AWS."""
+    span.set_attribute(ATTEMPTS_ATTRIBUTE, attempt)
+    textmap = _global_textmap()  # the global propagator may be set at any time
+    if not _sets_trace_header(textmap):
+        return
+    carrier: dict[str, str] = {}
+    textmap.inject(carrier, context=trace.set_span_in_context(span))
+    for name, value in carrier.items():
+        if name.lower() == _TRACE_HEADER:
+            headers["X-Amzn-Trace-Id"] = value
+
+
+@functools.lru_cache(maxsize=1)
+def _sets_trace_header(textmap: TextMapPropagator) -> bool:
+    return any(field.lower() == _TRACE_HEADER for field in textmap.fields)
+
+
+def _fail(span: Span, error: BaseException) -> None:
+    error_type = _error_type(error)
+    span.set_attribute("error.type", error_type)
+    # The type only: an AWS message may quote the request's payload.
+    span.set_status(trace.StatusCode.ERROR, error_type)
+
+
+class StreamSpan:
+    """A streamed invoke's span: it ends when its attempts fail, or once its response's head
+    has arrived, when the body ends (:meth:`end`) or the caller's block is left
+    (:meth:`leave`), whichever comes first.
+
+    Only a failure of the stream itself (a :class:`~lambdaclient.LambdaError` while reading
+    it) makes it an ERROR. A block left before the body ended (a ``break``, the caller's own
+    exception, a cancellation) abandoned the stream: the status stays unset, and
+    :data:`ABANDONED_ATTRIBUTE` says so."""
+
+    __slots__ = ("_span",)
+
+    def __init__(self, span: Span) -> None:
+        self._span: Span | None = span
+
+    def end(self, error: BaseException | None = None) -> None:
+        """The stream ended: its body read to its end, or cut by ``error``."""
+        span, self._span = self._span, None
+        if span is None:
             return
-        carrier: dict[str, str] = {}
-        textmap.inject(carrier, context=trace.set_span_in_context(span))
-        for name, value in carrier.items():
-            if name.lower() == _TRACE_HEADER:
-                headers["X-Amzn-Trace-Id"] = value
+        if error is not None:
+            _fail(span, error)
+        span.end()
+
+    def leave(self) -> None:
+        """The caller's block is left; if the body had not ended, the stream is abandoned."""
+        if self._span is not None:
+            self._span.set_attribute(ABANDONED_ATTRIBUTE, True)
+            self.end()
 
 
 @contextmanager

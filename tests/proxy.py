@@ -2,12 +2,15 @@
 request lines) and tunnels ``CONNECT``, and records what it forwarded.
 
 Each forwarded request gets a connection of its own (it is sent on with ``Connection:
-close``), so every request the client sends through the proxy is counted once."""
+close``), so every request the client sends through the proxy is counted once. It forwards
+only to loopback addresses (an IP literal, never a name to resolve): any other target is
+answered 502 and not forwarded, so that no test reaches another machine through it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -32,6 +35,13 @@ class Proxy:
     url: str = ""
     forwarded: list[Forwarded] = attrs.Factory(list)
     refuse: int | None = None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -83,18 +93,20 @@ async def running_proxy() -> AsyncIterator[Proxy]:
                 )
                 await writer.drain()
                 return
+            # CONNECT's target is host:port; a forwarded request's, an absolute URL.
+            url = urlsplit(f"//{target}" if method == "CONNECT" else target)
+            host, port = url.hostname or "", url.port or 80
+            if not _is_loopback(host):
+                writer.write(b"HTTP/1.1 502 Not a loopback target\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+                return
+            upstream = await asyncio.open_connection(host, port)
             if method == "CONNECT":
-                host, port = target.rsplit(":", 1)
-                upstream = await asyncio.open_connection(host, int(port))
                 proxy.forwarded.append(Forwarded(method, target, authorization))
                 writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 await writer.drain()
                 await _both_ways((reader, writer), upstream)
                 return
-            url = urlsplit(target)
-            assert url.hostname is not None
-            assert url.port is not None
-            upstream = await asyncio.open_connection(url.hostname, url.port)
             proxy.forwarded.append(Forwarded(method, url.netloc, authorization))
             kept = [
                 line

@@ -11,13 +11,18 @@ real time to pass.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from lambdaclient import (
+    ClientClosedError,
     Credentials,
     CredentialsError,
     LambdaClient,
@@ -249,6 +254,116 @@ async def test_credentials_already_expired_are_refused(
     provider.answer = stale
     with pytest.raises(CredentialsError, match=r"IssuingProvider\.load\(\) gave .* expired at"):
         await client.invoke("fn", payload=0)
+
+
+async def test_credentials_expired_already_from_a_background_refresh_are_a_failed_refresh(
+    client: LambdaClient,
+    provider: IssuingProvider,
+    clock: TickingClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    expiration = await first_load(client, provider)
+    clock.now = expiration - timedelta(minutes=1, seconds=30)  # in the refresh window
+    provider.answer = Credentials("ASIASTALE", "stale-secret", "stale-token", clock.now)
+    with caplog.at_level(logging.WARNING, logger="lambdaclient"):
+        for n in range(5):
+            assert (await client.invoke("fn", payload=n)).json() == n
+            await eventually(lambda: provider.running == 0)
+    # One refresh, refused: the calls kept the current credentials, and the next refresh
+    # waits its 30 seconds rather than run on every call.
+    assert provider.loads == 2
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "IssuingProvider.load() gave AWS credentials that expired at" in warning.getMessage()
+
+    provider.answer = None
+    clock.now += timedelta(seconds=31)
+    assert (await client.invoke("fn", payload=["again"])).json() == ["again"]
+    await eventually(lambda: len(provider.issued) == 2)
+    assert provider.loads == 3
+
+
+async def test_a_failed_load_nobody_waited_for_is_logged(
+    client: LambdaClient, provider: IssuingProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider.failure = PermissionError("AccessDenied")
+    provider.gate.clear()
+    call = asyncio.create_task(client.invoke("fn", payload=0))
+    await eventually(lambda: provider.running == 1)
+    call.cancel()  # the only caller waiting for the first load goes away
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    with caplog.at_level(logging.WARNING, logger="lambdaclient"):
+        provider.gate.set()
+        await eventually(lambda: provider.running == 0)
+        await asyncio.sleep(0)  # the load's task ends once load() has returned
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "IssuingProvider.load() failed: PermissionError: AccessDenied" in warning.getMessage()
+
+
+async def test_closing_the_client_stops_a_background_refresh(
+    lam: LocalLambda, client: LambdaClient, provider: IssuingProvider, clock: TickingClock
+) -> None:
+    expiration = await first_load(client, provider)
+    provider.gate.clear()
+    clock.now = expiration - timedelta(minutes=1, seconds=30)  # in the refresh window
+    assert (await client.invoke("fn", payload=1)).json() == 1
+    assert provider.running == 1  # the refresh waits at the gate
+
+    await client.close()
+    assert provider.running == 0  # cancelled, and over by the time close() returned
+    provider.gate.set()
+    await asyncio.sleep(0.05)
+    assert len(provider.issued) == 1  # no credentials were issued after close
+
+
+async def test_a_call_waiting_for_credentials_when_the_client_closes_is_told_so(
+    client: LambdaClient, provider: IssuingProvider
+) -> None:
+    provider.gate.clear()
+    call = asyncio.create_task(client.invoke("fn", payload=0))
+    await eventually(lambda: provider.running == 1)
+    await client.close()
+    with pytest.raises(ClientClosedError, match="closed while loading credentials"):
+        async with asyncio.timeout(30):  # a regression would wait for the gate forever
+            await call
+    assert provider.issued == []
+
+
+class TracedProvider(IssuingProvider):
+    """Loads in a span of its own, as an instrumented STS or secrets-store call would."""
+
+    def __init__(self, lam: LocalLambda, clock: FakeClock, tracer_provider: TracerProvider):
+        super().__init__(lam, clock)
+        self.tracer = tracer_provider.get_tracer("test")
+
+    async def load(self) -> Credentials:
+        with self.tracer.start_as_current_span("load"):
+            return await super().load()
+
+
+async def test_a_background_refresh_is_not_a_child_of_the_call_that_started_it(
+    lam: LocalLambda, clock: TickingClock
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider = TracedProvider(lam, clock, tracer_provider)
+    async with LambdaClient(
+        lam.region,
+        endpoint_url=lam.endpoint_url,
+        credentials=provider,
+        clock=clock,
+        tracer_provider=tracer_provider,
+    ) as client:
+        expiration = await first_load(client, provider)
+        provider.delay = 0.2  # the refresh outlives the call that starts it
+        clock.now = expiration - timedelta(minutes=1, seconds=30)  # in the refresh window
+        assert (await client.invoke("fn", payload=1)).json() == 1
+        await eventually(lambda: len(provider.issued) == 2)
+    loads = [span for span in exporter.get_finished_spans() if span.name == "load"]
+    assert len(loads) == 2
+    # Roots of their own: the call's span, which ended before the refresh did, is no parent.
+    assert [span.parent for span in loads] == [None, None]
 
 
 async def test_credentials_without_expiration_are_kept(

@@ -26,6 +26,7 @@ from lambdaclient import (
     ConnectError,
     Credentials,
     LambdaClient,
+    RequestTimeoutError,
     ResourceNotFoundError,
     RoutingConfig,
     ServiceError,
@@ -33,7 +34,7 @@ from lambdaclient import (
     TotalTimeoutError,
     ValidationError,
 )
-from lambdaclient.cloudwatch import CloudWatchClient, Metric, MetricDataQuery
+from lambdaclient.cloudwatch import CloudWatchClient, ComparisonOperator, Metric, MetricDataQuery
 from lambdaclient.testing import Delay, LambdaContext, LocalLambda, ServerError, Throttle
 from lambdaclient.transport import AiohttpTransport, Request, Response
 from tests import stubs
@@ -200,10 +201,20 @@ async def test_cloudwatch_operations_are_spans_of_their_own_service(
     ) as cloudwatch:
         await cloudwatch.get_metric_data([query], now - timedelta(hours=1), now).collect()
         await cloudwatch.describe_alarms()
+        await cloudwatch.put_metric_alarm(
+            "my-fn-errors",
+            Metric("AWS/Lambda", "Errors"),
+            "Sum",
+            period=60,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator=ComparisonOperator.GREATER_THAN_OR_EQUAL,
+        )
     spans = exporter.get_finished_spans()
     assert [span.name for span in spans] == [
         "CloudWatch.GetMetricData",
         "CloudWatch.DescribeAlarms",
+        "CloudWatch.PutMetricAlarm",
     ]
     for span in spans:
         attributes = _attributes(span)
@@ -325,12 +336,77 @@ async def test_a_stream_abandoned_midway_ends_its_span_when_its_block_is_left(
         with pytest.raises(asyncio.CancelledError):
             await task
     cancelled = exporter.get_finished_spans()[1]
-    assert cancelled.name == "Lambda.InvokeWithResponseStream"
-    assert abandoned.name == "Lambda.InvokeWithResponseStream"
-    assert abandoned.status.status_code is StatusCode.UNSET
-    assert _attributes(abandoned)["http.response.status_code"] == 200
-    assert cancelled.status.status_code is StatusCode.ERROR
-    assert _attributes(cancelled)["error.type"] == "CancelledError"
+    for span in (abandoned, cancelled):
+        # Abandoned by the caller: no failure of the call's.
+        assert span.name == "Lambda.InvokeWithResponseStream"
+        assert span.status.status_code is StatusCode.UNSET
+        assert _attributes(span)["http.response.status_code"] == 200
+        assert _attributes(span)["lambdaclient.stream.abandoned"] is True
+        assert "error.type" not in _attributes(span)
+
+
+async def test_a_stream_s_span_ends_when_its_body_ends_not_when_its_block_is_left(
+    lam: LocalLambda, exporter: InMemorySpanExporter, provider: TracerProvider
+) -> None:
+    async with _client(lam, tracer_provider=provider) as client:
+        async with client.invoke_stream("my-fn", payload={"a": 1}) as response:
+            assert await response.read() == b'{"a": 1}'
+            assert len(exporter.get_finished_spans()) == 1  # before the block is left
+        async with client.invoke_stream("my-fn", payload={"b": 2}) as response:
+            assert b"".join([chunk async for chunk in response.iter_chunks()]) == b'{"b": 2}'
+            assert len(exporter.get_finished_spans()) == 2
+        async with client.invoke_with_response_stream("streamer") as stream:
+            assert [chunk async for chunk in stream] == [b"chunk"] * 200
+            assert len(exporter.get_finished_spans()) == 3
+    for span in exporter.get_finished_spans():
+        assert span.status.status_code is StatusCode.UNSET
+        assert "lambdaclient.stream.abandoned" not in _attributes(span)
+
+
+async def test_the_caller_s_own_exception_in_a_stream_s_block_is_no_error_of_the_call(
+    lam: LocalLambda, exporter: InMemorySpanExporter, provider: TracerProvider
+) -> None:
+    async def caller_bug(client: LambdaClient, *, read: bool) -> None:
+        async with client.invoke_stream("my-fn", payload={"a": 1}) as response:
+            if read:
+                await response.read()
+            raise KeyError("the caller's own bug")
+
+    async with _client(lam, tracer_provider=provider) as client:
+        with pytest.raises(KeyError):
+            await caller_bug(client, read=True)
+        with pytest.raises(KeyError):
+            await caller_bug(client, read=False)
+    read, unread = exporter.get_finished_spans()
+    for span in (read, unread):
+        assert span.status.status_code is StatusCode.UNSET
+        assert "error.type" not in _attributes(span)
+        assert _attributes(span)["http.response.status_code"] == 200
+    assert "lambdaclient.stream.abandoned" not in _attributes(read)
+    assert _attributes(unread)["lambdaclient.stream.abandoned"] is True
+
+
+async def test_a_stream_that_fails_while_read_is_an_error_even_if_the_caller_catches_it(
+    lam: LocalLambda, exporter: InMemorySpanExporter, provider: TracerProvider
+) -> None:
+    async def stalls(event: Any, context: LambdaContext) -> AsyncIterator[bytes]:
+        yield b"first"
+        await asyncio.sleep(5)
+        yield b"never"
+
+    lam.add_function("stalls", stalls)
+    async with (
+        _client(lam, tracer_provider=provider) as client,
+        client.invoke_with_response_stream("stalls", read_timeout=0.3) as stream,
+    ):
+        assert await anext(stream) == b"first"
+        with pytest.raises(RequestTimeoutError):
+            await anext(stream)  # caught by the caller, who leaves the block normally
+        assert len(exporter.get_finished_spans()) == 1
+    (span,) = exporter.get_finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert _attributes(span)["error.type"] == "RequestTimeoutError"
+    assert "lambdaclient.stream.abandoned" not in _attributes(span)
 
 
 async def test_the_span_is_the_current_one_while_requests_are_sent_only(
