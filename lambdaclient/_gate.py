@@ -88,6 +88,25 @@ case 96.56% for Canary(0.1) and 96.47% for Linear(0.1), bench/README.md, against
 without), while a healthy one at or below the baseline keeps its budget."""
 
 
+_MAX_SHOWN_RATIO = 1e300
+_LOG_MAX_SHOWN_RATIO = math.log(_MAX_SHOWN_RATIO)
+"""A verdict's likelihood ratio is shown up to 1e300: strong evidence can take it past what a
+float holds (e^709), and JSON has no infinity. The check itself compares logarithms, and the
+reason states the whole ratio."""
+
+
+def _shown_ratio(log_ratio: float) -> float:
+    return _MAX_SHOWN_RATIO if log_ratio >= _LOG_MAX_SHOWN_RATIO else math.exp(log_ratio)
+
+
+def _ratio_text(log_ratio: float, digits: int) -> str:
+    """The ratio ``e^log_ratio`` to ``digits`` significant digits, however large."""
+    if log_ratio < _LOG_MAX_SHOWN_RATIO:
+        return f"{math.exp(log_ratio):.{digits}g}"
+    exponent, mantissa = divmod(log_ratio / math.log(10), 1)
+    return f"{10**mantissa:.{digits}g}e+{exponent:.0f}"
+
+
 @attrs.frozen(slots=True)
 class PairTally:
     """Counts of probe pairs: ``pairs`` in all, ``new_only`` where only the new version failed
@@ -170,7 +189,9 @@ def _fraction(name: str, value: object, *, low: float = 0.0, high: float = 1.0) 
 @attrs.frozen(slots=True)
 class Verdict:
     """What the rule decided from the pairs so far: ``healthy``, a ``reason`` a person can
-    read, the ``tally``, the continuous check's ``likelihood_ratio`` against its ``threshold``,
+    read, the ``tally``, the continuous check's ``likelihood_ratio`` against its ``threshold``
+    (shown up to 1e300, which any ratio beyond reads as: a finite number, fit for JSON; the
+    ``reason`` states it whole),
     the final test's ``p_value`` (None before the last gate), and ``required_pairs``, the budget
     at the evidence so far (None when no number of pairs could reach the stated power)."""
 
@@ -382,8 +403,9 @@ class GateRule:
         return pairs
 
     def likelihood_ratio(self, tally: PairTally) -> float:
-        """The continuous check's likelihood ratio over ``tally``'s discordant pairs."""
-        return math.exp(self._log_likelihood_ratio(tally))
+        """The continuous check's likelihood ratio over ``tally``'s discordant pairs, at most
+        1e300 (see :class:`Verdict`)."""
+        return _shown_ratio(self._log_likelihood_ratio(tally))
 
     def _log_likelihood_ratio(self, tally: PairTally) -> float:
         return tally.new_only * self._log_step_new + tally.old_only * self._log_step_old
@@ -434,11 +456,11 @@ class GateRule:
         version, or an error rate so high that no budget could judge it; at the last gate the
         budget must also have been met (else "too little evidence") and the sign test must not
         reject. No pairs never pass."""
-        ratio = self.likelihood_ratio(tally)
+        log_ratio = self._log_likelihood_ratio(tally)
         required = self.required_pairs(tally)
         healthy, reason, p_value = self._decide(
             crossed=self.crossed(tally),
-            ratio=ratio,
+            log_ratio=log_ratio,
             counts=f"{tally.pairs} pairs: {tally.new_only} failed on the new version only,"
             f" {tally.old_only} on the old only",
             nothing="too little evidence: no probe pairs" if tally.pairs == 0 else None,
@@ -455,13 +477,15 @@ class GateRule:
             test="sign test",
             p_value=lambda: sign_test_p_value(tally.new_only, tally.discordant),
         )
+        ratio = _shown_ratio(log_ratio)
         return Verdict(healthy, reason, tally, ratio, self.threshold, p_value, required, final)
 
     # --- real traffic (MetricsGate) ----------------------------------------------------------
 
     def traffic_likelihood_ratio(self, tally: TrafficTally) -> float:
-        """The continuous check's likelihood ratio over ``tally``'s windows."""
-        return math.exp(self._traffic_log_likelihood_ratio(tally))
+        """The continuous check's likelihood ratio over ``tally``'s windows, at most
+        1e300 (see :class:`Verdict`)."""
+        return _shown_ratio(self._traffic_log_likelihood_ratio(tally))
 
     def _traffic_log_likelihood_ratio(self, tally: TrafficTally) -> float:
         # The alternative is fixed in advance, as for pairs: p0 at the baseline, p1 above it.
@@ -535,7 +559,7 @@ class GateRule:
         :meth:`required_invocations` fail as too little traffic, else the stratified exact
         test decides. Before the last gate, windows without traffic to compare pass (later
         steps may bring it); at the last gate they never do."""
-        ratio = self.traffic_likelihood_ratio(tally)
+        log_ratio = self._traffic_log_likelihood_ratio(tally)
         required = self.required_invocations(tally)
         seen = tally.informative
         total = tally.total
@@ -549,7 +573,7 @@ class GateRule:
             )
         healthy, reason, p_value = self._decide(
             crossed=self.traffic_crossed(tally),
-            ratio=ratio,
+            log_ratio=log_ratio,
             counts=f"new version {total.new_errors}/{total.new_invocations} errors,"
             f" old {total.old_errors}/{total.old_invocations}",
             nothing=nothing,
@@ -567,14 +591,21 @@ class GateRule:
             p_value=lambda: stratified_exact_p_value(tally.windows),
         )
         return TrafficVerdict(
-            healthy, reason, tally, ratio, self.threshold, p_value, required, final
+            healthy,
+            reason,
+            tally,
+            _shown_ratio(log_ratio),
+            self.threshold,
+            p_value,
+            required,
+            final,
         )
 
     def _decide(
         self,
         *,
         crossed: bool,
-        ratio: float,
+        log_ratio: float,
         counts: str,
         nothing: str | None,
         hopeless: str | None,
@@ -592,7 +623,7 @@ class GateRule:
         if crossed:
             return (
                 False,
-                f"the new version fails more often: likelihood ratio {ratio:.4g}"
+                f"the new version fails more often: likelihood ratio {_ratio_text(log_ratio, 4)}"
                 f" >= {self.threshold:.4g} ({counts})",
                 None,
             )
@@ -602,7 +633,7 @@ class GateRule:
         if not final:
             return (
                 True,
-                f"no sign of a higher error rate yet: likelihood ratio {ratio:.3g}"
+                f"no sign of a higher error rate yet: likelihood ratio {_ratio_text(log_ratio, 3)}"
                 f" < {self.threshold:.4g} ({counts})",
                 None,
             )

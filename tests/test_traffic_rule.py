@@ -5,6 +5,7 @@ scenario holding it to its contract."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from lambdaclient.shifting import (
     Canary,
     GateRule,
     Linear,
+    PairTally,
     TrafficTally,
     TrafficWindow,
     simulate_traffic_rollout,
@@ -137,6 +139,22 @@ def test_errors_piling_up_on_the_new_version_fail_at_any_gate() -> None:
     fair = rule.judge_traffic(tally(TrafficWindow(900, 22, 100, 2)), final=False)
     assert fair.healthy
     assert fair.likelihood_ratio < 1
+
+
+def test_overwhelming_evidence_is_judged_and_shown_as_a_finite_ratio() -> None:
+    # Its likelihood ratio is e^1470, past what a float holds.
+    rule = GateRule()
+    verdict = rule.judge_traffic(tally(TrafficWindow(100_000, 2000, 100_000, 7000)), final=False)
+    assert not verdict.healthy
+    assert verdict.likelihood_ratio == 1e300
+    assert json.loads(json.dumps(verdict.likelihood_ratio, allow_nan=False)) == 1e300
+    assert verdict.reason.startswith("the new version fails more often: likelihood ratio ")
+    assert "e+638 >= 500" in verdict.reason
+    simulated = simulate_traffic_rollout(rule, [0.5], 200_000, 0.02, 0.5, random.Random(SEED))
+    assert not simulated.healthy
+    paired = rule.judge(PairTally(5000, 3000), final=False)
+    assert paired.likelihood_ratio == 1e300
+    assert "likelihood ratio 3.257e+590 >= 500" in paired.reason
 
 
 @pytest.mark.parametrize(
