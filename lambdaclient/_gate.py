@@ -80,12 +80,13 @@ bad version is caught; simulated at the defaults (bench/README.md), 0.2 is the m
 an even split costs 8% more pairs."""
 
 _OLD_RATE_MARGIN = 1.0
-"""Standard errors added to the estimate of the old version's error rate when the budget is
-recomputed. The estimate is noisy, and a bad version the continuous check has not caught by
-the last gate gets its budget from it: one standard error tops such rollouts up enough that
-the detection rate clears the stated one by more than a simulation's interval (at the worst
-case 96.56% for Canary(0.1) and 96.47% for Linear(0.1), bench/README.md, against 95.5%
-without), while a healthy one at or below the baseline keeps its budget."""
+"""Standard errors (z of the Wilson interval's upper end) added to the estimate of the old
+version's error rate when the budget is recomputed. The estimate is noisy, and a bad version
+the continuous check has not caught by the last gate gets its budget from it: one standard
+error tops such rollouts up enough that the detection rate clears the stated one by more
+than a simulation's interval (at the worst case 96.56% for Canary(0.1) and 96.47% for
+Linear(0.1), bench/README.md, against 95.5% without), while a healthy one at or below the
+baseline keeps its budget."""
 
 
 _MAX_SHOWN_RATIO = 1e300
@@ -170,6 +171,20 @@ def sign_test_p_value(new_only: int, discordant: int) -> float:
         raise ValueError("new_only must be between 0 and discordant")
     tail: int = sum(math.comb(discordant, i) for i in range(new_only, discordant + 1))
     return tail / (1 << discordant)
+
+
+def _upper_rate(errors: int, trials: int) -> float:
+    """The old version's error rate for sizing: the upper end of the Wilson score interval of
+    ``errors / trials`` at ``_OLD_RATE_MARGIN`` standard errors. Unlike the estimate plus a
+    standard error (Wald's), it does not collapse to the estimate at 0 or all errors in a
+    handful of trials. 0 with no trials."""
+    if not trials:
+        return 0.0
+    z2 = _OLD_RATE_MARGIN**2
+    share = errors / trials
+    centre = share + z2 / (2 * trials)
+    spread = _OLD_RATE_MARGIN * math.sqrt(share * (1 - share) / trials + z2 / (4 * trials**2))
+    return min(1.0, (centre + spread) / (1 + z2 / trials))
 
 
 def _fraction(name: str, value: object, *, low: float = 0.0, high: float = 1.0) -> float:
@@ -416,14 +431,15 @@ class GateRule:
 
     def required_pairs(self, tally: PairTally) -> int | None:
         """The budget given the evidence so far: sized for p0 = max(baseline_error_rate,
-        pooled rate - max_error_rate / 2 + one standard error) and p1 = p0 + max_error_rate.
+        the pooled rate's Wilson upper bound at one standard error - max_error_rate / 2) and
+        p1 = p0 + max_error_rate.
         When the new version is ``max_error_rate`` worse, the pooled rate lies halfway between
         the two, so this estimates the old version's rate in the very case the budget is for
         (a healthy version failing as often as the old one is not overcharged). None when p1
         would exceed 1: no number of pairs can show such a rise."""
-        delta, pooled = self.max_error_rate, tally.pooled_error_rate
-        error = math.sqrt(pooled * (1 - pooled) / (2 * tally.pairs)) if tally.pairs else 0.0
-        p0 = max(self.baseline_error_rate, pooled - delta / 2 + _OLD_RATE_MARGIN * error)
+        delta = self.max_error_rate
+        failed = 2 * tally.both_failed + tally.discordant
+        p0 = max(self.baseline_error_rate, _upper_rate(failed, 2 * tally.pairs) - delta / 2)
         if p0 + delta >= 1:
             return None
         return mcnemar_pairs(p0, p0 + delta, alpha=self.final_alpha, power=self.detection_rate)
@@ -509,15 +525,14 @@ class GateRule:
     def required_invocations(self, tally: TrafficTally) -> int | None:
         """The new version's invocations the final test needs to catch a rise of
         ``max_error_rate`` with ``detection_rate``, at the traffic mix of ``tally``'s windows
-        (each scaled alike). The old version's rate is taken at the baseline, or at its
-        observed rate plus one standard error when that is higher (as for pairs). None before
+        (each scaled alike). The old version's rate is taken at the baseline, or at the upper
+        end of its observed rate's Wilson interval at one standard error when that is higher
+        (as for pairs). None before
         both versions had traffic in a window, or when p0 + max_error_rate would reach 1."""
         seen = tally.informative
         if not seen.informative:
             return None
-        observed = seen.old_errors / seen.old_invocations
-        error = math.sqrt(observed * (1 - observed) / seen.old_invocations)
-        p0 = max(self.baseline_error_rate, observed + _OLD_RATE_MARGIN * error)
+        p0 = max(self.baseline_error_rate, _upper_rate(seen.old_errors, seen.old_invocations))
         splits = [(w.old_invocations, w.new_invocations) for w in tally.windows if w.informative]
         scale = self._traffic_scale(splits, p0)
         return None if scale is None else max(1, math.ceil(scale * seen.new_invocations))
@@ -557,8 +572,9 @@ class GateRule:
         """Decide on the windows of real traffic so far, as :meth:`judge` does on pairs: the
         continuous check at every gate; at the last gate, fewer new-version invocations than
         :meth:`required_invocations` fail as too little traffic, else the stratified exact
-        test decides. Before the last gate, windows without traffic to compare pass (later
-        steps may bring it); at the last gate they never do."""
+        test decides. Before the last gate, windows without traffic to compare, or with an old
+        version failing too often for any traffic to show a rise, pass (later steps may bring
+        traffic, or show the rate a fluke); at the last gate they never do."""
         log_ratio = self._traffic_log_likelihood_ratio(tally)
         required = self.required_invocations(tally)
         seen = tally.informative
@@ -577,8 +593,10 @@ class GateRule:
             counts=f"new version {total.new_errors}/{total.new_invocations} errors,"
             f" old {total.old_errors}/{total.old_invocations}",
             nothing=nothing,
+            # Judged at the last gate only, as is no traffic: a few invocations at the first
+            # gates (one failure of the old version's one) say nothing yet.
             hopeless=None
-            if not seen.informative or required is not None
+            if not final or not seen.informative or required is not None
             else f"too little evidence: the old version fails"
             f" {seen.old_errors / seen.old_invocations:.1%} of its invocations; no amount of"
             f" traffic can show a rise of {self.max_error_rate:.3g}",

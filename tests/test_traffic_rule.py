@@ -123,9 +123,25 @@ def test_the_traffic_needed_follows_the_split_and_the_old_versions_error_rate() 
     # fewer of its own than at 50%, though the alias serves more in all (9 old per new).
     assert canary < even < 10 * canary / 2
     assert failing > canary
-    hopeless = rule.judge_traffic(tally(TrafficWindow(100, 97, 100, 97)), final=False)
-    assert not hopeless.healthy
-    assert hopeless.reason.startswith("too little evidence: the old version fails 97.0%")
+    hopeless = tally(TrafficWindow(100, 97, 100, 97))
+    assert rule.required_invocations(hopeless) is None
+    verdict = rule.judge_traffic(hopeless, final=True)
+    assert not verdict.healthy
+    assert verdict.reason.startswith("too little evidence: the old version fails 97.0%")
+
+
+@pytest.mark.parametrize(
+    "first", [TrafficWindow(1, 1, 1, 0), TrafficWindow(3, 2, 1, 0), TrafficWindow(100, 97, 100, 97)]
+)
+def test_an_old_version_failing_often_in_early_windows_fails_no_gate_before_the_last(
+    first: TrafficWindow,
+) -> None:
+    rule = GateRule()
+    assert rule.judge_traffic(tally(first), final=False).healthy
+    # Later windows show the old version's rate was a fluke, and size the traffic needed.
+    later = tally(first, TrafficWindow(900, 18, 100, 2))
+    assert rule.judge_traffic(later, final=False).healthy
+    assert rule.required_invocations(later) is not None
 
 
 def test_errors_piling_up_on_the_new_version_fail_at_any_gate() -> None:
