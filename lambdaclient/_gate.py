@@ -89,6 +89,10 @@ Linear(0.1), bench/README.md, against 95.5% without), while a healthy one at or 
 baseline keeps its budget."""
 
 
+_SHORT_RATE = 0.01
+"""At exactly ``invocations_per_step``, the share of healthy rollouts (the old version at the
+baseline) whose old version's errors ask for more traffic than was sent, at most."""
+
 _MAX_SHOWN_RATIO = 1e300
 _LOG_MAX_SHOWN_RATIO = math.log(_MAX_SHOWN_RATIO)
 """A verdict's likelihood ratio is shown up to 1e300: strong evidence can take it past what a
@@ -185,6 +189,18 @@ def _upper_rate(errors: int, trials: int) -> float:
     centre = share + z2 / (2 * trials)
     spread = _OLD_RATE_MARGIN * math.sqrt(share * (1 - share) / trials + z2 / (4 * trials**2))
     return min(1.0, (centre + spread) / (1 + z2 / trials))
+
+
+def _binomial_quantile(trials: int, rate: float, level: float) -> int:
+    """The smallest x with ``P(Bin(trials, rate) <= x) >= level``."""
+    total = 0.0
+    for x in range(trials + 1):
+        total += math.exp(
+            _log_comb(trials, x) + x * math.log(rate) + (trials - x) * math.log1p(-rate)
+        )
+        if total >= level:
+            return x
+    return trials
 
 
 def _fraction(name: str, value: object, *, low: float = 0.0, high: float = 1.0) -> float:
@@ -538,15 +554,38 @@ class GateRule:
         return None if scale is None else max(1, math.ceil(scale * seen.new_invocations))
 
     def invocations_per_step(self, weights: Sequence[float]) -> int:
-        """How many invocations each step of a rollout with these ``weights`` (one window a
-        step, the same traffic in each) must send through the alias for the final test to
-        have what it needs when the old version fails at the baseline rate: to size steps to
-        a function's traffic. An old version failing more often needs more."""
+        """How many invocations each step of a rollout with these ``weights`` (the same
+        traffic in each step, read in one window or many) must send through the alias for a
+        healthy release to pass the last gate's traffic minimum: to size steps to a function's
+        traffic. The minimum is recomputed from the old version's observed errors, so it is
+        met unless they exceed what an old version failing at the baseline rate stays at or
+        under in 99% of rollouts; an old version failing more often needs more."""
         if not weights or not all(0 < weight < 1 for weight in weights):
             raise ValueError("weights must be one or more numbers between 0 and 1")
-        scale = self._traffic_scale([(1 - w, w) for w in weights], self.baseline_error_rate)
-        assert scale is not None  # baseline + delta < 1, checked on construction
-        return max(1, math.ceil(scale))
+
+        def enough(per_step: int) -> bool:
+            splits = [(per_step - new, new) for new in (round(per_step * w) for w in weights)]
+            if not all(old and new for old, new in splits):
+                return False
+            old, new = sum(split[0] for split in splits), sum(split[1] for split in splits)
+            errors = _binomial_quantile(old, self.baseline_error_rate, 1 - _SHORT_RATE)
+            p0 = max(self.baseline_error_rate, _upper_rate(errors, old))
+            scale = self._traffic_scale(splits, p0)
+            return scale is not None and math.ceil(scale * new) <= new
+
+        # The smallest that is enough, by bisection (the rounding of each step's split makes
+        # it only nearly monotone: what is returned is enough, one fewer is not).
+        high = 1
+        while not enough(high):
+            high *= 2
+        low = high // 2 + 1
+        while low < high:
+            middle = (low + high) // 2
+            if enough(middle):
+                high = middle
+            else:
+                low = middle + 1
+        return high
 
     def _traffic_scale(self, splits: Sequence[tuple[float, float]], p0: float) -> float | None:
         """By how much the traffic of windows with these (old, new) invocations must grow for

@@ -195,25 +195,20 @@ def test_impossible_counts_are_refused_by_name(field: str, window: dict[str, obj
     "strategy", [Canary(0.1, MINUTE), Linear(0.1, MINUTE)], ids=["canary", "linear"]
 )
 def test_simulated_rollouts_on_traffic_keep_the_contract(strategy: Canary | Linear) -> None:
-    # bench/rollout_simulation.py runs 40,000 rollouts per case; this is its seeded sample.
+    # bench/rollout_simulation.py runs 40,000 rollouts per case; this is its seeded sample,
+    # with just the traffic invocations_per_step asks for.
     rule = GateRule()
     weights = [step.weight for step in strategy.steps()]
     rng = random.Random(SEED)
     p0 = rule.baseline_error_rate
-    ample = 2 * rule.invocations_per_step(weights)
-    healthy = [simulate_traffic_rollout(rule, weights, ample, p0, p0, rng) for _ in range(8000)]
+    per_step = rule.invocations_per_step(weights)
+    healthy = [simulate_traffic_rollout(rule, weights, per_step, p0, p0, rng) for _ in range(4000)]
+    by_tests = sum(not v.healthy and not v.reason.startswith("too little") for v in healthy)
+    assert wilson(by_tests, len(healthy))[1] <= rule.false_rollback_rate
+    # A healthy release is rarely short of traffic either: it passes in ~98.5% of rollouts.
+    assert wilson(sum(not v.healthy for v in healthy), len(healthy))[1] <= 0.025
     bad = [
-        simulate_traffic_rollout(rule, weights, ample, p0, p0 + rule.max_error_rate, rng)
+        simulate_traffic_rollout(rule, weights, per_step, p0, p0 + rule.max_error_rate, rng)
         for _ in range(1000)
     ]
-    assert wilson(sum(not v.healthy for v in healthy), len(healthy))[1] <= rule.false_rollback_rate
     assert wilson(sum(not v.healthy for v in bad), len(bad))[0] >= rule.detection_rate
-    # With just the traffic the baseline calls for, a bad version is still caught: by the
-    # tests, or as too little traffic when the old version's rate asks for more. None passes
-    # for want of evidence.
-    scarce = rule.invocations_per_step(weights)
-    short = [
-        simulate_traffic_rollout(rule, weights, scarce, p0, p0 + rule.max_error_rate, rng)
-        for _ in range(1000)
-    ]
-    assert wilson(sum(not v.healthy for v in short), len(short))[0] >= rule.detection_rate
