@@ -41,7 +41,9 @@ with its own share (the weight moves between steps). The same two checks share a
    any p0, and conservative for p1 < p0 (a smaller odds ratio makes K stochastically smaller).
    Fisher's rather than the Poisson-binomial over windows: invocations are Bernoulli trials
    (Errors never exceed Invocations), for which the hypergeometric is the exact conditional law
-   and the binomial only the rare-error approximation.
+   and the binomial only the rare-error approximation. The tail is a convolution while the
+   errors are few, and its Edgeworth expansion (within 1%) once they are many, so that a
+   rollout of hundreds of windows and millions of invocations is judged in milliseconds.
 
 The gate does not choose how much traffic there is; the power target becomes a minimum: the
 new-version invocations the final test needs to catch ``max_error_rate`` with
@@ -51,6 +53,7 @@ fewer by the last gate fail as too little traffic.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -338,40 +341,143 @@ def _log_comb(n: int, k: int) -> float:
 
 
 _NEGLIGIBLE = 1e-20
-"""Terms of a window's distribution below this share of its largest are left out of the
-convolution: it keeps a rollout with tens of thousands of errors fast, and moves a p-value
-by far less than any false-rollback rate could notice."""
+"""Terms of a distribution below this share of its largest are left out, in each window's
+law and after each convolution: the laws stay as wide as their bulk (some 19 standard
+deviations), and a p-value moves by far less than any false-rollback rate could notice."""
+
+_APPROXIMATE_FROM = 100.0
+"""The variance of the new version's errors (null law, all windows together) from which the
+final test's tail is the Edgeworth expansion rather than the convolution. Below it the
+convolution takes at most ~12 ms, even over a thousand windows; from it the expansion is
+within 1% of the exact p-value wherever p is between 1e-4 and 0.5 (0.8% at worst in the
+cases measured, tests/test_traffic_rule.py checks 2%), at a cost of microseconds a window:
+9 windows of 1M invocations, or 300 of 100k, at 2-5% errors, in under 2 ms (the direct
+convolution took 7.5 s for the former)."""
+
+_Law = tuple[int, list[float]]
+"""A distribution on the integers: its first value, and the probabilities from there."""
 
 
-def _hypergeometric(window: TrafficWindow) -> tuple[int, list[float]]:
-    """The law of the new version's errors in ``window`` when both versions fail alike: the
-    first value it can take, and the probabilities from there."""
+def _hypergeometric(window: TrafficWindow) -> _Law:
+    """The law of the new version's errors in ``window`` when both versions fail alike,
+    walked out from its mode while terms are not negligible."""
     n0, n1, errors = window.old_invocations, window.new_invocations, window.errors
     low, high = max(0, errors - n0), min(errors, n1)
-    whole = _log_comb(n0 + n1, errors)
-    logs = [_log_comb(n1, k) + _log_comb(n0, errors - k) - whole for k in range(low, high + 1)]
-    cut = max(logs) + math.log(_NEGLIGIBLE)
-    first = next(i for i, value in enumerate(logs) if value >= cut)
-    last = max(i for i, value in enumerate(logs) if value >= cut)
-    return low + first, [math.exp(value) for value in logs[first : last + 1]]
+    mode = min(high, max(low, (errors + 1) * (n1 + 1) // (n0 + n1 + 2)))
+    above, term, k = [], 1.0, mode  # relative to the mode's probability
+    while k < high and term >= _NEGLIGIBLE:
+        term *= (n1 - k) * (errors - k) / ((k + 1) * (n0 - errors + k + 1))
+        above.append(term)
+        k += 1
+    below, term, k = [], 1.0, mode
+    while k > low and term >= _NEGLIGIBLE:
+        term *= k * (n0 - errors + k) / ((n1 - k + 1) * (errors - k + 1))
+        below.append(term)
+        k -= 1
+    terms = [*reversed(below), 1.0, *above]
+    whole = math.fsum(terms)
+    return mode - len(below), [value / whole for value in terms]
+
+
+def _null_variance(window: TrafficWindow) -> float:
+    """The variance of ``window``'s hypergeometric law."""
+    total, errors = window.old_invocations + window.new_invocations, window.errors
+    share = window.new_share
+    return errors * share * (1 - share) * (total - errors) / max(1, total - 1)
+
+
+def _convolved(a: _Law, b: _Law) -> _Law:
+    """The law of the sum of independent variables of laws ``a`` and ``b``, trimmed."""
+    (a_first, longer), (b_first, shorter) = sorted((a, b), key=lambda law: -len(law[1]))
+    merged = [0.0] * (len(longer) + len(shorter) - 1)
+    for j, weight in enumerate(shorter):
+        end = j + len(longer)
+        merged[j:end] = [m + weight * x for m, x in zip(merged[j:end], longer, strict=True)]
+    cut = max(merged) * _NEGLIGIBLE
+    first = next(i for i, value in enumerate(merged) if value >= cut)
+    last = len(merged) - next(i for i, value in enumerate(reversed(merged)) if value >= cut)
+    return a_first + b_first + first, merged[first:last]
+
+
+def _exact_tail(laws: list[_Law], observed: int) -> float:
+    """``P(sum >= observed)`` by convolution, always merging the two narrowest laws (as a
+    Huffman code does): each merge costs the product of the widths, and narrow laws merged
+    first keep the wide ones few."""
+    heap = [(len(terms), index, (first, terms)) for index, (first, terms) in enumerate(laws)]
+    heapq.heapify(heap)
+    count = len(heap)
+    while len(heap) > 1:
+        a, b = heapq.heappop(heap)[2], heapq.heappop(heap)[2]
+        merged = _convolved(a, b)
+        heapq.heappush(heap, (len(merged[1]), count, merged))
+        count += 1
+    first, terms = heap[0][2]
+    return math.fsum(terms[max(0, observed - first) :])
+
+
+def _cumulants(window: TrafficWindow) -> tuple[float, float, float, float]:
+    """The first four cumulants of ``window``'s hypergeometric law: in closed form (Kendall &
+    Stuart), or from the law itself for fewer than 4 invocations, where the forms divide by
+    zero."""
+    total, new, errors = (
+        window.old_invocations + window.new_invocations,
+        window.new_invocations,
+        window.errors,
+    )
+    if total < 4:
+        first, terms = _hypergeometric(window)
+        mean = math.fsum((first + k) * p for k, p in enumerate(terms))
+        moments = [
+            math.fsum((first + k - mean) ** power * p for k, p in enumerate(terms))
+            for power in (2, 3, 4)
+        ]
+        return mean, moments[0], moments[1], moments[2] - 3 * moments[0] ** 2
+    old, spared = total - new, total - errors
+    variance = _null_variance(window)
+    third = variance * (total - 2 * new) * (total - 2 * errors) / (total * (total - 2))
+    excess = (
+        (total - 1) * total**2 * (total * (total + 1) - 6 * new * old - 6 * errors * spared)
+        + 6 * errors * new * old * spared * (5 * total - 6)
+    ) / (errors * new * old * spared * (total - 2) * (total - 3))
+    return errors * new / total, variance, third, excess * variance**2
+
+
+def _edgeworth_tail(windows: Sequence[TrafficWindow], observed: int) -> float:
+    """``P(K >= observed)`` from K's first four cumulants (each window's, added up): the
+    normal tail with a continuity correction, corrected for skewness and kurtosis (the
+    Edgeworth expansion to the order 1 / variance)."""
+    mean, variance, third, fourth = map(math.fsum, zip(*map(_cumulants, windows), strict=True))
+    sd = math.sqrt(variance)
+    z = (observed - 0.5 - mean) / sd
+    skew, kurtosis = third / sd**3, fourth / variance**2
+    density = math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+    correction = (
+        skew / 6 * (z * z - 1)
+        + kurtosis / 24 * (z**3 - 3 * z)
+        + skew * skew / 72 * (z**5 - 10 * z**3 + 15 * z)
+    )
+    return min(1.0, max(0.0, math.erfc(z / math.sqrt(2)) / 2 + density * correction))
 
 
 def stratified_exact_p_value(windows: Sequence[TrafficWindow]) -> float:
     """``P(K >= k)``, k the new version's errors over ``windows``, K the sum of each window's
     hypergeometric law (Fisher's exact test over strata): exact conditional on each window's
-    invocations and errors when both versions fail alike. 1 without errors."""
-    offset, law = 0, [1.0]
-    for window in windows:
-        if not window.errors:
-            continue
-        low, terms = _hypergeometric(window)
-        merged = [0.0] * (len(law) + len(terms) - 1)
-        for i, a in enumerate(law):
-            for j, b in enumerate(terms):
-                merged[i + j] += a * b
-        offset, law = offset + low, merged
-    observed = sum(window.new_errors for window in windows)
-    return min(1.0, math.fsum(law[max(0, observed - offset) :]))
+    invocations and errors when both versions fail alike. 1 without errors.
+
+    Windows without errors, or in which one version served nothing, add nothing uncertain
+    and cost nothing. When K's variance reaches 100 (some hundreds of errors), the tail is
+    the Edgeworth expansion of K's law, within 1% of the exact value where it decides; any
+    realistic rollout (hundreds of windows, millions of invocations) is judged in
+    milliseconds. A p-value far below any level (under about 1e-20) may show as 0."""
+    # Windows in which one version served nothing hold errors of one version only: they
+    # count on both sides of the comparison alike, and are left out of it.
+    informative = [window for window in windows if window.errors and window.informative]
+    if not informative:
+        return 1.0
+    observed = sum(window.new_errors for window in informative)
+    if sum(map(_null_variance, informative)) >= _APPROXIMATE_FROM:
+        return _edgeworth_tail(informative, observed)
+    return min(1.0, _exact_tail([_hypergeometric(window) for window in informative], observed))
 
 
 @attrs.frozen(slots=True)

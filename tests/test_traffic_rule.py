@@ -66,6 +66,77 @@ def test_the_exact_test_counts_every_equally_likely_set_of_failures(
     assert stratified_exact_p_value(windows) == pytest.approx(float(exact_tail(windows)))
 
 
+def counted_tail(windows: Sequence[TrafficWindow], observed: int) -> Fraction:
+    """The same tail, by integer counts: the ways each window's errors can fall among its
+    invocations, k of them on the new version's, convolved over the windows."""
+    ways, total = [1], 1
+    for w in windows:
+        split = [
+            math.comb(w.new_invocations, k) * math.comb(w.old_invocations, w.errors - k)
+            for k in range(w.errors + 1)
+        ]
+        merged = [0] * (len(ways) + len(split) - 1)
+        for i, a in enumerate(ways):
+            for j, b in enumerate(split):
+                merged[i + j] += a * b
+        ways, total = merged, total * math.comb(w.old_invocations + w.new_invocations, w.errors)
+    return Fraction(sum(ways[observed:]), total)
+
+
+def with_new_errors(windows: list[TrafficWindow], z: float) -> list[TrafficWindow]:
+    """The windows, with the new version's errors z standard deviations above what it would
+    have if both versions failed alike (the last window takes them)."""
+    mean = sum(w.errors * w.new_share for w in windows)
+    variance = sum(
+        w.errors * w.new_share * (1 - w.new_share) * (n - w.errors) / (n - 1)
+        for w in windows
+        for n in [w.old_invocations + w.new_invocations]
+    )
+    extra = math.ceil(mean + z * math.sqrt(variance)) - sum(w.new_errors for w in windows)
+    *rest, last = windows
+    moved = TrafficWindow(
+        last.old_invocations, last.old_errors - extra, last.new_invocations, last.new_errors + extra
+    )
+    return [*rest, moved]
+
+
+# Windows as per-minute CloudWatch periods give them: each with its own split and errors.
+FEW_ERRORS = [
+    *(TrafficWindow(400 + 37 * i, i % 5, 60 + 11 * i, 0) for i in range(30)),
+    TrafficWindow(900, 20, 100, 2),
+    TrafficWindow(700, 40, 300, 5),
+]
+MANY_ERRORS = [TrafficWindow(3000, 60, 1000, 20), TrafficWindow(1000, 250, 1000, 250)]
+
+
+@pytest.mark.parametrize("z", [0.0, 1.0, 2.0, 2.5, 3.0, 3.5])
+def test_the_exact_test_agrees_with_integer_counts_few_errors_or_many(z: float) -> None:
+    # Exactly, where the errors are few (the convolution, trimmed of terms below 1e-20 of
+    # the largest); within 2% where the p-value decides, where they are many (the
+    # Edgeworth expansion, from a variance of 100).
+    few = with_new_errors(FEW_ERRORS, z)
+    observed = sum(w.new_errors for w in few)
+    assert stratified_exact_p_value(few) == pytest.approx(float(counted_tail(few, observed)))
+    many = with_new_errors(MANY_ERRORS, z)
+    observed = sum(w.new_errors for w in many)
+    assert stratified_exact_p_value(many) == pytest.approx(
+        float(counted_tail(many, observed)), rel=0.02
+    )
+
+
+def test_windows_with_one_version_or_no_errors_change_nothing() -> None:
+    windows = [TrafficWindow(900, 20, 100, 6), TrafficWindow(500, 9, 500, 14)]
+    idle = [TrafficWindow(), TrafficWindow(50, 0, 50, 0), TrafficWindow(0, 0, 40, 3)]
+    idle += [TrafficWindow(60, 2, 0, 0)] * 500
+    rule = GateRule()
+    mixed = [*idle[:2], windows[0], *idle[2:], windows[1]]
+    assert stratified_exact_p_value(mixed) == stratified_exact_p_value(windows)
+    assert rule.traffic_likelihood_ratio(TrafficTally(tuple(mixed))) == pytest.approx(
+        rule.traffic_likelihood_ratio(TrafficTally(tuple(windows)))
+    )
+    assert stratified_exact_p_value(idle) == 1
+
+
 def test_only_windows_where_both_versions_served_carry_evidence() -> None:
     rule = GateRule()
     one_sided = tally(TrafficWindow(1000, 20, 0, 0), TrafficWindow(0, 0, 500, 50))
