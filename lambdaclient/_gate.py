@@ -554,9 +554,8 @@ class GateRule:
     def required_pairs(self, tally: PairTally) -> int | None:
         """The budget given the evidence so far: sized for p0 = max(baseline_error_rate,
         the pooled rate's Wilson upper bound at one standard error - max_error_rate / 2) and
-        p1 = p0 + max_error_rate.
-        When the new version is ``max_error_rate`` worse, the pooled rate lies halfway between
-        the two, so this estimates the old version's rate in the very case the budget is for
+        p1 = p0 + max_error_rate. When the new version is ``max_error_rate`` worse, the pooled
+        rate lies halfway between the two, so this estimates the old version's rate in the very case the budget is for
         (a healthy version failing as often as the old one is not overcharged). None when p1
         would exceed 1: no number of pairs can show such a rise."""
         delta = self.max_error_rate
@@ -615,8 +614,16 @@ class GateRule:
             test="sign test",
             p_value=lambda: sign_test_p_value(tally.new_only, tally.discordant),
         )
-        ratio = _shown_ratio(log_ratio)
-        return Verdict(healthy, reason, tally, ratio, self.threshold, p_value, required, final)
+        return Verdict(
+            healthy,
+            reason,
+            tally,
+            _shown_ratio(log_ratio),
+            self.threshold,
+            p_value,
+            required,
+            final,
+        )
 
     # --- real traffic (MetricsGate) ----------------------------------------------------------
 
@@ -649,8 +656,8 @@ class GateRule:
         ``max_error_rate`` with ``detection_rate``, at the traffic mix of ``tally``'s windows
         (each scaled alike). The old version's rate is taken at the baseline, or at the upper
         end of its observed rate's Wilson interval at one standard error when that is higher
-        (as for pairs). None before
-        both versions had traffic in a window, or when p0 + max_error_rate would reach 1."""
+        (as for pairs). None before both versions had traffic in a window, or when
+        p0 + max_error_rate would reach 1."""
         seen = tally.informative
         if not seen.informative:
             return None
