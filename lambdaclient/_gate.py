@@ -555,9 +555,9 @@ class GateRule:
         """The budget given the evidence so far: sized for p0 = max(baseline_error_rate,
         the pooled rate's Wilson upper bound at one standard error - max_error_rate / 2) and
         p1 = p0 + max_error_rate. When the new version is ``max_error_rate`` worse, the pooled
-        rate lies halfway between the two, so this estimates the old version's rate in the very case the budget is for
-        (a healthy version failing as often as the old one is not overcharged). None when p1
-        would exceed 1: no number of pairs can show such a rise."""
+        rate lies halfway between the two, so this estimates the old version's rate in the
+        very case the budget is for (a healthy version failing as often as the old one is not
+        overcharged). None when p1 would exceed 1: no number of pairs can show such a rise."""
         delta = self.max_error_rate
         failed = 2 * tally.both_failed + tally.discordant
         p0 = max(self.baseline_error_rate, _upper_rate(failed, 2 * tally.pairs) - delta / 2)
