@@ -87,7 +87,7 @@ _OLD_RATE_MARGIN = 1.0
 version's error rate when the budget is recomputed. The estimate is noisy, and a bad version
 the continuous check has not caught by the last gate gets its budget from it: one standard
 error tops such rollouts up enough that the detection rate clears the stated one by more
-than a simulation's interval (at the worst case 96.56% for Canary(0.1) and 96.47% for
+than a simulation's interval (at the worst case 96.66% for Canary(0.1) and 96.43% for
 Linear(0.1), bench/README.md, against 95.5% without), while a healthy one at or below the
 baseline keeps its budget."""
 
