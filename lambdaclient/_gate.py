@@ -614,16 +614,8 @@ class GateRule:
             test="sign test",
             p_value=lambda: sign_test_p_value(tally.new_only, tally.discordant),
         )
-        return Verdict(
-            healthy,
-            reason,
-            tally,
-            _shown_ratio(log_ratio),
-            self.threshold,
-            p_value,
-            required,
-            final,
-        )
+        ratio = _shown_ratio(log_ratio)
+        return Verdict(healthy, reason, tally, ratio, self.threshold, p_value, required, final)
 
     # --- real traffic (MetricsGate) ----------------------------------------------------------
 
@@ -760,15 +752,9 @@ class GateRule:
             test="exact test",
             p_value=lambda: stratified_exact_p_value(tally.windows),
         )
+        ratio = _shown_ratio(log_ratio)
         return TrafficVerdict(
-            healthy,
-            reason,
-            tally,
-            _shown_ratio(log_ratio),
-            self.threshold,
-            p_value,
-            required,
-            final,
+            healthy, reason, tally, ratio, self.threshold, p_value, required, final
         )
 
     def _decide(
