@@ -380,13 +380,14 @@ HealthCheck = Callable[[StepContext], Awaitable[HealthResult | bool]]
 """An async callable: a :class:`HealthResult` or True to go on; False, an unhealthy result or
 an exception to roll back.
 
-A check may also watch a step's wait: if it has a ``watch`` method (an async function of the
-step's :class:`StepContext` returning a :class:`HealthResult`), the shift runs it alongside
-each step's wait. An unhealthy result ends the wait at once and fails the step, as if the
-check had failed then (the check itself is not called; an exception is a failure too); a
-healthy one means there is nothing more to watch, and the wait goes on. When the wait ends
-first, the watch is cancelled and the check is called as usual. :class:`AlarmGate` watches
-its alarms this way."""
+A check may also watch a step: if it has a ``watch`` method (an async function of the step's
+:class:`StepContext` returning a :class:`HealthResult`), the shift runs it alongside each
+step's wait and the check's call after it. An unhealthy result ends the step at once and
+fails it, as if the check had failed then (the wait, or the check's call, is cancelled; an
+exception is a failure too); a healthy one means there is nothing more to watch, and the step
+goes on. Once the check has answered, the watch is cancelled. :class:`AlarmGate` watches its
+alarms this way, so an alarm firing while a :class:`MetricsGate` beside it waits for its
+data to settle rolls the shift back within a poll."""
 
 Watch = Callable[[StepContext], Awaitable[HealthResult]]
 
@@ -608,11 +609,13 @@ def _alarm_names(names: Iterable[str]) -> tuple[str, ...]:
 class AlarmGate:
     """A gate on CloudWatch alarms: any of ``alarm_names`` in ``ALARM`` fails it.
 
-    It is read when its step's wait ends, like any check, and also watched during the wait
-    (its ``watch``): read at once, then every ``poll_interval`` seconds (paused with
-    ``sleep``, ``asyncio.sleep`` by default), so an alarm that fires mid-step rolls the shift
-    back within one poll, not at the end of the step. ``cloudwatch`` is the
-    :class:`~lambdaclient.cloudwatch.CloudWatchClient` it reads them with; the caller closes it.
+    It is read when its step's wait ends, like any check, and also watched all through the
+    step, its wait and the gate's calls (its ``watch``): read at once, then every
+    ``poll_interval`` seconds (paused with ``sleep``, ``asyncio.sleep`` by default), so an
+    alarm that fires mid-step, or while a :class:`MetricsGate` beside it waits for its data
+    to settle, rolls the shift back within one poll, not at the end of the step.
+    ``cloudwatch`` is the :class:`~lambdaclient.cloudwatch.CloudWatchClient` it reads them
+    with; the caller closes it.
 
     The cases a rollout tool has to decide, with the default first:
 
@@ -971,8 +974,9 @@ def all_of(*checks: HealthCheck) -> HealthCheck:
     """A check that passes when every one of ``checks`` passes: they run in order, and the
     first failure fails it without running the rest. Its result joins their reasons and
     stats, and carries the :class:`InvokeProbe`'s verdict and the :class:`MetricsGate`'s
-    reading (at most one of each). Any of them that watches a step's wait
-    (:class:`AlarmGate`) is watched, and the first to fail ends the wait.
+    reading (at most one of each). Any of them that watches a step (:class:`AlarmGate`) is
+    watched through the step's wait and the checks' calls, and the first to fail ends the
+    step.
 
     Example::
 
@@ -1329,13 +1333,14 @@ class _Shift:
         await self.update(routing_config=RoutingConfig({self.to_version: step.weight}))
         self.weight = step.weight
         await self.emit(ShiftEventKind.WEIGHT_SET, index)
-        history = self.history()
-        watched = await self.wait(step.wait.total_seconds(), index, history)
-        if self.health_check is None:
+        seconds = step.wait.total_seconds()
+        check = self.health_check
+        if check is None:
+            await self.sleep(seconds)
             self.records.append(StepRecord(index, step.weight, started, None))
             await self.emit(ShiftEventKind.HEALTHY, index)
             return None
-        return await self.gate(self.health_check, index, started, history, watched)
+        return await self.gate(check, index, started, self.history(), seconds)
 
     async def gate(
         self,
@@ -1343,15 +1348,21 @@ class _Shift:
         index: int,
         started: datetime,
         history: tuple[HealthResult, ...],
-        watched: HealthResult | None = None,
+        wait: float | None = None,
     ) -> HealthResult:
-        """Step ``index``'s gate at the current weight: the watch's failure if it ended the
-        wait early, else ``check``'s answer; the step is recorded either way."""
-        if watched is None:
-            watched = await self.check(check, GatePhase.STEP, index, history)
-        self.records.append(StepRecord(index, self.weight, started, watched))
-        await self.emit_health(watched, index)
-        return watched
+        """Step ``index``'s gate at the current weight: the step's ``wait`` (seconds; None for
+        none), then ``check``'s answer, with the check's watch alongside both; the step is
+        recorded either way."""
+
+        async def wait_then_check() -> HealthResult:
+            if wait is not None:
+                await self.sleep(wait)
+            return await self.check(check, GatePhase.STEP, index, history)
+
+        health = await self.watched(wait_then_check(), index, history)
+        self.records.append(StepRecord(index, self.weight, started, health))
+        await self.emit_health(health, index)
+        return health
 
     async def gate_failed(self, health: HealthResult) -> ShiftResult:
         """Roll back after a failed step gate."""
@@ -1382,15 +1393,16 @@ class _Shift:
             self.started,
         )
 
-    async def wait(
-        self, seconds: float, index: int, history: tuple[HealthResult, ...]
-    ) -> HealthResult | None:
-        """Sleep through a step's wait, with the health check's ``watch`` (if it has one)
-        running alongside; the watch's unhealthy result if it ends the wait early, else None."""
+    async def watched(
+        self, gate: Awaitable[HealthResult], index: int, history: tuple[HealthResult, ...]
+    ) -> HealthResult:
+        """``gate`` (a step's wait and its check), with the health check's ``watch`` (if it has
+        one) running alongside all through: the watch's unhealthy result if it comes first
+        (``gate`` is then cancelled), else ``gate``'s. The check's call is watched too, as a
+        check may take minutes (a :class:`MetricsGate` sleeps through its settle delay)."""
         watch: Watch | None = getattr(self.health_check, "watch", None)
         if watch is None:
-            await self.sleep(seconds)
-            return None
+            return await gate
         context = self.context(GatePhase.STEP, index, history)
 
         async def watching() -> HealthResult:
@@ -1399,18 +1411,17 @@ class _Shift:
             except Exception as exc:
                 return HealthResult(False, f"health check raised {type(exc).__name__}: {exc}")
 
-        sleeper = asyncio.ensure_future(self.sleep(seconds))
+        gating = asyncio.ensure_future(gate)
         watcher = asyncio.ensure_future(watching())
         try:
-            await asyncio.wait((sleeper, watcher), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((gating, watcher), return_when=asyncio.FIRST_COMPLETED)
             if watcher.done() and not watcher.result().healthy:
                 return watcher.result()
-            await sleeper  # the watch has nothing more to say: the wait goes on
-            return None
+            return await gating  # the watch has nothing more to say: the gate goes on
         finally:
-            for task in (sleeper, watcher):
+            for task in (gating, watcher):
                 task.cancel()
-            await asyncio.gather(sleeper, watcher, return_exceptions=True)
+            await asyncio.gather(gating, watcher, return_exceptions=True)
 
     async def check(
         self,

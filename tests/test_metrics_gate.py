@@ -286,6 +286,29 @@ async def test_composed_with_all_of_or_a_list(env: Env) -> None:
         all_of(env.gate(), env.gate())
 
 
+@pytest.mark.parametrize("metrics_first", [True, False])
+async def test_an_alarm_firing_while_the_gate_settles_rolls_back_within_a_poll(
+    env: Env, metrics_first: bool
+) -> None:
+    env.lam.set_alarm_state("orders-errors", "OK")
+    alarms = AlarmGate(["orders-errors"], cloudwatch=env.cloudwatch, poll_interval=0.05)
+    settled = asyncio.Event()  # never set: only the alarm's watch can end the settle
+
+    async def settle(seconds: float) -> None:
+        env.lam.set_alarm_state("orders-errors", "ALARM", reason="fired while settling")
+        await settled.wait()
+
+    gate = env.gate(sleep=settle)
+    checks: list[HealthCheck] = [gate, alarms] if metrics_first else [alarms, gate]
+    result = await asyncio.wait_for(env.shift("2", checks), timeout=30)
+    assert result.rolled_back
+    assert result.reason == (
+        "health check failed at 50%: alarm orders-errors is ALARM: fired while settling"
+    )
+    alias = await env.client.get_alias(FN, "live")
+    assert (alias.function_version, alias.routing_config) == ("1", None)
+
+
 async def test_it_judges_steps_only(env: Env) -> None:
     gate = env.gate()
     context = StepContext(
