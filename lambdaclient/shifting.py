@@ -773,6 +773,10 @@ class MetricsGate:
     LocalLambda) count it under the alias, never under an ``ExecutedVersion``, and it cannot
     be held against either version. Gate on them with an :class:`AlarmGate`.
 
+    Metrics that cannot be read (``GetMetricData`` fails after the client's retries) fail the
+    gate, its reason naming the error (code, HTTP status, request id): a gate that cannot see
+    must not pass, as an :class:`AlarmGate`'s unreadable alarms fail it by default.
+
     Late data: datapoints are dated by their invocation and arrive later, so the gate sleeps
     until ``settle`` seconds (default 180) after its window's end before reading it (with
     ``sleep``; ``clock`` tells the time CloudWatch dates datapoints by). Each gate therefore
@@ -847,14 +851,20 @@ class MetricsGate:
         late = (end + timedelta(seconds=self.settle) - self.clock()).total_seconds()
         if late > 0:
             await self.sleep(late)
-        window = await self._read(step, start, end) if end > start else TrafficWindow()
+        try:
+            window = await self._read(step, start, end) if end > start else TrafficWindow()
+        except LambdaError as exc:
+            return _unread_metrics(exc)
         final = step.gates_left == 1
         verdict = self.rule.judge_traffic(tally.add(window), final=final)
         reading = MetricsReading(start, end, step.from_version, step.to_version, verdict)
         healthy, reason = verdict.healthy, verdict.reason
         if healthy and self.max_latency is not None and end > start:
             first = readings[0].start if readings else start
-            old, new = await self._latencies(step, first, end)
+            try:
+                old, new = await self._latencies(step, first, end)
+            except LambdaError as exc:
+                return _unread_metrics(exc)
             reading = attrs.evolve(reading, old_latency=old, new_latency=new)
             total = verdict.tally.total
             slower = _latency_failure(
@@ -921,6 +931,16 @@ class MetricsGate:
             total("new_invocations"),
             total("new_errors"),
         )
+
+
+def _unread_metrics(exc: LambdaError) -> HealthResult:
+    """A failed gate for metrics that could not be read (after the client's retries)."""
+    request_id = getattr(exc, "request_id", None)
+    reason = f"the metrics could not be read: {exc}" + (
+        f" (request id {request_id})" if request_id else ""
+    )
+    logger.warning("metrics gate: %s", reason)
+    return HealthResult(False, reason)
 
 
 @attrs.frozen(slots=True)

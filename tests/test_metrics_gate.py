@@ -36,7 +36,7 @@ from lambdaclient.shifting import (
     all_of,
     shift_traffic,
 )
-from lambdaclient.testing import LocalLambda
+from lambdaclient.testing import LocalLambda, ServerError
 
 FN = "orders"
 DELAY = 0.3  # seconds before a datapoint is visible
@@ -307,6 +307,18 @@ async def test_an_alarm_firing_while_the_gate_settles_rolls_back_within_a_poll(
     )
     alias = await env.client.get_alias(FN, "live")
     assert (alias.function_version, alias.routing_config) == ("1", None)
+
+
+async def test_unreadable_metrics_fail_the_gate_naming_the_error(env: Env) -> None:
+    env.lam.inject("GetMetricData", ServerError(), times=100)  # every attempt fails
+    result = await env.shift("2", env.gate())
+    assert result.rolled_back
+    assert result.reason is not None
+    assert result.reason.startswith(
+        "health check failed at 50%: the metrics could not be read: InternalServiceError"
+        " (HTTP 500): An internal error occurred (injected). (request id "
+    )
+    assert not readings(result)
 
 
 async def test_it_judges_steps_only(env: Env) -> None:
