@@ -303,10 +303,11 @@ def _add_stats(
 
 @attrs.frozen(slots=True)
 class MetricsReading:
-    """What a :class:`MetricsGate` read at one gate: the window from ``start`` to ``end``
-    (whole CloudWatch periods), the versions it compared, each one's invocations and errors in
-    the window (``window``), and the rule's ``verdict`` over every window of the shift so far;
-    with ``max_latency``, each version's latency percentile (seconds) over the shift so far."""
+    """What a :class:`MetricsGate` read at one gate: the span from ``start`` to ``end``
+    (whole CloudWatch periods), the versions it compared, the rule's ``verdict`` over every
+    window of the shift so far (one window per period with traffic, the last ``periods`` of
+    them this gate's), each one's invocations and errors over the span (``window``); with
+    ``max_latency``, each version's latency percentile (seconds) over the shift so far."""
 
     start: datetime
     end: datetime
@@ -315,11 +316,13 @@ class MetricsReading:
     verdict: TrafficVerdict
     old_latency: float | None = None
     new_latency: float | None = None
+    periods: int = 1
 
     @property
     def window(self) -> TrafficWindow:
-        """This gate's window: the last of the verdict's."""
-        return self.verdict.tally.windows[-1]
+        """This gate's counts: its periods' windows added up."""
+        windows = self.verdict.tally.windows
+        return TrafficTally(windows[len(windows) - self.periods :]).total
 
 
 @attrs.frozen(slots=True)
@@ -758,10 +761,12 @@ class MetricsGate:
     AWS; LocalLambda keeps its datapoints to the second, so tests may use 1), from where the
     previous gate's window ended (the first from the period the shift started in) to the end
     of the period in which the step's wait ended: the weight holds until the gate has decided,
-    so that traffic is this step's. Every period is read once, none is lost. A window may hold
-    some traffic from before its step (the first, traffic before the shift; the others, the
-    previous weight until the gate moved it): the rule conditions on the invocations each
-    version actually served, so a window wider on one side stays valid.
+    so that traffic is this step's. Every period is read once, none is lost. Each period is
+    its own window (stratum) for the rule, as the traffic share changes with the weight: a
+    gate's span holds some periods from before its step (the first, traffic before the
+    shift; the others, the previous weight until the gate moved it), and the rule conditions
+    on the invocations each version served in each period, so the error rates of both
+    versions may drift during the shift.
 
     With ``max_latency`` (seconds), a gate also fails when the new version's
     ``latency_percentile`` (90 or 99) of ``Duration`` over the shift so far exceeds the old
@@ -852,12 +857,14 @@ class MetricsGate:
         if late > 0:
             await self.sleep(late)
         try:
-            window = await self._read(step, start, end) if end > start else TrafficWindow()
+            windows = await self._read(step, start, end) if end > start else ()
         except LambdaError as exc:
             return _unread_metrics(exc)
         final = step.gates_left == 1
-        verdict = self.rule.judge_traffic(tally.add(window), final=final)
-        reading = MetricsReading(start, end, step.from_version, step.to_version, verdict)
+        verdict = self.rule.judge_traffic(TrafficTally((*tally.windows, *windows)), final=final)
+        reading = MetricsReading(
+            start, end, step.from_version, step.to_version, verdict, periods=len(windows)
+        )
         healthy, reason = verdict.healthy, verdict.reason
         if healthy and self.max_latency is not None and end > start:
             first = readings[0].start if readings else start
@@ -912,24 +919,28 @@ class MetricsGate:
 
         return latency("old_duration"), latency("new_duration")
 
-    async def _read(self, step: StepContext, start: datetime, end: datetime) -> TrafficWindow:
-        """Each version's invocations and errors from ``start`` to ``end``."""
+    async def _read(
+        self, step: StepContext, start: datetime, end: datetime
+    ) -> tuple[TrafficWindow, ...]:
+        """Each version's invocations and errors from ``start`` to ``end``, one window per
+        period with datapoints, oldest first. A period runs at one weight (but the one in
+        which the weight moved), so no window mixes two traffic shares: the rule's strata
+        stay valid when both versions' error rates drift during the shift."""
+        fields = ("old_invocations", "old_errors", "new_invocations", "new_errors")
         queries = [
             self._query(step, side, metric, "Sum", self.period)
             for side in ("old", "new")
             for metric in ("Invocations", "Errors")
         ]
         results = await self.cloudwatch.get_metric_data(queries, start, end).collect()
-
-        def total(query_id: str) -> int:
-            result = results.get(query_id)
-            return 0 if result is None else round(math.fsum(result.values))
-
-        return TrafficWindow(
-            total("old_invocations"),
-            total("old_errors"),
-            total("new_invocations"),
-            total("new_errors"),
+        periods: dict[datetime, dict[str, float]] = {}
+        for query_id, result in results.items():
+            for at, value in zip(result.timestamps, result.values, strict=True):
+                counts = periods.setdefault(at, {})
+                counts[query_id] = counts.get(query_id, 0.0) + value
+        return tuple(
+            TrafficWindow(*(round(periods[at].get(field, 0.0)) for field in fields))
+            for at in sorted(periods)
         )
 
 
