@@ -589,11 +589,6 @@ class InvokeProbe:
             await asyncio.gather(*in_flight, return_exceptions=True)
 
 
-AlreadyFiring = Literal["refuse", "proceed"]
-InsufficientData = Literal["pass", "fail"]
-Unreadable = Literal["fail", "pass"]
-
-
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValidationError(
@@ -647,9 +642,9 @@ class AlarmGate:
     alarm_names: tuple[str, ...] = attrs.field(converter=_alarm_names)
     cloudwatch: CloudWatchClient = attrs.field(kw_only=True)
     poll_interval: float = attrs.field(default=10.0, kw_only=True)
-    already_firing: AlreadyFiring = attrs.field(default="refuse", kw_only=True)
-    insufficient_data: InsufficientData = attrs.field(default="pass", kw_only=True)
-    unreadable: Unreadable = attrs.field(default="fail", kw_only=True)
+    already_firing: Literal["refuse", "proceed"] = attrs.field(default="refuse", kw_only=True)
+    insufficient_data: Literal["pass", "fail"] = attrs.field(default="pass", kw_only=True)
+    unreadable: Literal["fail", "pass"] = attrs.field(default="fail", kw_only=True)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=asyncio.sleep, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
