@@ -67,7 +67,7 @@ import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
-from typing import IO, Any, TextIO, TypedDict
+from typing import IO, Any, Literal, TextIO, TypedDict
 
 from ._cli_output import (
     PROG,
@@ -147,8 +147,8 @@ exit codes:
   1    the operation failed: AWS error, transport or credentials error, (invoke) the
        function itself failed, or (wait) Failed or out of time; the error is on stderr
   2    usage error: bad arguments, or arguments rejected before anything was sent
-  3    shift: the alias was rolled back (failed health gate: probe or alarms; failed
-       post-traffic probe, or an error mid-shift)
+  3    shift: the alias was rolled back (failed health gate: probe, alarms or metrics
+       gate; failed post-traffic probe, or an error mid-shift)
   4    shift: refused before changing anything (pre-flight checks, version not Active in
        time, failed pre-traffic probe or alarms), or stopped because someone else changed
        the alias meanwhile (their change stands)
@@ -339,6 +339,9 @@ _FLAGS = {
     "already_firing": "--alarm-already-firing",
     "insufficient_data": "--alarm-insufficient-data",
     "unreadable": "--alarm-unreadable",
+    "baseline_error_rate": "--baseline-error-rate",
+    "false_rollback_rate": "--false-rollback-rate",
+    "detection_rate": "--detection-rate",
     "settle": "--settle",
     "period": "--metrics-period",
     "metrics_gate": "--metrics-gate",
@@ -659,20 +662,20 @@ def _checks(args: argparse.Namespace, metrics: MetricsGate | None = None) -> _Ch
     probe options configure gates each step when any of them is given, and runs before or
     after traffic with ``--pre-traffic-probe`` or ``--post-traffic-probe``; ``metrics`` (the
     gate ``--metrics-gate`` asks for) gates each step too (with the probe, both must pass).
-    ``--max-error-rate`` and ``--max-latency`` set both gates' thresholds; with
-    ``--metrics-gate`` they do not call for the probe by themselves. What is not given keeps
+    The rule's parameters (``--max-error-rate``, ``--baseline-error-rate``,
+    ``--false-rollback-rate``, ``--detection-rate``) and ``--max-latency`` set both gates';
+    with ``--metrics-gate`` they do not call for the probe by themselves. What is not given keeps
     the library's default. ``--all-at-once`` has no steps to gate: there the probe options
     only configure the probe before or after traffic, and without either of those flags they
     are a usage error rather than ignored."""
     options = {
         "payload": args.probe_payload,
         "max_invocations": args.probe_invocations,
-        "max_error_rate": args.max_error_rate,
-        "max_latency": args.max_latency,
     }
     given = {name: value for name, value in options.items() if value is not None}
+    given |= _gate_parameters(args)
     probe = InvokeProbe(**given)
-    shared = {"max_error_rate", "max_latency"} if metrics is not None else set()
+    shared = set(_GATE_PARAMETERS) if metrics is not None else set()
     probed = bool(given.keys() - shared)
     around = args.pre_traffic_probe or args.post_traffic_probe
     if probed and args.all_at_once and not around:
@@ -701,57 +704,85 @@ _ALARM_OPTIONS = {
 }
 
 
+_GATE_PARAMETERS = (
+    "max_error_rate",
+    "baseline_error_rate",
+    "false_rollback_rate",
+    "detection_rate",
+    "max_latency",
+)
+"""The options the probe and the metrics gate share: the rule's parameters and the latency."""
+
+
+def _gate_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """The shared gate parameters given on the command line."""
+    return {
+        name: getattr(args, name) for name in _GATE_PARAMETERS if getattr(args, name) is not None
+    }
+
+
+_Gated = Literal["before_traffic", "health_check", "after_traffic"]
+
+
+def _alarm_checks(args: argparse.Namespace) -> tuple[_Gated, ...]:
+    """The checks the alarms join: before traffic, and each step; a shift without steps
+    (``--all-at-once``) reads them once all traffic has moved instead."""
+    return ("before_traffic", "after_traffic" if args.all_at_once else "health_check")
+
+
 def _alarm_flags(args: argparse.Namespace) -> dict[str, str]:
     """With ``--alarm``, the checks before and after traffic are the alarms' too: messages
     about them name the options that made them."""
     if not getattr(args, "alarms", None):
         return {}
-    around = {"before_traffic": args.pre_traffic_probe, "after_traffic": args.post_traffic_probe}
-    flags = {}
-    for check, probed in around.items():
-        if check == "after_traffic" and not args.all_at_once:
-            continue  # with steps to watch, the alarms are not checked after traffic
-        flags[check] = f"{_FLAGS[check]} and --alarm" if probed else "--alarm"
-    return flags
+    probed = {"before_traffic": args.pre_traffic_probe, "after_traffic": args.post_traffic_probe}
+    return {
+        check: f"{_FLAGS[check]} and --alarm" if probed[check] else "--alarm"
+        for check in _alarm_checks(args)
+        if check in probed
+    }
 
 
 @contextlib.asynccontextmanager
-async def _alarm_gate_from_args(args: argparse.Namespace) -> AsyncIterator[AlarmGate | None]:
-    """The :class:`AlarmGate` ``--alarm`` asks for (None without it), and the
-    CloudWatchClient it reads with, configured as the Lambda client is (``--region``,
-    ``--profile``, ``--endpoint-url``, else ``AWS_ENDPOINT_URL_CLOUDWATCH``, the timeouts),
-    closed on leaving. The ``--alarm-*`` options without ``--alarm`` are a usage error."""
+async def _cloudwatch_from_args(args: argparse.Namespace) -> AsyncIterator[CloudWatchClient | None]:
+    """One CloudWatchClient for the gates that read CloudWatch (``--alarm``,
+    ``--metrics-gate``), None when neither is asked for: configured as the Lambda client is
+    (``--region``, ``--profile``, ``--endpoint-url``, else ``AWS_ENDPOINT_URL_CLOUDWATCH``,
+    the timeouts), closed on leaving."""
+    if not args.alarms and not args.metrics_gate:
+        yield None
+        return
+    async with CloudWatchClient(args.region, **_client_options(args)) as cloudwatch:
+        yield cloudwatch
+
+
+def _alarm_gate_from_args(
+    args: argparse.Namespace, cloudwatch: CloudWatchClient | None
+) -> AlarmGate | None:
+    """The :class:`AlarmGate` ``--alarm`` asks for (None without it). The ``--alarm-*``
+    options without ``--alarm`` are a usage error."""
     given = {
         name: getattr(args, dest)
         for name, dest in _ALARM_OPTIONS.items()
         if getattr(args, dest) is not None
     }
-    if not args.alarms:
+    if not args.alarms or cloudwatch is None:
         if given:
             flags = ", ".join(_FLAGS[name] for name in given)
             raise ValidationError(
                 f"{flags} configure the alarms: add --alarm NAME", field="alarm_names"
             )
-        yield None
-        return
-    async with CloudWatchClient(args.region, **_client_options(args)) as cloudwatch:
-        yield AlarmGate(args.alarms, cloudwatch=cloudwatch, **given)
+        return None
+    return AlarmGate(args.alarms, cloudwatch=cloudwatch, **given)
 
 
-def _with_gate(checks: _Checks, gate: HealthCheck, *, stepped: bool) -> _Checks:
-    """``checks`` with ``gate`` added (by :func:`all_of`, after what is there): asked before
-    any traffic moves (a gate that fails then refuses the shift), and gating each step; a
-    shift without steps (``stepped`` false) asks it once all traffic has moved instead."""
-
-    def add(present: HealthCheck | None) -> HealthCheck:
-        return gate if present is None else all_of(present, gate)
-
+def _with_gate(checks: _Checks, gate: HealthCheck, names: Sequence[_Gated]) -> _Checks:
+    """``checks`` with ``gate`` added to those ``names`` (by :func:`all_of`, after what is
+    there): a gate that fails before traffic refuses the shift."""
     combined = checks.copy()
-    combined["before_traffic"] = add(checks.get("before_traffic"))
-    if stepped:
-        combined["health_check"] = add(checks.get("health_check"))
-    else:
-        combined["after_traffic"] = add(checks.get("after_traffic"))
+    for name in names:
+        present = checks.get(name)
+        combined[name] = gate if present is None else all_of(present, gate)
     return combined
 
 
@@ -759,44 +790,38 @@ def _all(gates: Sequence[HealthCheck]) -> HealthCheck:
     return gates[0] if len(gates) == 1 else all_of(*gates)
 
 
-@contextlib.asynccontextmanager
-async def _metrics_gate_from_args(args: argparse.Namespace) -> AsyncIterator[MetricsGate | None]:
-    """The metrics gate ``--metrics-gate`` asks for (None without it), with its CloudWatch
-    client (configured as the Lambda client is, ``--endpoint-url`` included: LocalLambda
-    serves both), closed on leaving. Its own options without it, or with ``--all-at-once``
-    (no steps to gate), are usage errors rather than ignored."""
+def _metrics_gate_from_args(
+    args: argparse.Namespace, cloudwatch: CloudWatchClient | None
+) -> MetricsGate | None:
+    """The metrics gate ``--metrics-gate`` asks for (None without it), reading with
+    ``cloudwatch``. Its own options without it, or with ``--all-at-once`` (no steps to
+    gate), are usage errors rather than ignored."""
     options = {"settle": args.settle, "period": args.metrics_period}
     given = {name: value for name, value in options.items() if value is not None}
-    if not args.metrics_gate:
+    if not args.metrics_gate or cloudwatch is None:
         if given:
             flag = _FLAGS[next(iter(given))]
             raise ValidationError(f"{flag} configures --metrics-gate: add it", field="metrics_gate")
-        yield None
-        return
+        return None
     if args.all_at_once:
         raise ValidationError(
             "--all-at-once has no steps for --metrics-gate to gate: the gate compares the old"
             " and the new version while both take traffic",
             field="metrics_gate",
         )
-    for shared in ("max_error_rate", "max_latency"):  # the probe's options, for both gates
-        if getattr(args, shared) is not None:
-            given[shared] = getattr(args, shared)
-    async with CloudWatchClient(args.region, **_client_options(args)) as cloudwatch:
-        yield MetricsGate(cloudwatch, **given)
+    return MetricsGate(cloudwatch, **given, **_gate_parameters(args))
 
 
 async def _shift(client: LambdaClient, args: argparse.Namespace, out: Output) -> int:
     strategy = _strategy(args)
     # A ValidationError here is a usage error, before any request.
     steps = strategy.steps()
-    async with (
-        _metrics_gate_from_args(args) as metrics,
-        _alarm_gate_from_args(args) as alarms,
-    ):
+    async with _cloudwatch_from_args(args) as cloudwatch:
+        metrics = _metrics_gate_from_args(args, cloudwatch)
+        alarms = _alarm_gate_from_args(args, cloudwatch)
         checks = _checks(args, metrics)
         if alarms is not None:
-            checks = _with_gate(checks, alarms, stepped=not args.all_at_once)
+            checks = _with_gate(checks, alarms, _alarm_checks(args))
         return await _run_shift(client, args, out, strategy, len(steps), checks)
 
 
@@ -1091,6 +1116,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="the smallest rise in the new version's error rate to catch (default 5%%)",
     )
     probe.add_argument(
+        "--baseline-error-rate",
+        type=FRACTION,
+        metavar="R",
+        help="the old version's error rate at most, for the power target (default 2%%)",
+    )
+    probe.add_argument(
+        "--false-rollback-rate",
+        type=FRACTION,
+        metavar="R",
+        help="the most rollouts of a version no worse than the old to roll back (default 1%%)",
+    )
+    probe.add_argument(
+        "--detection-rate",
+        type=FRACTION,
+        metavar="R",
+        help="the least share of rollouts of a version failing --max-error-rate more often to"
+        " roll back (default 95%%)",
+    )
+    probe.add_argument(
         "--max-latency",
         type=SECONDS,
         metavar="S",
@@ -1108,9 +1152,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     alarms = sub.add_argument_group(
         "CloudWatch alarms (any named alarm in ALARM fails the gate; they are read before"
-        " traffic moves, refusing the shift (exit 4) if they fail, and watched during each"
-        " step's wait, rolling back (exit 3) within one poll; with --all-at-once, read once"
-        " more after all traffic has moved)"
+        " traffic moves, refusing the shift (exit 4) if they fail, and watched through each"
+        " step, its wait and its gate, rolling back (exit 3) within one poll; with"
+        " --all-at-once, read once more after all traffic has moved)"
     )
     alarms.add_argument(
         "--alarm",
@@ -1144,7 +1188,8 @@ def build_parser() -> argparse.ArgumentParser:
     metrics = sub.add_argument_group(
         "metrics gate (it reads CloudWatch's Invocations and Errors of each version behind the"
         " alias, the traffic it serves, and fails when the new version fails more often;"
-        " --max-error-rate and --max-latency apply to it too)"
+        " the probe's --max-error-rate, --baseline-error-rate, --false-rollback-rate,"
+        " --detection-rate and --max-latency apply to it too)"
     )
     metrics.add_argument(
         "--metrics-gate", action="store_true", help="gate each step on the alias's real traffic"

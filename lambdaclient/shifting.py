@@ -303,10 +303,11 @@ def _add_stats(
 
 @attrs.frozen(slots=True)
 class MetricsReading:
-    """What a :class:`MetricsGate` read at one gate: the window from ``start`` to ``end``
-    (whole CloudWatch periods), the versions it compared, each one's invocations and errors in
-    the window (``window``), and the rule's ``verdict`` over every window of the shift so far;
-    with ``max_latency``, each version's latency percentile (seconds) over the shift so far."""
+    """What a :class:`MetricsGate` read at one gate: the span from ``start`` to ``end``
+    (whole CloudWatch periods), the versions it compared, the rule's ``verdict`` over every
+    window of the shift so far (one window per period with traffic, the last ``periods`` of
+    them this gate's), each one's invocations and errors over the span (``window``); with
+    ``max_latency``, each version's latency percentile (seconds) over the shift so far."""
 
     start: datetime
     end: datetime
@@ -315,11 +316,13 @@ class MetricsReading:
     verdict: TrafficVerdict
     old_latency: float | None = None
     new_latency: float | None = None
+    periods: int = 1
 
     @property
     def window(self) -> TrafficWindow:
-        """This gate's window: the last of the verdict's."""
-        return self.verdict.tally.windows[-1]
+        """This gate's counts: its periods' windows added up."""
+        windows = self.verdict.tally.windows
+        return TrafficTally(windows[len(windows) - self.periods :]).total
 
 
 @attrs.frozen(slots=True)
@@ -380,13 +383,14 @@ HealthCheck = Callable[[StepContext], Awaitable[HealthResult | bool]]
 """An async callable: a :class:`HealthResult` or True to go on; False, an unhealthy result or
 an exception to roll back.
 
-A check may also watch a step's wait: if it has a ``watch`` method (an async function of the
-step's :class:`StepContext` returning a :class:`HealthResult`), the shift runs it alongside
-each step's wait. An unhealthy result ends the wait at once and fails the step, as if the
-check had failed then (the check itself is not called; an exception is a failure too); a
-healthy one means there is nothing more to watch, and the wait goes on. When the wait ends
-first, the watch is cancelled and the check is called as usual. :class:`AlarmGate` watches
-its alarms this way."""
+A check may also watch a step: if it has a ``watch`` method (an async function of the step's
+:class:`StepContext` returning a :class:`HealthResult`), the shift runs it alongside each
+step's wait and the check's call after it. An unhealthy result ends the step at once and
+fails it, as if the check had failed then (the wait, or the check's call, is cancelled; an
+exception is a failure too); a healthy one means there is nothing more to watch, and the step
+goes on. Once the check has answered, the watch is cancelled. :class:`AlarmGate` watches its
+alarms this way, so an alarm firing while a :class:`MetricsGate` beside it waits for its
+data to settle rolls the shift back within a poll."""
 
 Watch = Callable[[StepContext], Awaitable[HealthResult]]
 
@@ -585,11 +589,6 @@ class InvokeProbe:
             await asyncio.gather(*in_flight, return_exceptions=True)
 
 
-AlreadyFiring = Literal["refuse", "proceed"]
-InsufficientData = Literal["pass", "fail"]
-Unreadable = Literal["fail", "pass"]
-
-
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValidationError(
@@ -608,11 +607,13 @@ def _alarm_names(names: Iterable[str]) -> tuple[str, ...]:
 class AlarmGate:
     """A gate on CloudWatch alarms: any of ``alarm_names`` in ``ALARM`` fails it.
 
-    It is read when its step's wait ends, like any check, and also watched during the wait
-    (its ``watch``): read at once, then every ``poll_interval`` seconds (paused with
-    ``sleep``, ``asyncio.sleep`` by default), so an alarm that fires mid-step rolls the shift
-    back within one poll, not at the end of the step. ``cloudwatch`` is the
-    :class:`~lambdaclient.cloudwatch.CloudWatchClient` it reads them with; the caller closes it.
+    It is read when its step's wait ends, like any check, and also watched all through the
+    step, its wait and the gate's calls (its ``watch``): read at once, then every
+    ``poll_interval`` seconds (paused with ``sleep``, ``asyncio.sleep`` by default), so an
+    alarm that fires mid-step, or while a :class:`MetricsGate` beside it waits for its data
+    to settle, rolls the shift back within one poll, not at the end of the step.
+    ``cloudwatch`` is the :class:`~lambdaclient.cloudwatch.CloudWatchClient` it reads them
+    with; the caller closes it.
 
     The cases a rollout tool has to decide, with the default first:
 
@@ -641,9 +642,9 @@ class AlarmGate:
     alarm_names: tuple[str, ...] = attrs.field(converter=_alarm_names)
     cloudwatch: CloudWatchClient = attrs.field(kw_only=True)
     poll_interval: float = attrs.field(default=10.0, kw_only=True)
-    already_firing: AlreadyFiring = attrs.field(default="refuse", kw_only=True)
-    insufficient_data: InsufficientData = attrs.field(default="pass", kw_only=True)
-    unreadable: Unreadable = attrs.field(default="fail", kw_only=True)
+    already_firing: Literal["refuse", "proceed"] = attrs.field(default="refuse", kw_only=True)
+    insufficient_data: Literal["pass", "fail"] = attrs.field(default="pass", kw_only=True)
+    unreadable: Literal["fail", "pass"] = attrs.field(default="fail", kw_only=True)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=asyncio.sleep, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
@@ -755,10 +756,12 @@ class MetricsGate:
     AWS; LocalLambda keeps its datapoints to the second, so tests may use 1), from where the
     previous gate's window ended (the first from the period the shift started in) to the end
     of the period in which the step's wait ended: the weight holds until the gate has decided,
-    so that traffic is this step's. Every period is read once, none is lost. A window may hold
-    some traffic from before its step (the first, traffic before the shift; the others, the
-    previous weight until the gate moved it): the rule conditions on the invocations each
-    version actually served, so a window wider on one side stays valid.
+    so that traffic is this step's. Every period is read once, none is lost. Each period is
+    its own window (stratum) for the rule, as the traffic share changes with the weight: a
+    gate's span holds some periods from before its step (the first, traffic before the
+    shift; the others, the previous weight until the gate moved it), and the rule conditions
+    on the invocations each version served in each period, so the error rates of both
+    versions may drift during the shift.
 
     With ``max_latency`` (seconds), a gate also fails when the new version's
     ``latency_percentile`` (90 or 99) of ``Duration`` over the shift so far exceeds the old
@@ -769,6 +772,10 @@ class MetricsGate:
     ``Throttles`` are not counted: a throttled request runs no version, so CloudWatch (and
     LocalLambda) count it under the alias, never under an ``ExecutedVersion``, and it cannot
     be held against either version. Gate on them with an :class:`AlarmGate`.
+
+    Metrics that cannot be read (``GetMetricData`` fails after the client's retries) fail the
+    gate, its reason naming the error (code, HTTP status, request id): a gate that cannot see
+    must not pass, as an :class:`AlarmGate`'s unreadable alarms fail it by default.
 
     Late data: datapoints are dated by their invocation and arrive later, so the gate sleeps
     until ``settle`` seconds (default 180) after its window's end before reading it (with
@@ -844,14 +851,22 @@ class MetricsGate:
         late = (end + timedelta(seconds=self.settle) - self.clock()).total_seconds()
         if late > 0:
             await self.sleep(late)
-        window = await self._read(step, start, end) if end > start else TrafficWindow()
+        try:
+            windows = await self._read(step, start, end) if end > start else ()
+        except LambdaError as exc:
+            return _unread_metrics(exc)
         final = step.gates_left == 1
-        verdict = self.rule.judge_traffic(tally.add(window), final=final)
-        reading = MetricsReading(start, end, step.from_version, step.to_version, verdict)
+        verdict = self.rule.judge_traffic(TrafficTally((*tally.windows, *windows)), final=final)
+        reading = MetricsReading(
+            start, end, step.from_version, step.to_version, verdict, periods=len(windows)
+        )
         healthy, reason = verdict.healthy, verdict.reason
         if healthy and self.max_latency is not None and end > start:
             first = readings[0].start if readings else start
-            old, new = await self._latencies(step, first, end)
+            try:
+                old, new = await self._latencies(step, first, end)
+            except LambdaError as exc:
+                return _unread_metrics(exc)
             reading = attrs.evolve(reading, old_latency=old, new_latency=new)
             total = verdict.tally.total
             slower = _latency_failure(
@@ -899,25 +914,39 @@ class MetricsGate:
 
         return latency("old_duration"), latency("new_duration")
 
-    async def _read(self, step: StepContext, start: datetime, end: datetime) -> TrafficWindow:
-        """Each version's invocations and errors from ``start`` to ``end``."""
+    async def _read(
+        self, step: StepContext, start: datetime, end: datetime
+    ) -> tuple[TrafficWindow, ...]:
+        """Each version's invocations and errors from ``start`` to ``end``, one window per
+        period with datapoints, oldest first. A period runs at one weight (but the one in
+        which the weight moved), so no window mixes two traffic shares: the rule's strata
+        stay valid when both versions' error rates drift during the shift."""
+        fields = ("old_invocations", "old_errors", "new_invocations", "new_errors")
         queries = [
             self._query(step, side, metric, "Sum", self.period)
             for side in ("old", "new")
             for metric in ("Invocations", "Errors")
         ]
         results = await self.cloudwatch.get_metric_data(queries, start, end).collect()
-
-        def total(query_id: str) -> int:
-            result = results.get(query_id)
-            return 0 if result is None else round(math.fsum(result.values))
-
-        return TrafficWindow(
-            total("old_invocations"),
-            total("old_errors"),
-            total("new_invocations"),
-            total("new_errors"),
+        periods: dict[datetime, dict[str, float]] = {}
+        for query_id, result in results.items():
+            for at, value in zip(result.timestamps, result.values, strict=True):
+                counts = periods.setdefault(at, {})
+                counts[query_id] = counts.get(query_id, 0.0) + value
+        return tuple(
+            TrafficWindow(*(round(periods[at].get(field, 0.0)) for field in fields))
+            for at in sorted(periods)
         )
+
+
+def _unread_metrics(exc: LambdaError) -> HealthResult:
+    """A failed gate for metrics that could not be read (after the client's retries)."""
+    request_id = getattr(exc, "request_id", None)
+    reason = f"the metrics could not be read: {exc}" + (
+        f" (request id {request_id})" if request_id else ""
+    )
+    logger.warning("metrics gate: %s", reason)
+    return HealthResult(False, reason)
 
 
 @attrs.frozen(slots=True)
@@ -971,8 +1000,9 @@ def all_of(*checks: HealthCheck) -> HealthCheck:
     """A check that passes when every one of ``checks`` passes: they run in order, and the
     first failure fails it without running the rest. Its result joins their reasons and
     stats, and carries the :class:`InvokeProbe`'s verdict and the :class:`MetricsGate`'s
-    reading (at most one of each). Any of them that watches a step's wait
-    (:class:`AlarmGate`) is watched, and the first to fail ends the wait.
+    reading (at most one of each). Any of them that watches a step (:class:`AlarmGate`) is
+    watched through the step's wait and the checks' calls, and the first to fail ends the
+    step.
 
     Example::
 
@@ -1329,13 +1359,14 @@ class _Shift:
         await self.update(routing_config=RoutingConfig({self.to_version: step.weight}))
         self.weight = step.weight
         await self.emit(ShiftEventKind.WEIGHT_SET, index)
-        history = self.history()
-        watched = await self.wait(step.wait.total_seconds(), index, history)
-        if self.health_check is None:
+        seconds = step.wait.total_seconds()
+        check = self.health_check
+        if check is None:
+            await self.sleep(seconds)
             self.records.append(StepRecord(index, step.weight, started, None))
             await self.emit(ShiftEventKind.HEALTHY, index)
             return None
-        return await self.gate(self.health_check, index, started, history, watched)
+        return await self.gate(check, index, started, self.history(), seconds)
 
     async def gate(
         self,
@@ -1343,15 +1374,21 @@ class _Shift:
         index: int,
         started: datetime,
         history: tuple[HealthResult, ...],
-        watched: HealthResult | None = None,
+        wait: float | None = None,
     ) -> HealthResult:
-        """Step ``index``'s gate at the current weight: the watch's failure if it ended the
-        wait early, else ``check``'s answer; the step is recorded either way."""
-        if watched is None:
-            watched = await self.check(check, GatePhase.STEP, index, history)
-        self.records.append(StepRecord(index, self.weight, started, watched))
-        await self.emit_health(watched, index)
-        return watched
+        """Step ``index``'s gate at the current weight: the step's ``wait`` (seconds; None for
+        none), then ``check``'s answer, with the check's watch alongside both; the step is
+        recorded either way."""
+
+        async def wait_then_check() -> HealthResult:
+            if wait is not None:
+                await self.sleep(wait)
+            return await self.check(check, GatePhase.STEP, index, history)
+
+        health = await self.watched(wait_then_check(), index, history)
+        self.records.append(StepRecord(index, self.weight, started, health))
+        await self.emit_health(health, index)
+        return health
 
     async def gate_failed(self, health: HealthResult) -> ShiftResult:
         """Roll back after a failed step gate."""
@@ -1382,15 +1419,16 @@ class _Shift:
             self.started,
         )
 
-    async def wait(
-        self, seconds: float, index: int, history: tuple[HealthResult, ...]
-    ) -> HealthResult | None:
-        """Sleep through a step's wait, with the health check's ``watch`` (if it has one)
-        running alongside; the watch's unhealthy result if it ends the wait early, else None."""
+    async def watched(
+        self, gate: Awaitable[HealthResult], index: int, history: tuple[HealthResult, ...]
+    ) -> HealthResult:
+        """``gate`` (a step's wait and its check), with the health check's ``watch`` (if it has
+        one) running alongside all through: the watch's unhealthy result if it comes first
+        (``gate`` is then cancelled), else ``gate``'s. The check's call is watched too, as a
+        check may take minutes (a :class:`MetricsGate` sleeps through its settle delay)."""
         watch: Watch | None = getattr(self.health_check, "watch", None)
         if watch is None:
-            await self.sleep(seconds)
-            return None
+            return await gate
         context = self.context(GatePhase.STEP, index, history)
 
         async def watching() -> HealthResult:
@@ -1399,18 +1437,17 @@ class _Shift:
             except Exception as exc:
                 return HealthResult(False, f"health check raised {type(exc).__name__}: {exc}")
 
-        sleeper = asyncio.ensure_future(self.sleep(seconds))
+        gating = asyncio.ensure_future(gate)
         watcher = asyncio.ensure_future(watching())
         try:
-            await asyncio.wait((sleeper, watcher), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((gating, watcher), return_when=asyncio.FIRST_COMPLETED)
             if watcher.done() and not watcher.result().healthy:
                 return watcher.result()
-            await sleeper  # the watch has nothing more to say: the wait goes on
-            return None
+            return await gating  # the watch has nothing more to say: the gate goes on
         finally:
-            for task in (sleeper, watcher):
+            for task in (gating, watcher):
                 task.cancel()
-            await asyncio.gather(sleeper, watcher, return_exceptions=True)
+            await asyncio.gather(gating, watcher, return_exceptions=True)
 
     async def check(
         self,

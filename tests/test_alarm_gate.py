@@ -224,7 +224,8 @@ async def test_an_unknown_alarm_name_fails_the_gate(env: Env) -> None:
 
 async def test_unreadable_pass_goes_on_and_says_so(env: Env) -> None:
     env.steps.endless = False
-    env.lam.inject("DescribeAlarms", ServerError(), times=3)
+    # Every read fails: the watch's alongside the step, and the gate's own.
+    env.lam.inject("DescribeAlarms", ServerError(), times=100)
     result = await env.shift(env.gate(unreadable="pass"))
     assert result.completed
     health = result.steps[0].health
@@ -254,7 +255,7 @@ async def test_all_of_watches_the_gate_and_asks_the_check_at_the_end(env: Env) -
     # An alarm mid-step ends the wait; the other check is not asked for that step.
     await env.client.update_alias(FN, "live", function_version="1")
     env.steps.endless = True
-    env.polls.hooks[1] = lambda: env.lam.set_alarm_state(ALARM, "ALARM", reason="boom")
+    env.polls = Polls(hooks={1: lambda: env.lam.set_alarm_state(ALARM, "ALARM", reason="boom")})
     result = await env.shift(all_of(check, env.gate()))
     assert result.rolled_back
     assert check.calls == 1

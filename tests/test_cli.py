@@ -343,6 +343,20 @@ async def test_shift_json(lam: LocalLambda, capsys: pytest.CaptureFixture[str]) 
     assert "completed" in err  # plain progress lines still go to stderr
 
 
+async def test_shift_takes_the_gate_rules_parameters(
+    lam: LocalLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--output", "json", "shift", "fn", "live", "--to", "2", "--canary", "10%/0s"]
+    rates = ["--baseline-error-rate", "1%", "--false-rollback-rate", "5%"]
+    assert await cli(lam, *argv, *rates, "--detection-rate", "90%", "--max-error-rate", "15%") == 0
+    result = json.loads(outputs(capsys)[0])
+    rule = GateRule(
+        max_error_rate=0.15, baseline_error_rate=0.01, false_rollback_rate=0.05, detection_rate=0.9
+    )
+    assert rule.budget != GateRule(max_error_rate=0.15).budget
+    assert result["Stats"]["2"]["Invocations"] == rule.budget
+
+
 async def test_shift_to_a_failing_version_rolls_back(
     lam: LocalLambda, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -408,6 +422,12 @@ async def test_shift_with_the_metrics_gate_rolls_back_on_real_traffic(
         (["--linear", "50%/1m", "--settle", "5"], "--settle configures --metrics-gate: add it"),
         (["--all-at-once", "--metrics-gate"], "--all-at-once has no steps for --metrics-gate"),
         (["--linear", "50%/1m", "--metrics-gate", "--metrics-period", "7"], "--metrics-period"),
+        (["--linear", "50%/1m", "--metrics-gate", "--detection-rate", "100%"], "--detection-rate"),
+        (["--linear", "50%/1m", "--false-rollback-rate", "100%"], "--false-rollback-rate"),
+        (
+            ["--linear", "50%/1m", "--metrics-gate", "--baseline-error-rate", "96%"],
+            "--baseline-error-rate",
+        ),
     ],
 )
 async def test_metrics_gate_options_are_checked_before_anything_moves(
@@ -963,6 +983,7 @@ ROUTING_OPTIONS = {"--routing-config", "--weight"}
             ("shift",),
             {"--to", "--no-progress", "--linear", "--canary", "--all-at-once"}
             | {"--probe-payload", "--probe-invocations", "--max-error-rate", "--max-latency"}
+            | {"--baseline-error-rate", "--false-rollback-rate", "--detection-rate"}
             | {"--ready-timeout", "--pre-traffic-probe", "--post-traffic-probe"}
             | {"--alarm", "--alarm-poll-interval", "--alarm-already-firing"}
             | {"--alarm-insufficient-data", "--alarm-unreadable"}

@@ -9,6 +9,7 @@ invocations through boto3's Lambda client.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -116,6 +117,45 @@ def test_errors_below_the_threshold_are_ok_and_another_versions_do_not_count() -
         "Threshold Crossed: 1 datapoint [2.0 (05/03/26 12:00:00)] was not greater than or equal"
         " to the threshold (3.0)."
     )
+
+
+def test_periods_begin_on_the_epoch_as_get_metric_datas_do() -> None:
+    # Two errors in each of two five-minute periods, [12:00, 12:05) and [12:05, 12:10): at
+    # 12:07 the last whole period holds two, though the five minutes before 12:07 hold four.
+    cloud = Cloud()
+    cloud.put(T0, Period=300)
+    cloud.calls(T0 + timedelta(minutes=4), errors=2)
+    cloud.calls(T0 + timedelta(minutes=5, seconds=30), errors=2)
+    alarm = cloud.alarm(T0 + timedelta(minutes=7))
+    assert alarm["StateValue"] == "OK"
+    assert alarm["StateReason"] == (
+        "Threshold Crossed: 1 datapoint [2.0 (05/03/26 12:00:00)] was not greater than or equal"
+        " to the threshold (3.0)."
+    )
+    query = {
+        "MetricDataQueries": [
+            {
+                "Id": "errors",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Lambda",
+                        "MetricName": "Errors",
+                        "Dimensions": _dimensions(VERSION_TWO),
+                    },
+                    "Period": 300,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        "StartTime": T0.timestamp(),
+        "EndTime": (T0 + timedelta(minutes=10)).timestamp(),
+    }
+    read = cloud.state.handle("GetMetricData", json.dumps(query).encode(), T0 + timedelta(hours=1))
+    (result,) = read["MetricDataResults"]
+    assert dict(zip(result["Timestamps"], result["Values"], strict=True)) == {
+        (T0 + timedelta(minutes=5)).timestamp(): 2.0,
+        T0.timestamp(): 2.0,
+    }
 
 
 def test_m_out_of_n_datapoints() -> None:
@@ -360,7 +400,7 @@ async def test_lambdaclients_put_metric_alarm_is_evaluated(
             "fn-errors",
             errors,
             "Sum",
-            period=120,  # the three calls in one period, wherever the minute turns
+            period=120,
             evaluation_periods=1,
             threshold=2,
             comparison_operator=ComparisonOperator.GREATER_THAN_OR_EQUAL,
@@ -369,7 +409,10 @@ async def test_lambdaclients_put_metric_alarm_is_evaluated(
         )
         (alarm,) = await client.describe_alarms(alarm_names=["fn-errors"])
         assert alarm.state is AlarmState.INSUFFICIENT_DATA
-        clock.shift = timedelta(seconds=61)
+        # Just past the end of the two-minute period the calls fell in (periods begin on the
+        # epoch), at a tick that evaluates it.
+        now = clock().timestamp()
+        clock.shift = timedelta(seconds=120 * math.ceil(now / 120) - now + 1)
         (alarm,) = await client.describe_alarms(alarm_names=["fn-errors"])
         assert alarm.state is AlarmState.ALARM
         assert alarm.state_reason is not None

@@ -36,7 +36,7 @@ from lambdaclient.shifting import (
     all_of,
     shift_traffic,
 )
-from lambdaclient.testing import LocalLambda
+from lambdaclient.testing import LocalLambda, ServerError
 
 FN = "orders"
 DELAY = 0.3  # seconds before a datapoint is visible
@@ -199,7 +199,12 @@ async def test_windows_follow_each_other_without_gaps_or_overlaps(env: Env) -> N
     assert result.completed, result.reason
     first, second = readings(result)
     assert first.end == second.start
-    assert first.verdict.tally.windows == second.verdict.tally.windows[:1]
+    # One window per period, so no window mixes two weights' shares; a gate's own periods
+    # add up to what its reading shows.
+    assert first.periods == len(first.verdict.tally.windows) > 1
+    assert second.periods > 1
+    assert first.verdict.tally.windows == second.verdict.tally.windows[: first.periods]
+    assert first.window == first.verdict.tally.total
     # What the two gates read adds up to one read of the whole span, once the data is in.
     await asyncio.sleep(DELAY)
     whole = await env.served_between(first.start, second.end)
@@ -284,6 +289,41 @@ async def test_composed_with_all_of_or_a_list(env: Env) -> None:
         assert readings(result)
     with pytest.raises(ValidationError, match="at most one MetricsGate"):
         all_of(env.gate(), env.gate())
+
+
+@pytest.mark.parametrize("metrics_first", [True, False])
+async def test_an_alarm_firing_while_the_gate_settles_rolls_back_within_a_poll(
+    env: Env, metrics_first: bool
+) -> None:
+    env.lam.set_alarm_state("orders-errors", "OK")
+    alarms = AlarmGate(["orders-errors"], cloudwatch=env.cloudwatch, poll_interval=0.05)
+    settled = asyncio.Event()  # never set: only the alarm's watch can end the settle
+
+    async def settle(seconds: float) -> None:
+        env.lam.set_alarm_state("orders-errors", "ALARM", reason="fired while settling")
+        await settled.wait()
+
+    gate = env.gate(sleep=settle)
+    checks: list[HealthCheck] = [gate, alarms] if metrics_first else [alarms, gate]
+    result = await asyncio.wait_for(env.shift("2", checks), timeout=30)
+    assert result.rolled_back
+    assert result.reason == (
+        "health check failed at 50%: alarm orders-errors is ALARM: fired while settling"
+    )
+    alias = await env.client.get_alias(FN, "live")
+    assert (alias.function_version, alias.routing_config) == ("1", None)
+
+
+async def test_unreadable_metrics_fail_the_gate_naming_the_error(env: Env) -> None:
+    env.lam.inject("GetMetricData", ServerError(), times=100)  # every attempt fails
+    result = await env.shift("2", env.gate())
+    assert result.rolled_back
+    assert result.reason is not None
+    assert result.reason.startswith(
+        "health check failed at 50%: the metrics could not be read: InternalServiceError"
+        " (HTTP 500): An internal error occurred (injected). (request id "
+    )
+    assert not readings(result)
 
 
 async def test_it_judges_steps_only(env: Env) -> None:

@@ -441,15 +441,19 @@ def evaluate(
     (``delay`` seconds after they happened), or None to keep the state as it is
     (``TreatMissingData: ignore`` with no data).
 
-    The last ``EvaluationPeriods`` periods before ``at`` are each one datapoint (the
-    statistic of its samples) or missing. ALARM when at least ``DatapointsToAlarm`` of them
+    The last ``EvaluationPeriods`` whole periods before ``at`` are each one datapoint (the
+    statistic of its samples) or missing. Periods begin at whole multiples of ``Period``
+    seconds since the epoch, as CloudWatch's (and ``GetMetricData``'s) do, so an alarm judges
+    the datapoints a metrics query returns; the period ``at`` falls in has not ended, and
+    waits for the next evaluation. ALARM when at least ``DatapointsToAlarm`` of them
     breach (a missing one breaches only under ``breaching``); OK when fewer do and some
     datapoint exists or ``notBreaching`` counts the missing ones; with no datapoint at all,
     ``missing`` gives INSUFFICIENT_DATA. CloudWatch's "premature transition" refinements and
     ``EvaluateLowSampleCountPercentile`` are not modelled."""
     period = timedelta(seconds=rule.period)
     count = rule.evaluation_periods
-    start = at - period * count
+    end = _tick(at, rule.period)
+    start = end - period * count
     late = timedelta(seconds=delay)
     buckets: dict[int, list[float]] = {}
     if rule.namespace == NAMESPACE:
@@ -457,7 +461,7 @@ def evaluate(
             if (
                 sample.metric == rule.metric
                 and sample.series == rule.dimensions
-                and start <= sample.at < at
+                and start <= sample.at < end
                 and sample.at + late <= at
             ):
                 buckets.setdefault((sample.at - start) // period, []).append(sample.value)
