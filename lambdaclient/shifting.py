@@ -959,7 +959,16 @@ class _AllOf:
             health = _as_health(await check(step))
             results.append(health)
             if not health.healthy:
-                break  # the step fails: the checks after it would only delay the rollback
+                return _merge(results)  # the checks after it would only delay the rollback
+        # A watching member (an AlarmGate) answered before the members after it ran, which
+        # may take minutes (a MetricsGate settles), and its watch polls: asked once more, it
+        # answers as of now, so an alarm that fired within the last poll is not missed at the
+        # last gate, before all traffic moves.
+        for index, check in enumerate(self.checks[:-1]):
+            if getattr(check, "watch", None) is not None:
+                results[index] = health = _as_health(await check(step))
+                if not health.healthy:
+                    break
         return _merge(results)
 
     async def watch(self, step: StepContext) -> HealthResult:
@@ -1002,7 +1011,8 @@ def all_of(*checks: HealthCheck) -> HealthCheck:
     stats, and carries the :class:`InvokeProbe`'s verdict and the :class:`MetricsGate`'s
     reading (at most one of each). Any of them that watches a step (:class:`AlarmGate`) is
     watched through the step's wait and the checks' calls, and the first to fail ends the
-    step.
+    step; once the checks after it have passed, it is asked once more (one read), so that
+    the gate's answer is as fresh as its last check's.
 
     Example::
 

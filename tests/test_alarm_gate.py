@@ -262,6 +262,29 @@ async def test_all_of_watches_the_gate_and_asks_the_check_at_the_end(env: Env) -
     assert result.reason == f"health check failed at 50%: alarm {ALARM} is ALARM: boom"
 
 
+async def test_an_alarm_firing_while_a_later_check_runs_is_read_before_the_gate_passes(
+    env: Env,
+) -> None:
+    # The alarm gate answers first; the next check (a metrics gate settling, say) fires the
+    # alarm just before it answers, sooner than the watch's next poll: the gate reads the
+    # alarm once more before it passes.
+    env.steps.endless = False
+
+    class FiresTheAlarm(CountingCheck):
+        async def __call__(self, step: StepContext) -> HealthResult:
+            env.lam.set_alarm_state(ALARM, "ALARM", reason="fired late")
+            return await super().__call__(step)
+
+    check = FiresTheAlarm()
+    result = await env.shift(all_of(env.gate(), check))
+    assert result.rolled_back
+    assert check.calls == 1
+    assert result.reason == (
+        f"health check failed at 50%: alarm {ALARM} is ALARM: fired late; check 1"
+    )
+    assert await env.alias_routing() == ("1", None)
+
+
 async def test_all_of_fails_at_the_first_failing_check(env: Env) -> None:
     env.steps.endless = False
     check = CountingCheck(healthy=False)
