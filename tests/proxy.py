@@ -3,15 +3,16 @@ request lines) and tunnels ``CONNECT``, and records what it forwarded.
 
 Each forwarded request gets a connection of its own (it is sent on with ``Connection:
 close``), so every request the client sends through the proxy is counted once. It forwards
-only to loopback addresses (an IP literal, never a name to resolve): any other target is
-answered 502 and not forwarded, so that no test reaches another machine through it."""
+only to loopback addresses (an IP literal, never a name to resolve; see :func:`is_loopback`):
+any other target is answered 502 and not forwarded, so that no test reaches another machine
+through it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import ipaddress
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from urllib.parse import urlsplit
 
 import attrs
@@ -30,14 +31,19 @@ class Forwarded:
 @attrs.define
 class Proxy:
     """A running proxy: its ``url`` and what it ``forwarded``. ``refuse`` makes it answer
-    every request with that status instead (407, say) and forward nothing."""
+    every request with that status instead (407, say) and forward nothing. ``remote`` holds
+    loopback addresses it refuses as it refuses other machines': a test of the refusal can
+    aim at one of them, so that a client that bypassed the proxy would still stay on this
+    machine."""
 
     url: str = ""
     forwarded: list[Forwarded] = attrs.Factory(list)
     refuse: int | None = None
+    remote: frozenset[str] = frozenset()
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback IP literal: the only targets the proxy forwards to."""
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -67,9 +73,10 @@ async def _both_ways(
 
 
 @contextlib.asynccontextmanager
-async def running_proxy() -> AsyncIterator[Proxy]:
-    """Serve a :class:`Proxy` on 127.0.0.1 for the duration of the block."""
-    proxy = Proxy()
+async def running_proxy(*, remote: Iterable[str] = ()) -> AsyncIterator[Proxy]:
+    """Serve a :class:`Proxy` on 127.0.0.1 for the duration of the block, refusing the
+    loopback addresses in ``remote`` too."""
+    proxy = Proxy(remote=frozenset(remote))
     tasks: set[asyncio.Task[None]] = set()
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -96,7 +103,7 @@ async def running_proxy() -> AsyncIterator[Proxy]:
             # CONNECT's target is host:port; a forwarded request's, an absolute URL.
             url = urlsplit(f"//{target}" if method == "CONNECT" else target)
             host, port = url.hostname or "", url.port or 80
-            if not _is_loopback(host):
+            if not is_loopback(host) or host in proxy.remote:
                 writer.write(b"HTTP/1.1 502 Not a loopback target\r\nContent-Length: 0\r\n\r\n")
                 await writer.drain()
                 return

@@ -508,7 +508,7 @@ def test_an_empty_ca_bundle_file_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("weakened", ["verify_mode", "check_hostname"])
 def test_a_ca_bundle_context_that_does_not_verify_is_refused(weakened: str) -> None:
-    context = ssl.create_default_context()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifying, with no trust store read
     context.check_hostname = False
     if weakened == "verify_mode":
         context.verify_mode = ssl.CERT_NONE
@@ -671,7 +671,7 @@ class Tls:
 
     def __init__(self, directory: Path) -> None:
         self.authority = trustme.CA()
-        self.server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.authority.issue_cert("127.0.0.1", "localhost").configure_cert(self.server)
         self.bundle = directory / "ca.pem"
         self.authority.cert_pem.write_to_path(str(self.bundle))
@@ -706,7 +706,8 @@ async def test_an_https_local_lambda_is_trusted_through_its_ca_bundle(
     elif trusted_by == "path argument":
         settings["ca_bundle"] = tls.bundle
     else:
-        context = ssl.create_default_context()
+        # It verifies certificates and host names, trusting the test's authority alone.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         tls.authority.configure_trust(context)
         settings["ca_bundle"] = context
     assert secure_lambda.endpoint_url.startswith("https://")

@@ -1,9 +1,12 @@
 """MetricsGate: shifts gated on the traffic through the alias, against LocalLambda over sockets.
 
-Background traffic flows through alias ``live`` while the shift runs; LocalLambda counts each
-execution in its CloudWatch metrics, dated by the invocation and visible ``metrics_delay``
-seconds later. The gate reads one-second periods (LocalLambda keeps datapoints to the
-second) and a rule loose enough to judge a few hundred invocations.
+One fake clock tells the time to LocalLambda, the clients, the shift and the gates, and only
+their sleeps move it, a tick at a time; while traffic flows, each tick sends invocations
+through alias ``live``, so what each period holds is set by the test, not by how fast this
+machine runs. LocalLambda counts each execution in its CloudWatch metrics, dated by the
+invocation and visible ``metrics_delay`` seconds later. The gate reads one-second periods
+(LocalLambda keeps datapoints to the second) and a rule loose enough to judge a few hundred
+invocations.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import contextlib
 import random
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,11 +45,46 @@ FN = "orders"
 DELAY = 0.3  # seconds before a datapoint is visible
 SECOND = timedelta(seconds=1)
 CANARY = Canary(0.5, SECOND)
+# A quarter into a second: a step's span then reaches into the periods on either side of it.
+START = datetime(2026, 1, 5, 9, 0, 0, 250_000, tzinfo=UTC)
+TICK = timedelta(milliseconds=100)
+PER_TICK = 16  # invocations each tick while traffic flows: 160 a second
 
-_faults = random.Random(7)
+
+class FakeClock:
+    """The time everything in a test reads (``now``), moved on only by ``sleep``, one
+    ``TICK`` at a time; at each tick ``on_tick`` (the traffic, while it flows) runs and is
+    answered before the clock moves on. One sleep at a time: two at once would move it twice."""
+
+    def __init__(self) -> None:
+        self.at = START
+        self.on_tick: Callable[[], Awaitable[None]] | None = None
+        self._sleeping = False
+
+    def now(self) -> datetime:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        assert not self._sleeping, "two sleeps at once on one fake clock"
+        self._sleeping = True
+        try:
+            end = self.at + timedelta(seconds=seconds)
+            while self.at < end:
+                self.at = min(end, self.at + TICK)
+                if self.on_tick is not None:
+                    await self.on_tick()
+            await asyncio.sleep(0)
+        finally:
+            self._sleeping = False
 
 
-def v1(event: Any, context: Any) -> Any:
+async def at_once(seconds: float) -> None:
+    """The clients' retry backoff: none (no test here is about it)."""
+
+
+async def v1(event: Any, context: Any) -> Any:
+    # Async, so it runs on the server's event loop, with no thread to wait for: its duration,
+    # the slower version's yardstick, stays next to nothing however loaded the machine is.
     return 1
 
 
@@ -54,14 +92,21 @@ def v2(event: Any, context: Any) -> Any:
     return 2
 
 
-def v3(event: Any, context: Any) -> Any:
-    if _faults.random() < 0.5:
-        raise RuntimeError("half of the orders fail")
-    return 3
+def half_failing(seed: int) -> Callable[[Any, Any], Any]:
+    """Version 3's handler: half of its invocations fail, drawn from its own seeded random."""
+    draws = random.Random(seed)
+
+    def v3(event: Any, context: Any) -> Any:
+        if draws.random() < 0.5:
+            raise RuntimeError("half of the orders fail")
+        return 3
+
+    return v3
 
 
 async def v4(event: Any, context: Any) -> Any:
-    await asyncio.sleep(0.05)  # never fails, but slow
+    # Never fails, but slow: LocalLambda times an execution on the real (monotonic) clock.
+    await asyncio.sleep(0.05)
     return 4
 
 
@@ -70,6 +115,7 @@ class Env:
     lam: LocalLambda
     client: LambdaClient
     cloudwatch: CloudWatchClient
+    clock: FakeClock
     served: Counter[str] = attrs.Factory(Counter)
 
     def gate(self, **options: Any) -> MetricsGate:
@@ -78,25 +124,27 @@ class Env:
             "baseline_error_rate": 0.01,
             "period": 1,
             "settle": 2 * DELAY,
+            "clock": self.clock.now,
+            "sleep": self.clock.sleep,
         }
         return MetricsGate(self.cloudwatch, **(settings | options))
 
-    @contextlib.asynccontextmanager
-    async def traffic(self, callers: int = 4) -> AsyncIterator[None]:
-        """Invocations through the alias, ``callers`` at a time, until the block ends."""
-        stop = asyncio.Event()
+    @contextlib.contextmanager
+    def traffic(self, per_tick: int = PER_TICK) -> Iterator[None]:
+        """``per_tick`` invocations through the alias at each tick of the clock, sent
+        together, until the block ends."""
 
-        async def caller() -> None:
-            while not stop.is_set():
-                result = await self.client.invoke(FN, payload={}, qualifier="live")
-                self.served[result.executed_version or "?"] += 1
+        async def tick() -> None:
+            results = await asyncio.gather(
+                *(self.client.invoke(FN, payload={}, qualifier="live") for _ in range(per_tick))
+            )
+            self.served.update(result.executed_version or "?" for result in results)
 
-        tasks = [asyncio.ensure_future(caller()) for _ in range(callers)]
+        self.clock.on_tick = tick
         try:
             yield
         finally:
-            stop.set()
-            await asyncio.gather(*tasks)
+            self.clock.on_tick = None
 
     async def shift(
         self,
@@ -104,10 +152,10 @@ class Env:
         health_check: HealthCheck | list[HealthCheck],
         strategy: Strategy = CANARY,
         *,
-        callers: int = 4,
+        per_tick: int = PER_TICK,
     ) -> ShiftResult:
-        """The shift, with traffic through the alias from ``callers`` all along."""
-        async with self.traffic(callers):
+        """The shift on the fake clock, with ``per_tick`` invocations each tick all along."""
+        with self.traffic(per_tick):
             return await shift_traffic(
                 self.client,
                 FN,
@@ -115,6 +163,8 @@ class Env:
                 to_version=to_version,
                 strategy=strategy,
                 health_check=health_check,
+                clock=self.clock.now,
+                sleep=self.clock.sleep,
             )
 
     async def served_between(self, start: datetime, end: datetime) -> dict[str, int]:
@@ -142,20 +192,24 @@ class Env:
 
 @contextlib.asynccontextmanager
 async def environment(metrics_delay: float) -> AsyncIterator[Env]:
-    async with LocalLambda(seed=1, metrics_delay=metrics_delay) as lam:
+    clock = FakeClock()
+    async with LocalLambda(seed=1, metrics_delay=metrics_delay, clock=clock.now) as lam:
+        # The clients sign with the server's clock, so their signatures stay within its skew.
         settings: dict[str, Any] = {
             "credentials": lam.credentials,
             "endpoint_url": lam.endpoint_url,
+            "clock": clock.now,
+            "sleep": at_once,
         }
         async with (
             LambdaClient(lam.region, **settings) as client,
             CloudWatchClient(lam.region, **settings) as cloudwatch,
         ):
-            for handler in (v1, v2, v3, v4):
+            for handler in (v1, v2, half_failing(7), v4):
                 lam.add_function(FN, handler)
                 lam.publish_version(FN)
             await client.create_alias(FN, "live", function_version="1")
-            yield Env(lam, client, cloudwatch)
+            yield Env(lam, client, cloudwatch, clock)
 
 
 @pytest.fixture
@@ -206,7 +260,7 @@ async def test_windows_follow_each_other_without_gaps_or_overlaps(env: Env) -> N
     assert first.verdict.tally.windows == second.verdict.tally.windows[: first.periods]
     assert first.window == first.verdict.tally.total
     # What the two gates read adds up to one read of the whole span, once the data is in.
-    await asyncio.sleep(DELAY)
+    await env.clock.sleep(DELAY)
     whole = await env.served_between(first.start, second.end)
     seen = second.verdict.tally.total
     assert (seen.old_invocations, seen.new_invocations) == (whole["1"], whole["2"])
@@ -216,17 +270,17 @@ async def test_late_data_is_waited_for_settle_seconds() -> None:
     late = 1.0  # seconds before a datapoint is visible
     async with environment(late) as env:
         await env.client.update_alias(FN, "live", routing_config=RoutingConfig({"2": 0.5}))
-        started = datetime.now(UTC)
-        async with env.traffic():
-            await asyncio.sleep(1.5)
+        started = env.clock.now()
+        with env.traffic():
+            await env.clock.sleep(1.5)
         step = StepContext(env.client, FN, "live", "1", "2", 0, 0.5, 1, started=started)
         slept: list[float] = []
 
         async def sleep(seconds: float) -> None:
             slept.append(seconds)
-            await asyncio.sleep(seconds)
+            await env.clock.sleep(seconds)
 
-        hasty = await env.gate(settle=0)(step)
+        hasty = await env.gate(settle=0, sleep=sleep)(step)
         patient = await env.gate(settle=1.2 * late, sleep=sleep)(step)
         assert hasty.metrics is not None
         assert patient.metrics is not None
@@ -240,12 +294,13 @@ async def test_late_data_is_waited_for_settle_seconds() -> None:
         assert hasty.metrics.window.errors == 0
         hasty_total = hasty.metrics.window.old_invocations + hasty.metrics.window.new_invocations
         assert hasty_total < env.served.total()
-        (pause,) = slept  # until the end of the window's period, then 1.2 seconds
-        assert pause >= 1.2 * late
+        # The hasty gate waited for its window's period to end, the patient one 1.2 seconds
+        # more (it began once that period had ended).
+        assert slept == [pytest.approx(0.25), pytest.approx(1.2 * late)]
 
 
 async def test_a_slower_version_is_rolled_back_on_its_duration(env: Env) -> None:
-    result = await env.shift("4", env.gate(max_latency=0.02), Linear(0.5, 2 * SECOND), callers=8)
+    result = await env.shift("4", env.gate(max_latency=0.02), Linear(0.5, SECOND))
     assert result.rolled_back
     assert result.reason is not None
     assert result.reason.startswith(
@@ -260,14 +315,14 @@ async def test_a_slower_version_is_rolled_back_on_its_duration(env: Env) -> None
 
 
 async def test_too_little_traffic_fails_the_last_gate_saying_so(env: Env) -> None:
-    result = await env.shift("2", env.gate(), callers=0)
+    result = await env.shift("2", env.gate(), per_tick=0)
     assert result.rolled_back
     assert result.reason == (
         "health check failed at 50%: too little traffic: no invocations through the alias"
     )
     # A trickle is not enough for a strict gate either: the reason says how much was needed.
     strict = env.gate(max_error_rate=0.01, baseline_error_rate=0.001, detection_rate=0.99)
-    result = await env.shift("2", strict, callers=1)
+    result = await env.shift("2", strict, per_tick=1)
     assert result.rolled_back
     assert result.reason is not None
     assert "too little traffic: the new version served" in result.reason
@@ -276,6 +331,8 @@ async def test_too_little_traffic_fails_the_last_gate_saying_so(env: Env) -> Non
 
 async def test_composed_with_all_of_or_a_list(env: Env) -> None:
     env.lam.set_alarm_state("orders-errors", "OK")
+    # Its watch polls in real time, beside the shift's sleeps on the fake clock: when it
+    # reads the alarm does not change what it reads.
     alarms = AlarmGate(["orders-errors"], cloudwatch=env.cloudwatch, poll_interval=0.2)
     composed: list[HealthCheck | list[HealthCheck]] = [
         [alarms, env.gate()],
