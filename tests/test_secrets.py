@@ -492,7 +492,7 @@ class TlsServer:
 async def tls_server(tmp_path: Path) -> AsyncIterator[TlsServer]:
     """An https server on 127.0.0.1 with a self-signed certificate, answering any GetAlias."""
     cert_path, key_path = self_signed_certificate(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
     server = TlsServer("", cert_path)
 
