@@ -245,9 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             " the previous weight from the second gate; the CI is of the rollbacks for a bad"
             " version, of those by the tests for the others\n"
         )
-        failures += traffic_scenario(
-            rule, full, rng, args.periods_per_step, args.settle_periods
-        )
+        failures += traffic_scenario(rule, full, rng, args.periods_per_step, args.settle_periods)
     print(f"\n{time.perf_counter() - started:.0f} s")
     return 1 if failures else 0
 
