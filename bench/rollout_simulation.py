@@ -9,13 +9,20 @@ rates, the share of rollouts rolled back with a Wilson 95% confidence interval, 
 calls spent per rollout.
 
 The traffic scenario does the same for ``MetricsGate``: ``simulate_traffic_rollout`` sends
-each step's invocations through the alias at the step's weight, errors at p0 and p1, one
-window per step, judged by ``GateRule.judge_traffic``. The traffic per step is exactly
-``GateRule.invocations_per_step``, then twice that: at 1x a healthy version at the baseline
-is short of traffic in at most about 1% of rollouts (the old version's observed rate asks for
-more; a bad version is then rolled back as too little traffic: never passed), at 2x in none.
-The last column is the interval of every rollback (by the tests or short of traffic): a
-healthy release within the contract must pass in at least 97.5% of rollouts.
+traffic through the alias as the gate reads it, one window per CloudWatch period (5 per
+step, ``--periods-per-step``), each period's invocations Poisson around the step's rate and
+each routed to the new version with the step's weight (so the split is noisy), errors at p0
+and p1; from the second gate on, a gate first reads the periods its predecessor spent
+settling at the previous weight (3, ``--settle-periods``: a 180 s settle at 60 s periods).
+Judged by ``GateRule.judge_traffic`` after each gate's periods. The traffic per step is
+exactly ``GateRule.invocations_per_step``, then twice that, with the old version at the
+baseline and the new one as good or 5 points worse; then both versions' error rates
+drifting up alike by 10 points during the shift (from 0.5%), where a window across two
+weights would blame the new version for the rise. The "95% CI" is of every rollback for a
+bad version, of those by the tests for a healthy one (the contract's bound); the last
+column of every rollback, which for a healthy release at the baseline must stay at or under
+2.5% (it passes in at least 97.5% of rollouts; with the rates drifting past the baseline,
+too little traffic is expected).
 
     python bench/rollout_simulation.py            # the full run (a few minutes)
     python bench/rollout_simulation.py --quick    # a tenth of the trials
