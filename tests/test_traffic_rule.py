@@ -263,20 +263,25 @@ def test_impossible_counts_are_refused_by_name(field: str, window: dict[str, obj
 # --- the contract, simulated -----------------------------------------------------------------
 
 
-# Read as MetricsGate reads it: one window per period, noisy traffic split per invocation,
-# and from the second gate a period still at the previous weight (bench/rollout_simulation.py
-# runs 5 periods per step and 3 of settling; fewer here, for speed).
-PERIODS = {"periods_per_step": 1, "settle_periods": 1}
-
-
 def rollouts(
-    strategy: Canary | Linear, p0: float, p1: float, trials: int, rng: random.Random, **drift: float
+    strategy: Canary | Linear,
+    p0: float,
+    p1: float,
+    trials: int,
+    rng: random.Random,
+    drift: float = 0.0,
 ) -> list[TrafficVerdict]:
+    """Rollouts read as MetricsGate reads them: one window per period, traffic split per
+    invocation, and from the second gate a period still at the previous weight
+    (bench/rollout_simulation.py runs 5 periods per step and 3 of settling; fewer here, for
+    speed), at just the traffic invocations_per_step asks for."""
     rule = GateRule()
     weights = [step.weight for step in strategy.steps()]
     per_step = rule.invocations_per_step(weights)
     return [
-        simulate_traffic_rollout(rule, weights, per_step, p0, p1, rng, **PERIODS, **drift)
+        simulate_traffic_rollout(
+            rule, weights, per_step, p0, p1, rng, periods_per_step=1, settle_periods=1, drift=drift
+        )
         for _ in range(trials)
     ]
 
@@ -293,8 +298,8 @@ def by_the_tests(verdicts: list[TrafficVerdict]) -> int:
 def test_simulated_rollouts_on_traffic_keep_the_contract(
     strategy: Canary | Linear, trials: int
 ) -> None:
-    # bench/rollout_simulation.py runs 40,000 rollouts per case; this is its seeded sample,
-    # with just the traffic invocations_per_step asks for. False rollbacks run at about half
+    # bench/rollout_simulation.py runs 40,000 rollouts per case; this is its seeded sample.
+    # False rollbacks run at about half
     # their bound: enough rollouts to show it (a Canary's are cheap: one gate).
     rule = GateRule()
     rng = random.Random(SEED)
