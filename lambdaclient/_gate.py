@@ -861,7 +861,8 @@ def simulate_rollout(
 def _binomial(trials: int, rate: float, rng: random.Random) -> int:
     """A Binomial(trials, rate) draw: by geometric gaps between successes while they are
     few (exact), else by Hoermann's transformed rejection with squeeze (BTRS, 1993; exact,
-    and as cheap however many trials)."""
+    and as cheap however many trials). Python 3.12's ``random.binomialvariate`` is the same
+    algorithm; 3.11 has none."""
     if rate <= 0 or trials <= 0:
         return 0
     if rate >= 1:
@@ -927,8 +928,8 @@ def simulate_traffic_rollout(
     ``drift`` in all, evenly from the first period of the rollout to its last. A gate after
     the first also reads ``settle_periods`` periods at the previous step's weight first:
     the periods in which the previous gate waited for its data to settle (its ``settle``
-    delay and the period it ended in), as ``MetricsGate`` reads them. The verdict of the
-    gate that rolled back, or of the last gate."""
+    delay, in periods), as ``MetricsGate`` reads them. The verdict of the gate that rolled
+    back, or of the last gate."""
     if not weights:
         raise ValueError("a rollout has at least one gate")
     if periods_per_step < 1 or settle_periods < 0:
