@@ -8,6 +8,7 @@ import itertools
 import json
 import math
 import random
+import statistics
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -347,3 +348,29 @@ def test_error_rates_drifting_alike_during_the_shift_roll_no_healthy_release_bac
     assert wilson(by_the_tests(healthy), len(healthy))[1] <= rule.false_rollback_rate
     bad = rollouts(strategy, 0.005, 0.005 + rule.max_error_rate, 600, rng, drift=0.1)
     assert wilson(sum(not v.healthy for v in bad), len(bad))[0] >= rule.detection_rate
+
+
+def test_simulated_traffic_is_read_per_period_with_the_settle_at_the_previous_weight() -> None:
+    rule = GateRule()
+    weights = [0.2, 0.6]
+    windows: list[TrafficWindow] = []
+    rng = random.Random(SEED)
+    for _ in range(200):
+        verdict = simulate_traffic_rollout(
+            rule, weights, 10_000, 0.0, 0.0, rng, periods_per_step=4, settle_periods=2
+        )
+        assert verdict.healthy
+        assert len(verdict.tally.windows) == 4 + 2 + 4
+        windows += verdict.tally.windows
+    # Per rollout: four periods at 20%, two more of them read by the second gate, four at 60%.
+    at_weight: dict[float, list[TrafficWindow]] = {0.2: [], 0.6: []}
+    for index, window in enumerate(windows):
+        at_weight[0.2 if index % 10 < 6 else 0.6].append(window)
+    for weight, read in at_weight.items():
+        total = sum(read, TrafficWindow())
+        invocations = total.old_invocations + total.new_invocations
+        assert invocations / len(read) == pytest.approx(2500, rel=0.01)
+        assert total.new_share == pytest.approx(weight, abs=0.005)
+        # Noisy: each period's count and split vary, as Poisson and binomial draws do.
+        counts = [w.old_invocations + w.new_invocations for w in read]
+        assert statistics.variance(counts) == pytest.approx(2500, rel=0.25)
