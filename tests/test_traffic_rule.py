@@ -300,8 +300,8 @@ def test_simulated_rollouts_on_traffic_keep_the_contract(
     strategy: Canary | Linear, trials: int
 ) -> None:
     # bench/rollout_simulation.py runs 40,000 rollouts per case; this is its seeded sample.
-    # False rollbacks run at about half
-    # their bound: enough rollouts to show it (a Canary's are cheap: one gate).
+    # False rollbacks run at about half their bound: enough rollouts to show it (a Canary's
+    # are cheap: one gate).
     rule = GateRule()
     rng = random.Random(SEED)
     p0 = rule.baseline_error_rate
@@ -338,9 +338,9 @@ def test_a_healthy_release_sent_the_traffic_asked_for_passes(strategy: Canary | 
 def test_error_rates_drifting_alike_during_the_shift_roll_no_healthy_release_back() -> None:
     # Both versions' error rates rise from 0.5% to 10.5% during the shift: each gate's first
     # window is at the previous step's weight, at a lower rate; one window across both
-    # weights would blame the new version for the rise. The false-rollback rate is near its
-    # bound here (0.8%: many errors make the tests nearly exact), so it takes many rollouts
-    # to show, of a rollout with few gates.
+    # weights would blame the new version for the rise. False rollbacks run nearer their
+    # bound here (about 0.7%: many errors make the tests nearly exact), so showing it takes
+    # many rollouts: of Linear(0.3), three gates, for speed.
     rule = GateRule()
     rng = random.Random(SEED)
     strategy = Linear(0.3, MINUTE)
