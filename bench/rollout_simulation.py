@@ -9,13 +9,20 @@ rates, the share of rollouts rolled back with a Wilson 95% confidence interval, 
 calls spent per rollout.
 
 The traffic scenario does the same for ``MetricsGate``: ``simulate_traffic_rollout`` sends
-each step's invocations through the alias at the step's weight, errors at p0 and p1, one
-window per step, judged by ``GateRule.judge_traffic``. The traffic per step is exactly
-``GateRule.invocations_per_step``, then twice that: at 1x a healthy version at the baseline
-is short of traffic in at most about 1% of rollouts (the old version's observed rate asks for
-more; a bad version is then rolled back as too little traffic: never passed), at 2x in none.
-The last column is the interval of every rollback (by the tests or short of traffic): a
-healthy release within the contract must pass in at least 97.5% of rollouts.
+traffic through the alias as the gate reads it, one window per CloudWatch period (5 per
+step, ``--periods-per-step``), each period's invocations Poisson around the step's rate and
+each routed to the new version with the step's weight (so the split is noisy), errors at p0
+and p1; from the second gate on, a gate first reads the periods its predecessor spent
+settling at the previous weight (3, ``--settle-periods``: a 180 s settle at 60 s periods).
+Judged by ``GateRule.judge_traffic`` after each gate's periods. The traffic per step is
+exactly ``GateRule.invocations_per_step``, then twice that, with the old version at the
+baseline and the new one as good or 5 points worse; then both versions' error rates
+drifting up alike by 10 points during the shift (from 0.5%), where a window across two
+weights would blame the new version for the rise. The "95% CI" is of every rollback for a
+bad version, of those by the tests for a healthy one (the contract's bound); the last
+column of every rollback, which for a healthy release at the baseline must stay at or under
+2.5% (it passes in at least 97.5% of rollouts; with the rates drifting past the baseline,
+too little traffic is expected).
 
     python bench/rollout_simulation.py            # the full run (a few minutes)
     python bench/rollout_simulation.py --quick    # a tenth of the trials
@@ -127,11 +134,36 @@ def probe_scenario(rule: GateRule, full: int, rng: random.Random) -> int:
     return failures
 
 
-def traffic_scenario(rule: GateRule, full: int, rng: random.Random) -> int:
+@attrs.frozen
+class TrafficCase:
+    label: str
+    p0: float
+    p1: float
+    bad: bool
+    drift: float = 0.0  # both versions' error rates rise by this much over the rollout
+
+
+def traffic_cases(rule: GateRule) -> list[TrafficCase]:
+    """The old version at the baseline, the new one as good or ``max_error_rate`` worse; and
+    both versions' error rates drifting up alike by 10 points during the shift (from 0.5%),
+    where windows across two weights would roll healthy releases back."""
+    p0, delta = rule.baseline_error_rate, rule.max_error_rate
+    return [
+        TrafficCase("healthy (new = old)", p0, p0, False),
+        TrafficCase(f"bad (new = old + {delta:.0%})", p0, p0 + delta, True),
+        TrafficCase("healthy, both drift +10%", 0.005, 0.005, False, 0.1),
+        TrafficCase("bad, both drift +10%", 0.005, 0.005 + delta, True, 0.1),
+    ]
+
+
+def traffic_scenario(
+    rule: GateRule, full: int, rng: random.Random, periods_per_step: int, settle_periods: int
+) -> int:
     """MetricsGate's rates per strategy, traffic and case; the number of cases outside the
-    contract (a healthy version's rollbacks by the tests, a bad version's by any reason)."""
+    contract (a healthy version's rollbacks by the tests, and all of them with the old version
+    at the baseline; a bad version's by any reason)."""
     header = (
-        f"{'strategy':<12} {'traffic':>7} {'per step':>8} {'p0':>5} {'p1':>5} {'case':<24}"
+        f"{'strategy':<12} {'traffic':>7} {'per step':>8} {'p0':>5} {'p1':>5} {'case':<26}"
         f" {'trials':>6} {'rolled back':>11} {'95% CI':>17} {'by tests':>8} {'too little':>10}"
         f" {'all: 95% CI':>17}"
     )
@@ -142,10 +174,20 @@ def traffic_scenario(rule: GateRule, full: int, rng: random.Random) -> int:
         weights = [step.weight for step in strategy.steps()]
         for margin in (1.0, 2.0):
             per_step = math.ceil(margin * rule.invocations_per_step(weights))
-            for case in cases(rule):
-                trials = trials_for(case, full)
+            for case in traffic_cases(rule):
+                trials = full // 2 if case.bad else full
                 runs = [
-                    simulate_traffic_rollout(rule, weights, per_step, case.p0, case.p1, rng)
+                    simulate_traffic_rollout(
+                        rule,
+                        weights,
+                        per_step,
+                        case.p0,
+                        case.p1,
+                        rng,
+                        periods_per_step=periods_per_step,
+                        settle_periods=settle_periods,
+                        drift=case.drift,
+                    )
                     for _ in range(trials)
                 ]
                 rolled_back = sum(not run.healthy for run in runs)
@@ -157,17 +199,18 @@ def traffic_scenario(rule: GateRule, full: int, rng: random.Random) -> int:
                     meets = low >= rule.detection_rate
                 else:
                     low, high = wilson(by_tests, trials)
-                    # invocations_per_step is the traffic at which a healthy release passes.
-                    meets = high <= rule.false_rollback_rate and every[1] <= HEALTHY_SHORT_OF_PASS
-                failures += case.in_contract and not meets
-                note = "" if meets else "  <- outside the contract"
+                    meets = high <= rule.false_rollback_rate
+                    # invocations_per_step is the traffic at which a healthy release passes
+                    # when the old version fails at the baseline rate (not when it drifts).
+                    meets &= case.drift > 0 or every[1] <= HEALTHY_SHORT_OF_PASS
+                failures += not meets
                 print(
                     f"{name:<12} {f'{margin:g}x':>7} {per_step:>8} {case.p0:>5.1%}"
-                    f" {case.p1:>5.1%} {case.label:<24} {trials:>6}"
+                    f" {case.p1:>5.1%} {case.label:<26} {trials:>6}"
                     f" {rolled_back / trials:>11.2%} {f'[{low:.2%}, {high:.2%}]':>17}"
                     f" {by_tests / trials:>8.2%} {short / trials:>10.2%}"
                     f" {f'[{every[0]:.2%}, {every[1]:.2%}]':>17}"
-                    + (note if case.in_contract else "  (old beyond the baseline: no contract)")
+                    + ("" if meets else "  <- outside the contract")
                 )
     return failures
 
@@ -178,6 +221,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a tenth of the trials")
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--scenario", choices=["probe", "traffic", "all"], default="all")
+    parser.add_argument(
+        "--periods-per-step", type=int, default=5, help="traffic: CloudWatch periods per step"
+    )
+    parser.add_argument(
+        "--settle-periods",
+        type=int,
+        default=3,
+        help="traffic: periods a gate reads at the previous weight (its predecessor's settle)",
+    )
     args = parser.parse_args(argv)
     full = args.trials // 10 if args.quick else args.trials
     rule = GateRule()
@@ -195,10 +247,12 @@ def main(argv: list[str] | None = None) -> int:
         failures += probe_scenario(rule, full, rng)
     if args.scenario in ("traffic", "all"):
         print(
-            "\nMetricsGate: traffic through the alias at each step's weight; the CI is of the"
-            " rollbacks for a bad version, of those by the tests for the others\n"
+            f"\nMetricsGate: traffic through the alias at each step's weight, one window per"
+            f" period, {args.periods_per_step} periods per step, {args.settle_periods} more at"
+            " the previous weight from the second gate; the CI is of the rollbacks for a bad"
+            " version, of those by the tests for the others\n"
         )
-        failures += traffic_scenario(rule, full, rng)
+        failures += traffic_scenario(rule, full, rng, args.periods_per_step, args.settle_periods)
     print(f"\n{time.perf_counter() - started:.0f} s")
     return 1 if failures else 0
 

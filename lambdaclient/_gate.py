@@ -858,19 +858,53 @@ def simulate_rollout(
     return verdict
 
 
-def _errors(invocations: int, rate: float, rng: random.Random) -> int:
-    """A Binomial(invocations, rate) draw, by geometric gaps between errors (exact, and as
-    cheap as the errors are few)."""
-    if rate <= 0:
+def _binomial(trials: int, rate: float, rng: random.Random) -> int:
+    """A Binomial(trials, rate) draw: by geometric gaps between successes while they are
+    few (exact), else by Hoermann's transformed rejection with squeeze (BTRS, 1993; exact,
+    and as cheap however many trials). Python 3.12's ``random.binomialvariate`` is the same
+    algorithm; 3.11 has none."""
+    if rate <= 0 or trials <= 0:
         return 0
     if rate >= 1:
-        return invocations
-    count, position = 0, 0
+        return trials
+    if rate > 0.5:
+        return trials - _binomial(trials, 1 - rate, rng)
+    if trials * rate < 10:
+        count, position = 0, 0
+        gap = math.log1p(-rate)
+        while True:
+            position += int(math.log(1 - rng.random()) / gap) + 1
+            if position > trials:
+                return count
+            count += 1
+    spread = math.sqrt(trials * rate * (1 - rate))
+    b = 1.15 + 2.53 * spread
+    a = -0.0873 + 0.0248 * b + 0.01 * rate
+    c = trials * rate + 0.5
+    squeeze = 0.92 - 4.2 / b
+    alpha = (2.83 + 5.1 / b) * spread
+    log_odds = math.log(rate / (1 - rate))
+    mode = math.floor((trials + 1) * rate)
+    log_mode = math.lgamma(mode + 1) + math.lgamma(trials - mode + 1)
     while True:
-        position += int(math.log(1 - rng.random()) / math.log1p(-rate)) + 1
-        if position > invocations:
-            return count
-        count += 1
+        u = rng.random() - 0.5
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + c)
+        if not 0 <= k <= trials:
+            continue
+        v = rng.random()
+        if us >= 0.07 and v <= squeeze:
+            return k
+        v *= alpha / (a / (us * us) + b)
+        log_k = log_mode - math.lgamma(k + 1) - math.lgamma(trials - k + 1)
+        if math.log(v) <= log_k + (k - mode) * log_odds:
+            return k
+
+
+_CALLERS = 1 << 30
+"""Each period's invocations are Binomial(_CALLERS, mean / _CALLERS): many potential calls,
+each rarely made, which is Poisson(mean) to within mean / _CALLERS in total variation
+(Barbour and Hall 1984), some 1e-6 at the traffic simulated."""
 
 
 def simulate_traffic_rollout(
@@ -880,23 +914,45 @@ def simulate_traffic_rollout(
     p0: float,
     p1: float,
     rng: random.Random,
+    *,
+    periods_per_step: int = 1,
+    settle_periods: int = 0,
+    drift: float = 0.0,
 ) -> TrafficVerdict:
-    """One simulated rollout gated on real traffic, as ``MetricsGate`` judges it: at each
-    step's weight (``weights``, one window each) ``invocations`` go through the alias, that
-    weight of them to the new version; each fails with probability ``p0`` on the old version
-    and ``p1`` on the new. The verdict of the gate that rolled back, or of the last gate.
-
-    The split is the weight's share exactly, not drawn: the rule conditions on each window's
-    invocations, so how they came about does not change what it guarantees."""
+    """One simulated rollout gated on real traffic, judged as ``MetricsGate`` judges it: one
+    window per CloudWatch period. Each step at its weight (``weights``) lasts
+    ``periods_per_step`` periods and sends ``invocations`` through the alias on average,
+    each period's count drawn at random (Poisson) and each invocation routed to the new
+    version with the step's weight (binomial, so the split is noisy). An invocation fails
+    with probability ``p0`` on the old version and ``p1`` on the new, both rising by
+    ``drift`` in all, evenly from the first period of the rollout to its last. A gate after
+    the first also reads ``settle_periods`` periods at the previous step's weight first:
+    the periods in which the previous gate waited for its data to settle (its ``settle``
+    delay, in periods), as ``MetricsGate`` reads them. The verdict of the gate that rolled
+    back, or of the last gate."""
     if not weights:
         raise ValueError("a rollout has at least one gate")
+    if periods_per_step < 1 or settle_periods < 0:
+        raise ValueError("a step has at least one period, and settling none or more")
+    per_period = invocations / periods_per_step
+    # The weight of every period the gates read, in order, with the gate that reads it.
+    periods: list[tuple[int, float]] = []
+    for gate, weight in enumerate(weights):
+        if gate:
+            periods += [(gate, weights[gate - 1])] * settle_periods
+        periods += [(gate, weight)] * periods_per_step
     tally = TrafficTally()
-    for index, weight in enumerate(weights):
-        new = round(invocations * weight)
-        old = invocations - new
-        window = TrafficWindow(old, _errors(old, p0, rng), new, _errors(new, p1, rng))
-        tally = tally.add(window)
-        verdict = rule.judge_traffic(tally, final=index == len(weights) - 1)
+    for index, (gate, weight) in enumerate(periods):
+        rise = drift * index / max(1, len(periods) - 1)
+        total = _binomial(_CALLERS, per_period / _CALLERS, rng)
+        new = _binomial(total, weight, rng)
+        old = total - new
+        tally = tally.add(
+            TrafficWindow(old, _binomial(old, p0 + rise, rng), new, _binomial(new, p1 + rise, rng))
+        )
+        if index + 1 < len(periods) and periods[index + 1][0] == gate:
+            continue  # the gate judges once it has read all its periods
+        verdict = rule.judge_traffic(tally, final=gate == len(weights) - 1)
         if not verdict.healthy:
             return verdict
     return verdict

@@ -8,6 +8,7 @@ import itertools
 import json
 import math
 import random
+import statistics
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -20,6 +21,7 @@ from lambdaclient.shifting import (
     Linear,
     PairTally,
     TrafficTally,
+    TrafficVerdict,
     TrafficWindow,
     simulate_traffic_rollout,
     stratified_exact_p_value,
@@ -262,24 +264,113 @@ def test_impossible_counts_are_refused_by_name(field: str, window: dict[str, obj
 # --- the contract, simulated -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "strategy", [Canary(0.1, MINUTE), Linear(0.1, MINUTE)], ids=["canary", "linear"]
-)
-def test_simulated_rollouts_on_traffic_keep_the_contract(strategy: Canary | Linear) -> None:
-    # bench/rollout_simulation.py runs 40,000 rollouts per case; this is its seeded sample,
-    # with just the traffic invocations_per_step asks for.
+def rollouts(
+    strategy: Canary | Linear,
+    p0: float,
+    p1: float,
+    trials: int,
+    rng: random.Random,
+    drift: float = 0.0,
+) -> list[TrafficVerdict]:
+    """Rollouts read as MetricsGate reads them: one window per period, traffic split per
+    invocation, and from the second gate a period still at the previous weight
+    (bench/rollout_simulation.py runs 5 periods per step and 3 of settling; fewer here, for
+    speed), at just the traffic invocations_per_step asks for."""
     rule = GateRule()
     weights = [step.weight for step in strategy.steps()]
+    per_step = rule.invocations_per_step(weights)
+    return [
+        simulate_traffic_rollout(
+            rule, weights, per_step, p0, p1, rng, periods_per_step=1, settle_periods=1, drift=drift
+        )
+        for _ in range(trials)
+    ]
+
+
+def by_the_tests(verdicts: list[TrafficVerdict]) -> int:
+    return sum(not v.healthy and not v.reason.startswith("too little") for v in verdicts)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "trials"),
+    [(Canary(0.1, MINUTE), 10_000), (Linear(0.1, MINUTE), 6000)],
+    ids=["canary", "linear"],
+)
+def test_simulated_rollouts_on_traffic_keep_the_contract(
+    strategy: Canary | Linear, trials: int
+) -> None:
+    # bench/rollout_simulation.py runs 40,000 rollouts per case; this is its seeded sample.
+    # False rollbacks run at about half their bound: enough rollouts to show it (a Canary's
+    # are cheap: one gate).
+    rule = GateRule()
     rng = random.Random(SEED)
     p0 = rule.baseline_error_rate
-    per_step = rule.invocations_per_step(weights)
-    healthy = [simulate_traffic_rollout(rule, weights, per_step, p0, p0, rng) for _ in range(4000)]
-    by_tests = sum(not v.healthy and not v.reason.startswith("too little") for v in healthy)
-    assert wilson(by_tests, len(healthy))[1] <= rule.false_rollback_rate
-    # A healthy release is rarely short of traffic either: it passes in ~98.5% of rollouts.
-    assert wilson(sum(not v.healthy for v in healthy), len(healthy))[1] <= 0.025
-    bad = [
-        simulate_traffic_rollout(rule, weights, per_step, p0, p0 + rule.max_error_rate, rng)
-        for _ in range(1000)
-    ]
+    healthy = rollouts(strategy, p0, p0, trials, rng)
+    assert wilson(by_the_tests(healthy), len(healthy))[1] <= rule.false_rollback_rate
+    bad = rollouts(strategy, p0, p0 + rule.max_error_rate, 1000, rng)
     assert wilson(sum(not v.healthy for v in bad), len(bad))[0] >= rule.detection_rate
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        pytest.param(
+            Canary(0.1, MINUTE),
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="invocations_per_step allows for the old version's errors coming out"
+                " high, not for the traffic's own noise: with Poisson traffic split per"
+                " invocation, 3.09% [2.93%, 3.27%] of healthy Canary(0.1) rollouts fail"
+                " (2.60% short of traffic), bench/README.md",
+            ),
+        ),
+        Linear(0.1, MINUTE),
+    ],
+    ids=["canary", "linear"],
+)
+def test_a_healthy_release_sent_the_traffic_asked_for_passes(strategy: Canary | Linear) -> None:
+    rule = GateRule()
+    p0 = rule.baseline_error_rate
+    healthy = rollouts(strategy, p0, p0, 2000, random.Random(SEED + 1))
+    assert wilson(sum(not v.healthy for v in healthy), len(healthy))[1] <= 0.025
+
+
+def test_error_rates_drifting_alike_during_the_shift_roll_no_healthy_release_back() -> None:
+    # Both versions' error rates rise from 0.5% to 10.5% during the shift: each gate's first
+    # window is at the previous step's weight, at a lower rate; one window across both
+    # weights would blame the new version for the rise. False rollbacks run nearer their
+    # bound here (about 0.7%: many errors make the tests nearly exact), so showing it takes
+    # many rollouts: of Linear(0.3), three gates, for speed.
+    rule = GateRule()
+    rng = random.Random(SEED)
+    strategy = Linear(0.3, MINUTE)
+    healthy = rollouts(strategy, 0.005, 0.005, 6000, rng, drift=0.1)
+    assert wilson(by_the_tests(healthy), len(healthy))[1] <= rule.false_rollback_rate
+    bad = rollouts(strategy, 0.005, 0.005 + rule.max_error_rate, 600, rng, drift=0.1)
+    assert wilson(sum(not v.healthy for v in bad), len(bad))[0] >= rule.detection_rate
+
+
+def test_simulated_traffic_is_read_per_period_with_the_settle_at_the_previous_weight() -> None:
+    rule = GateRule()
+    weights = [0.2, 0.6]
+    windows: list[TrafficWindow] = []
+    rng = random.Random(SEED)
+    for _ in range(200):
+        verdict = simulate_traffic_rollout(
+            rule, weights, 10_000, 0.0, 0.0, rng, periods_per_step=4, settle_periods=2
+        )
+        assert verdict.healthy
+        assert len(verdict.tally.windows) == 4 + 2 + 4
+        windows += verdict.tally.windows
+    # Per rollout: four periods at 20%, two more of them read by the second gate, four at 60%.
+    at_weight: dict[float, list[TrafficWindow]] = {0.2: [], 0.6: []}
+    for index, window in enumerate(windows):
+        at_weight[0.2 if index % 10 < 6 else 0.6].append(window)
+    for weight, read in at_weight.items():
+        total = sum(read, TrafficWindow())
+        invocations = total.old_invocations + total.new_invocations
+        assert invocations / len(read) == pytest.approx(2500, rel=0.01)
+        assert total.new_share == pytest.approx(weight, abs=0.005)
+        # Noisy: each period's count and split vary, as Poisson and binomial draws do.
+        counts = [w.old_invocations + w.new_invocations for w in read]
+        assert statistics.variance(counts) == pytest.approx(2500, rel=0.25)
