@@ -662,24 +662,35 @@ class GateRule:
         """How many invocations each step of a rollout with these ``weights`` (the same
         traffic in each step, read in one window or many) must send through the alias for a
         healthy release to pass the last gate's traffic minimum: to size steps to a function's
-        traffic. The minimum is recomputed from the old version's observed errors, so it is
-        met unless they exceed what an old version failing at the baseline rate stays at or
-        under in 99% of rollouts; an old version failing more often needs more."""
+        traffic. The minimum is recomputed from the old version's observed errors and the
+        invocations each version actually served, so it is met unless the errors exceed what
+        an old version failing at the baseline rate stays at or under in 99% of rollouts, or
+        a version's traffic falls below what it exceeds in 99%; an old version failing more
+        often needs more."""
         if not weights or not all(0 < weight < 1 for weight in weights):
             raise ValueError("weights must be one or more numbers between 0 and 1")
 
+        # Traffic is not sent to order: each version's count over the rollout is about
+        # Poisson, so the sizing takes each total at its low quantile (a 10% canary of 3,400
+        # invocations sends the new version 340 +- 18): without it, 2.6% of healthy canaries
+        # fell short.
+        z = NormalDist().inv_cdf(1 - _SHORT_RATE)
+
         def enough(per_step: int) -> bool:
-            splits = [(per_step - new, new) for new in (round(per_step * w) for w in weights)]
-            if not all(old and new for old, new in splits):
+            expected = [(per_step * (1 - w), per_step * w) for w in weights]
+            totals = [sum(split[side] for split in expected) for side in (0, 1)]
+            shrink = [max(0.0, 1 - z / math.sqrt(total)) for total in totals]
+            splits = [(old * shrink[0], new * shrink[1]) for old, new in expected]
+            old, new = totals[0] * shrink[0], totals[1] * shrink[1]
+            if old < 1 or new < 1:
                 return False
-            old, new = sum(split[0] for split in splits), sum(split[1] for split in splits)
-            errors = _binomial_quantile(old, self.baseline_error_rate, 1 - _SHORT_RATE)
-            p0 = max(self.baseline_error_rate, _upper_rate(errors, old))
+            errors = _binomial_quantile(round(old), self.baseline_error_rate, 1 - _SHORT_RATE)
+            p0 = max(self.baseline_error_rate, _upper_rate(errors, round(old)))
             scale = self._traffic_scale(splits, p0)
             return scale is not None and math.ceil(scale * new) <= new
 
-        # The smallest that is enough, by bisection (the rounding of each step's split makes
-        # it only nearly monotone: what is returned is enough, one fewer is not).
+        # The smallest that is enough, by bisection (the rounding of the old version's count
+        # makes it only nearly monotone: what is returned is enough, one fewer is not).
         high = 1
         while not enough(high):
             high *= 2
