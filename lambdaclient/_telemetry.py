@@ -28,7 +28,7 @@ import attrs
 
 from . import _protocol as protocol
 from ._errors import LambdaError, ResponseParseError, ServiceError, ValidationError
-from ._validate import _NAMESPACED_FUNCTION_NAME
+from ._validate import function_name_parts
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -186,16 +186,6 @@ async def observe_attempt(
         )
 
 
-def invoked_function(function_name: str) -> tuple[str, str | None]:
-    """A function name, partial ARN or ARN (with or without a qualifier): the bare name, and
-    the region the ARN names (None if it names none)."""
-    match = _NAMESPACED_FUNCTION_NAME.fullmatch(function_name)
-    if match is None:  # validated before: not reached
-        return function_name, None
-    region = match[3]
-    return match["name"], region[:-1] if region else None
-
-
 class Tracing:
     """A client's spans: its tracer, and the attributes all its spans share."""
 
@@ -237,7 +227,7 @@ class Tracing:
             return None
         attributes: dict[str, str | int] = {**self._shared, "rpc.method": operation}
         if function_name is not None:
-            name, region = invoked_function(function_name)
+            name, region, _ = function_name_parts(function_name)
             attributes["faas.invoked_name"] = name
             attributes["faas.invoked_provider"] = "aws"
             attributes["faas.invoked_region"] = region or self._region
