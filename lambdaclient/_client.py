@@ -309,7 +309,7 @@ class _ServiceClient:
             profile=lambda: load_profile(profile, environ),
             service=self._SERVICE,
         )
-        self._region = settings.region.value
+        self._region = settings.region
         self._endpoint = settings.endpoint
         # Observability (lambdaclient._telemetry): spans, and the hook called after attempts.
         self._tracing: Tracing | None = tracing(
@@ -335,11 +335,11 @@ class _ServiceClient:
                 session,
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
-                proxy=settings.proxy.value,
+                proxy=settings.proxy,
                 ssl_context=load_ca_bundle(settings.ca_bundle),
             )
         self._transport = transport
-        self._max_attempts = settings.max_attempts.value
+        self._max_attempts = settings.max_attempts
         self._max_response_size = max_response_size
         self._in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in environ
         self._quota = RetryQuota()

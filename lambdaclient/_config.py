@@ -74,7 +74,6 @@ class Profile:
     :func:`resolve_settings` reads (none of the credentials), each with the file it is in as
     its source (none when there is no such profile)."""
 
-    name: str
     values: Mapping[str, Setting[str]] = attrs.field(factory=dict)
 
 
@@ -92,13 +91,14 @@ def _redact_proxy(url: str) -> str:
 class Settings:
     """What :func:`resolve_settings` decided that a client keeps (the FIPS and dual-stack
     flags are in ``endpoint``; the retry mode is only checked, all modes retrying alike).
-    ``proxy`` and ``ca_bundle`` are None (with the reason as their source) when the caller
-    brings the session or transport."""
+    ``proxy`` and ``ca_bundle`` are None (the bundle with the reason as its source) when the
+    caller brings the session or transport. The bundle keeps its source for the error a
+    bundle that cannot be loaded raises."""
 
-    region: Setting[str]
+    region: str
     endpoint: Endpoint
-    max_attempts: Setting[int]
-    proxy: Setting[str | None] = attrs.field(repr=False)  # its URL may hold a password
+    max_attempts: int
+    proxy: str | None = attrs.field(repr=False)  # its URL may hold a password
     ca_bundle: Setting[str | ssl.SSLContext | None]
 
 
@@ -271,26 +271,24 @@ def _proxy_url(value: object, source: str) -> str:
     return value
 
 
-def _proxy(argument: object, environ: Mapping[str, str], endpoint: Endpoint) -> Setting[str | None]:
+def _proxy(argument: object, environ: Mapping[str, str], endpoint: Endpoint) -> str | None:
     """The proxy for ``endpoint``: the argument (False: none), else the environment's proxy
     for the endpoint's scheme unless ``NO_PROXY`` matches its host, as botocore decides
     (``urllib``'s rules: no CIDR ranges, and no exception for loopback addresses)."""
     if argument is False:
-        return Setting(None, "argument proxy")
+        return None
     if argument is not None:
         value, source = argument, "argument proxy"
     else:
         proxies = _environment_proxies(environ)
         scheme = endpoint.url.split(":", 1)[0]
-        if scheme not in proxies:
-            return Setting(None, _DEFAULT)
-        if _bypasses(endpoint.host, proxies.get("no")):
-            return Setting(None, "environment variable no_proxy / NO_PROXY")
+        if scheme not in proxies or _bypasses(endpoint.host, proxies.get("no")):
+            return None
         names = sorted(name for name in environ if name.lower() == f"{scheme}_proxy")
         value, source = proxies[scheme], f"environment variable {names[-1]}"  # lowercase wins
     url = _proxy_url(value, source)
     logger.debug("requests go through the proxy %s (from %s)", _redact_proxy(url), source)
-    return Setting(url, source)
+    return url
 
 
 def _ca_bundle(found: tuple[object, str] | None) -> Setting[str | ssl.SSLContext | None]:
@@ -351,7 +349,6 @@ def resolve_settings(
         region_value = check_region(found[0])
     except ValidationError:
         raise _refuse("region", found[0], found[1], "it is not a region name") from None
-    region_setting = Setting(region_value, found[1])
 
     # botocore drops a FIPS or dual-stack flag from the environment or the profile when an
     # endpoint URL is configured: neither is looked for then (the profile is not read for it).
@@ -375,17 +372,13 @@ def resolve_settings(
     )
 
     found = sources.find("max_attempts", max_attempts, ("AWS_MAX_ATTEMPTS",), "max_attempts")
-    attempts = (
-        Setting(DEFAULT_MAX_ATTEMPTS, _DEFAULT)
-        if found is None
-        else Setting(_attempts(*found), found[1])
-    )
+    attempts = DEFAULT_MAX_ATTEMPTS if found is None else _attempts(*found)
     found = sources.find("retry_mode", retry_mode, ("AWS_RETRY_MODE",), "retry_mode")
     if found is not None:
         _check_retry_mode(*found)
 
     if own_session:
-        proxy_setting = _proxy(proxy, environ, endpoint)
+        proxy_url = _proxy(proxy, environ, endpoint)
         ca_setting = _ca_bundle(
             sources.find(
                 "ca_bundle", ca_bundle, ("AWS_CA_BUNDLE",), "ca_bundle", ("REQUESTS_CA_BUNDLE",)
@@ -400,13 +393,13 @@ def resolve_settings(
                     field=field,
                     source=f"argument {field}",
                 )
-        proxy_setting = Setting(None, "the caller's session or transport")
+        proxy_url = None
         ca_setting = Setting(None, "the caller's session or transport")
     return Settings(
-        region=region_setting,
+        region=region_value,
         endpoint=endpoint,
         max_attempts=attempts,
-        proxy=proxy_setting,
+        proxy=proxy_url,
         ca_bundle=ca_setting,
     )
 
@@ -537,4 +530,4 @@ def load_profile(profile: str | None, environ: Mapping[str, str]) -> Profile:
         values |= {
             key: Setting(value, source) for key, value in in_file(_sections(path), name).items()
         }
-    return Profile(name, values)
+    return Profile(values)
