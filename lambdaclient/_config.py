@@ -56,6 +56,7 @@ DEFAULT_MAX_ATTEMPTS = 3
 """botocore's default in its standard retry mode: the first attempt and two retries."""
 
 _RETRY_MODES = ("standard", "legacy", "adaptive")  # botocore's, spelt as it spells them
+_HASHED_CERTIFICATE = re.compile(r"[0-9a-f]{8}\.[0-9]+", re.ASCII)
 _WHOLE_NUMBER = re.compile(r"\s*[0-9]{1,9}\s*", re.ASCII)
 _DEFAULT = "default"
 
@@ -409,18 +410,26 @@ def load_ca_bundle(setting: Setting[str | ssl.SSLContext | None]) -> ssl.SSLCont
     of hashed certificates, as botocore takes either); the context itself when one was given;
     None for the default trust store. Reads the file, unless a context was made for it as it
     is now (same path, file, modification time and size): a missing, unreadable or
-    certificate-less bundle is a :class:`~lambdaclient.ConfigurationError` naming the
+    certificate-less bundle (a folder with no file named as OpenSSL looks certificates up,
+    ``<subject hash>.<n>``) is a :class:`~lambdaclient.ConfigurationError` naming the
     setting's source."""
     path = setting.value
     if path is None or isinstance(path, ssl.SSLContext):
         return path
     try:
         found = os.stat(path)
-        return _trusting(
-            os.path.abspath(path),
-            stat.S_ISDIR(found.st_mode),
-            (found.st_ino, found.st_mtime_ns, found.st_size),
-        )
+        folder = stat.S_ISDIR(found.st_mode)
+        # OpenSSL looks a folder's certificates up by their subject hashes, when a handshake
+        # needs one: without this check, a folder holding none would fail every request.
+        if folder and not any(_HASHED_CERTIFICATE.fullmatch(entry) for entry in os.listdir(path)):
+            problem = (
+                "the folder holds no certificate named by its subject hash (hash.0, as"
+                " `openssl rehash` names them)"
+            )
+        else:
+            return _trusting(
+                os.path.abspath(path), folder, (found.st_ino, found.st_mtime_ns, found.st_size)
+            )
     except FileNotFoundError:
         problem = "the file does not exist"
     except OSError as exc:  # ssl.SSLError too: not PEM, or no certificate in it
