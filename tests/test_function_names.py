@@ -49,6 +49,7 @@ async def test_metrics_gate_reads_the_function_however_it_is_named() -> None:
             await asyncio.sleep(1)  # past the last one-second period
             gate = MetricsGate(cloudwatch, period=1, settle=0, max_error_rate=0.5)
             arn = (await client.get_function_configuration(FN)).function_arn
+            assert arn is not None
             counts = []
             for name in (FN, f"{FN}:live", f"{FN}:2", arn, f"{arn}:live"):
                 step = StepContext(client, name, "live", "1", "2", 0, 0.5, 1, started=started)
@@ -74,7 +75,9 @@ async def test_shift_traffic_refuses_a_qualified_function_before_any_request(nam
         "us-east-1", credentials=Credentials("AKID", "secret"), transport=MockTransport(answer)
     ) as client:
         with pytest.raises(ValidationError) as raised:
-            await shift_traffic(client, name, "live", to_version="2", strategy=Canary(0.1, 1))
+            await shift_traffic(
+                client, name, "live", to_version="2", strategy=Canary(0.1, timedelta(minutes=1))
+            )
     assert raised.value.field == "function_name"
     assert "names a version or alias" in str(raised.value)
     assert sent == []
