@@ -50,7 +50,8 @@ RetryMode: TypeAlias = Literal["standard", "legacy"]
 Proxy: TypeAlias = str | Literal[False]
 """A proxy's URL, or False for no proxy whatever the environment says."""
 CABundle: TypeAlias = str | os.PathLike[str] | ssl.SSLContext
-"""The certificates to trust: a PEM file's path, or a TLS context."""
+"""The certificates to trust: a PEM file's path, a folder of certificates named by subject
+hash, or a TLS context that verifies certificates and host names."""
 
 DEFAULT_MAX_ATTEMPTS = 3
 """botocore's default in its standard retry mode: the first attempt and two retries."""
