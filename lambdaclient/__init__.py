@@ -12,6 +12,7 @@ Example::
 
 from . import _errors
 from ._client import LambdaClient
+from ._config import CABundle, Proxy, RetryMode
 from ._credentials import Credentials, CredentialsLoader
 from ._models import (
     AliasConfiguration,
@@ -26,7 +27,7 @@ from ._models import (
     VersionPage,
 )
 from ._streams import ResponseStream, StreamingInvokeResponse
-from ._telemetry import Attempt
+from ._telemetry import Attempt, AttemptHook
 from ._version import __version__
 from .errors import *  # noqa: F403  (the error classes: listed once, in _errors.__all__)
 from .pagination import AliasPaginator, VersionPaginator
@@ -36,6 +37,8 @@ __all__ = [
     "AliasPage",
     "AliasPaginator",
     "Attempt",
+    "AttemptHook",
+    "CABundle",
     "Credentials",
     "CredentialsLoader",
     "DeadLetterConfig",
@@ -45,7 +48,9 @@ __all__ = [
     "InvokeResult",
     "LambdaClient",
     "LogType",
+    "Proxy",
     "ResponseStream",
+    "RetryMode",
     "RoutingConfig",
     "StreamingInvokeResponse",
     "VersionPage",

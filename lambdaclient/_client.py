@@ -55,6 +55,7 @@ from ._telemetry import (
     current,
     inject,
     observe_attempt,
+    operation,
     tracing,
 )
 from ._version import __version__
@@ -308,7 +309,7 @@ class _ServiceClient:
             profile=lambda: load_profile(profile, environ),
             service=self._SERVICE,
         )
-        self._region = settings.region.value
+        self._region = settings.region
         self._endpoint = settings.endpoint
         # Observability (lambdaclient._telemetry): spans, and the hook called after attempts.
         self._tracing: Tracing | None = tracing(
@@ -334,11 +335,11 @@ class _ServiceClient:
                 session,
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
-                proxy=settings.proxy.value,
+                proxy=settings.proxy,
                 ssl_context=load_ca_bundle(settings.ca_bundle),
             )
         self._transport = transport
-        self._max_attempts = settings.max_attempts.value
+        self._max_attempts = settings.max_attempts
         self._max_response_size = max_response_size
         self._in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in environ
         self._quota = RetryQuota()
@@ -559,9 +560,11 @@ class _ServiceClient:
     ) -> T:
         """Send ``request`` (see :meth:`_send`) and parse its response with ``parse``: one
         operation, and its span (``function_name`` is an invoke's)."""
-        if self._tracing is None:
+        tracing = self._tracing
+        span = None if tracing is None else tracing.start(request.operation, function_name)
+        if span is None:  # no tracing work at all, the common case
             return await self._parsed(request, parse, timeouts, None)
-        with self._tracing.operation(request.operation, function_name) as span, current(span):
+        with operation(span):
             return await self._parsed(request, parse, timeouts, span)
 
     async def _parsed(
@@ -592,14 +595,19 @@ class _ServiceClient:
         the caller's code in the block is not the operation's."""
         tracing = self._tracing
         span = None if tracing is None else tracing.start(request.operation, name)
-        stream = None if span is None else StreamSpan(span)
-        try:
-            with current(span):
-                response = await self._attempts(request, timeouts, self._open, lambda r: r, span)
-        except BaseException as error:
-            if stream is not None:
+        stream = None
+        if span is None:  # no tracing work at all, the common case
+            response = await self._attempts(request, timeouts, self._open, lambda r: r, None)
+        else:
+            stream = StreamSpan(span)
+            try:
+                with current(span):
+                    response = await self._attempts(
+                        request, timeouts, self._open, lambda r: r, span
+                    )
+            except BaseException as error:
                 stream.end(error)
-            raise
+                raise
         try:
             yield response, None if stream is None else stream.end
         finally:

@@ -50,12 +50,14 @@ RetryMode: TypeAlias = Literal["standard", "legacy"]
 Proxy: TypeAlias = str | Literal[False]
 """A proxy's URL, or False for no proxy whatever the environment says."""
 CABundle: TypeAlias = str | os.PathLike[str] | ssl.SSLContext
-"""The certificates to trust: a PEM file's path, or a TLS context."""
+"""The certificates to trust: a PEM file's path, a folder of certificates named by subject
+hash, or a TLS context that verifies certificates and host names."""
 
 DEFAULT_MAX_ATTEMPTS = 3
 """botocore's default in its standard retry mode: the first attempt and two retries."""
 
 _RETRY_MODES = ("standard", "legacy", "adaptive")  # botocore's, spelt as it spells them
+_HASHED_CERTIFICATE = re.compile(r"[0-9a-f]{8}\.[0-9]+", re.ASCII)
 _WHOLE_NUMBER = re.compile(r"\s*[0-9]{1,9}\s*", re.ASCII)
 _DEFAULT = "default"
 
@@ -74,7 +76,6 @@ class Profile:
     :func:`resolve_settings` reads (none of the credentials), each with the file it is in as
     its source (none when there is no such profile)."""
 
-    name: str
     values: Mapping[str, Setting[str]] = attrs.field(factory=dict)
 
 
@@ -92,13 +93,14 @@ def _redact_proxy(url: str) -> str:
 class Settings:
     """What :func:`resolve_settings` decided that a client keeps (the FIPS and dual-stack
     flags are in ``endpoint``; the retry mode is only checked, all modes retrying alike).
-    ``proxy`` and ``ca_bundle`` are None (with the reason as their source) when the caller
-    brings the session or transport."""
+    ``proxy`` and ``ca_bundle`` are None (the bundle with the reason as its source) when the
+    caller brings the session or transport. The bundle keeps its source for the error a
+    bundle that cannot be loaded raises."""
 
-    region: Setting[str]
+    region: str
     endpoint: Endpoint
-    max_attempts: Setting[int]
-    proxy: Setting[str | None] = attrs.field(repr=False)  # its URL may hold a password
+    max_attempts: int
+    proxy: str | None = attrs.field(repr=False)  # its URL may hold a password
     ca_bundle: Setting[str | ssl.SSLContext | None]
 
 
@@ -271,26 +273,24 @@ def _proxy_url(value: object, source: str) -> str:
     return value
 
 
-def _proxy(argument: object, environ: Mapping[str, str], endpoint: Endpoint) -> Setting[str | None]:
+def _proxy(argument: object, environ: Mapping[str, str], endpoint: Endpoint) -> str | None:
     """The proxy for ``endpoint``: the argument (False: none), else the environment's proxy
     for the endpoint's scheme unless ``NO_PROXY`` matches its host, as botocore decides
     (``urllib``'s rules: no CIDR ranges, and no exception for loopback addresses)."""
     if argument is False:
-        return Setting(None, "argument proxy")
+        return None
     if argument is not None:
         value, source = argument, "argument proxy"
     else:
         proxies = _environment_proxies(environ)
         scheme = endpoint.url.split(":", 1)[0]
-        if scheme not in proxies:
-            return Setting(None, _DEFAULT)
-        if _bypasses(endpoint.host, proxies.get("no")):
-            return Setting(None, "environment variable no_proxy / NO_PROXY")
+        if scheme not in proxies or _bypasses(endpoint.host, proxies.get("no")):
+            return None
         names = sorted(name for name in environ if name.lower() == f"{scheme}_proxy")
         value, source = proxies[scheme], f"environment variable {names[-1]}"  # lowercase wins
     url = _proxy_url(value, source)
     logger.debug("requests go through the proxy %s (from %s)", _redact_proxy(url), source)
-    return Setting(url, source)
+    return url
 
 
 def _ca_bundle(found: tuple[object, str] | None) -> Setting[str | ssl.SSLContext | None]:
@@ -351,7 +351,6 @@ def resolve_settings(
         region_value = check_region(found[0])
     except ValidationError:
         raise _refuse("region", found[0], found[1], "it is not a region name") from None
-    region_setting = Setting(region_value, found[1])
 
     # botocore drops a FIPS or dual-stack flag from the environment or the profile when an
     # endpoint URL is configured: neither is looked for then (the profile is not read for it).
@@ -375,17 +374,13 @@ def resolve_settings(
     )
 
     found = sources.find("max_attempts", max_attempts, ("AWS_MAX_ATTEMPTS",), "max_attempts")
-    attempts = (
-        Setting(DEFAULT_MAX_ATTEMPTS, _DEFAULT)
-        if found is None
-        else Setting(_attempts(*found), found[1])
-    )
+    attempts = DEFAULT_MAX_ATTEMPTS if found is None else _attempts(*found)
     found = sources.find("retry_mode", retry_mode, ("AWS_RETRY_MODE",), "retry_mode")
     if found is not None:
         _check_retry_mode(*found)
 
     if own_session:
-        proxy_setting = _proxy(proxy, environ, endpoint)
+        proxy_url = _proxy(proxy, environ, endpoint)
         ca_setting = _ca_bundle(
             sources.find(
                 "ca_bundle", ca_bundle, ("AWS_CA_BUNDLE",), "ca_bundle", ("REQUESTS_CA_BUNDLE",)
@@ -400,13 +395,13 @@ def resolve_settings(
                     field=field,
                     source=f"argument {field}",
                 )
-        proxy_setting = Setting(None, "the caller's session or transport")
+        proxy_url = None
         ca_setting = Setting(None, "the caller's session or transport")
     return Settings(
-        region=region_setting,
+        region=region_value,
         endpoint=endpoint,
         max_attempts=attempts,
-        proxy=proxy_setting,
+        proxy=proxy_url,
         ca_bundle=ca_setting,
     )
 
@@ -416,18 +411,26 @@ def load_ca_bundle(setting: Setting[str | ssl.SSLContext | None]) -> ssl.SSLCont
     of hashed certificates, as botocore takes either); the context itself when one was given;
     None for the default trust store. Reads the file, unless a context was made for it as it
     is now (same path, file, modification time and size): a missing, unreadable or
-    certificate-less bundle is a :class:`~lambdaclient.ConfigurationError` naming the
+    certificate-less bundle (a folder with no file named as OpenSSL looks certificates up,
+    ``<subject hash>.<n>``) is a :class:`~lambdaclient.ConfigurationError` naming the
     setting's source."""
     path = setting.value
     if path is None or isinstance(path, ssl.SSLContext):
         return path
     try:
         found = os.stat(path)
-        return _trusting(
-            os.path.abspath(path),
-            stat.S_ISDIR(found.st_mode),
-            (found.st_ino, found.st_mtime_ns, found.st_size),
-        )
+        folder = stat.S_ISDIR(found.st_mode)
+        # OpenSSL looks a folder's certificates up by their subject hashes, when a handshake
+        # needs one: without this check, a folder holding none would fail every request.
+        if folder and not any(_HASHED_CERTIFICATE.fullmatch(entry) for entry in os.listdir(path)):
+            problem = (
+                "the folder holds no certificate named by its subject hash (hash.0, as"
+                " `openssl rehash` names them)"
+            )
+        else:
+            return _trusting(
+                os.path.abspath(path), folder, (found.st_ino, found.st_mtime_ns, found.st_size)
+            )
     except FileNotFoundError:
         problem = "the file does not exist"
     except OSError as exc:  # ssl.SSLError too: not PEM, or no certificate in it
@@ -537,4 +540,4 @@ def load_profile(profile: str | None, environ: Mapping[str, str]) -> Profile:
         values |= {
             key: Setting(value, source) for key, value in in_file(_sections(path), name).items()
         }
-    return Profile(name, values)
+    return Profile(values)

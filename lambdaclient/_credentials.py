@@ -388,7 +388,8 @@ class BotocoreCredentialProvider(_RefreshingCredentialProvider):
 
     @property
     def profile(self) -> str | None:
-        """The profile asked for; None for botocore's default (``AWS_PROFILE`` or "default")."""
+        """The profile asked for; None for botocore's default (``AWS_DEFAULT_PROFILE``,
+        ``AWS_PROFILE`` or "default")."""
         return self._profile
 
     async def _load(self, redact: tuple[str, ...]) -> Credentials:

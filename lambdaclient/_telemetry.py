@@ -4,7 +4,8 @@
 OpenTelemetry is optional (the ``otel`` extra). Its API's tracing is imported once, here
 (a few ms); its propagation module (some ten ms more: it loads the propagators
 ``OTEL_PROPAGATORS`` names) only when a first span is sent. Without it a client's
-``_tracing`` is None, and a call does no tracing work beyond that None check.
+``_tracing`` is None, and a call does no tracing work beyond that None check; with it but no
+provider configured and no trace going on, a call's work is two checks (:meth:`Tracing.start`).
 
 Nothing secret reaches a span, a log line or an :class:`Attempt`: they are built from the
 operation's name, the endpoint, the function's bare name, statuses, error codes, request
@@ -27,7 +28,7 @@ import attrs
 
 from . import _protocol as protocol
 from ._errors import LambdaError, ResponseParseError, ServiceError, ValidationError
-from ._validate import _NAMESPACED_FUNCTION_NAME
+from ._validate import function_name_parts
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ __all__ = [
     "current",
     "inject",
     "observe_attempt",
+    "operation",
     "tracing",
 ]
 
@@ -184,16 +186,6 @@ async def observe_attempt(
         )
 
 
-def invoked_function(function_name: str) -> tuple[str, str | None]:
-    """A function name, partial ARN or ARN (with or without a qualifier): the bare name, and
-    the region the ARN names (None if it names none)."""
-    match = _NAMESPACED_FUNCTION_NAME.fullmatch(function_name)
-    if match is None:  # validated before: not reached
-        return function_name, None
-    region = match[3]
-    return match["name"], region[:-1] if region else None
-
-
 class Tracing:
     """A client's spans: its tracer, and the attributes all its spans share."""
 
@@ -211,6 +203,10 @@ class Tracing:
         )
         self._service = service
         self._region = region
+        # Whether the tracer may be a no-op one, whose spans record nothing: the global
+        # provider's until one is set (checked at each call: it may be set at any time).
+        self._global = tracer_provider is None
+        self._noop = isinstance(tracer_provider, trace.NoOpTracerProvider)
         url = urlsplit(endpoint_url)
         self._shared: Mapping[str, str | int] = {
             "rpc.system": "aws-api",
@@ -222,10 +218,16 @@ class Tracing:
 
     def start(self, operation: str, function_name: str | None) -> Span | None:
         """Start one operation's CLIENT span: the span, or None when there is nothing to
-        record or propagate (no provider configured, no trace going on)."""
+        record or propagate (no provider configured, no trace going on).
+
+        That case is the common one (OpenTelemetry installed, nothing configured), and it is
+        told apart before any attribute is built: a no-op tracer's span is the current one's
+        context, recording nothing, so with no trace going on there is no span."""
+        if self._inert() and not trace.get_current_span().get_span_context().is_valid:
+            return None
         attributes: dict[str, str | int] = {**self._shared, "rpc.method": operation}
         if function_name is not None:
-            name, region = invoked_function(function_name)
+            name, region, _ = function_name_parts(function_name)
             attributes["faas.invoked_name"] = name
             attributes["faas.invoked_provider"] = "aws"
             attributes["faas.invoked_region"] = region or self._region
@@ -240,23 +242,12 @@ class Tracing:
             return None
         return span
 
-    @contextmanager
-    def operation(self, operation: str, function_name: str | None) -> Iterator[Span | None]:
-        """One operation's span (see :meth:`start`), ended when the block is left. An
-        exception leaving the block sets the span's status to ERROR and its ``error.type``.
-        The span is the current one only while requests are being sent (:func:`current`),
-        never in the caller's code."""
-        span = self.start(operation, function_name)
-        if span is None:
-            yield None
-            return
-        try:
-            yield span
-        except BaseException as error:
-            _fail(span, error)
-            raise
-        finally:
-            span.end()
+    def _inert(self) -> bool:
+        """Whether the tracer is a no-op one: no provider configured."""
+        if self._global:
+            provider = trace.get_tracer_provider()
+            return isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
+        return self._noop
 
 
 def inject(span: Span, headers: MutableMapping[str, str], attempt: int) -> None:
@@ -320,12 +311,25 @@ class StreamSpan:
 
 
 @contextmanager
-def current(span: Span | None) -> Iterator[None]:
+def operation(span: Span) -> Iterator[None]:
+    """One operation's ``span`` (see :meth:`Tracing.start`), the current one within the block
+    (:func:`current`) and ended when the block is left. An exception leaving the block sets
+    the span's status to ERROR and its ``error.type``."""
+    try:
+        with current(span):
+            yield
+    except BaseException as error:
+        _fail(span, error)
+        raise
+    finally:
+        span.end()
+
+
+@contextmanager
+def current(span: Span) -> Iterator[None]:
     """``span`` as the current span within the block (where other instrumentation, of
-    aiohttp say, finds its parent); nothing if it is None."""
-    if span is None:
-        yield
-        return
+    aiohttp say, finds its parent): only while requests are being sent, never in the
+    caller's code."""
     token = otel_context.attach(trace.set_span_in_context(span))
     try:
         yield

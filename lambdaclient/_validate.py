@@ -30,6 +30,7 @@ __all__ = [
     "check_qualifier",
     "check_routing_config",
     "encode_client_context",
+    "function_name_parts",
 ]
 
 _FUNCTION_NAME = re.compile(
@@ -38,8 +39,10 @@ _FUNCTION_NAME = re.compile(
     re.ASCII,  # \d must not match non-ASCII digits
 )
 _NAMESPACED_FUNCTION_NAME = re.compile(
-    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
-    r"(\d{12}:)?(function:)?(?P<name>[a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?",
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?"
+    r"((?P<region>(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):)?"
+    r"(\d{12}:)?(function:)?(?P<name>[a-zA-Z0-9-_\.]+)"
+    r"(:(?P<qualifier>\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?",
     re.ASCII,
 )
 _QUALIFIER = re.compile(r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+")
@@ -101,6 +104,17 @@ def check_function_name(
             field=field,
         )
     return name
+
+
+def function_name_parts(function_name: str) -> tuple[str, str | None, str | None]:
+    """A function name, partial ARN or ARN (as :func:`check_function_name` takes, in either
+    form): its bare name (what CloudWatch's ``FunctionName`` dimension and a span's
+    ``faas.invoked_name`` hold), the region its ARN names and its qualifier, None for either
+    it lacks. A name that is not one of those is taken whole."""
+    match = _NAMESPACED_FUNCTION_NAME.fullmatch(function_name)
+    if match is None:
+        return function_name, None, None
+    return match["name"], match["region"], match["qualifier"]
 
 
 def check_alias_name(value: object, field: str = "name") -> str:

@@ -1167,7 +1167,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--alarm-poll-interval",
         type=SECONDS,
         metavar="S",
-        help="how often the alarms are read during a step's wait (default 10s)",
+        help="how often the alarms are read through each step's wait and its gate's call"
+        " (default 10s)",
     )
     alarms.add_argument(
         "--alarm-already-firing",

@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TypeGuard
 
 from . import _cloudwatch_protocol as protocol
 from ._client import _no_result, _ServiceClient
@@ -125,13 +126,18 @@ def _check_query(query: object, index: int) -> MetricDataQuery:
     return query
 
 
+def _is_alarm_name(name: object) -> TypeGuard[str]:
+    """Whether ``name`` is an alarm's name: a string of 1 to 255 characters."""
+    return isinstance(name, str) and 1 <= len(name) <= 255
+
+
 def _check_alarm_names(alarm_names: object) -> list[str] | None:
     if alarm_names is None:
         return None
     if isinstance(alarm_names, str) or not isinstance(alarm_names, Sequence):
         raise ValidationError("alarm_names must be a sequence of alarm names", field="alarm_names")
     names: list[object] = list(alarm_names)
-    checked = [name for name in names if isinstance(name, str) and 1 <= len(name) <= 255]
+    checked = [name for name in names if _is_alarm_name(name)]
     if len(checked) != len(names) or len(checked) > _MAX_ALARM_NAMES:
         raise ValidationError(
             f"alarm_names must hold at most {_MAX_ALARM_NAMES} names of 1 to 255 characters",
@@ -237,30 +243,25 @@ class CloudWatchClient(_ServiceClient):
         periods breach. A new alarm starts ``INSUFFICIENT_DATA``; replacing one keeps its
         state until CloudWatch next evaluates it. Arguments are checked before sending."""
         # Read as objects: untyped callers may pass anything.
-        given: dict[str, object] = {
-            "name": name,
-            "metric": metric,
-            "stat": stat,
-            "threshold": threshold,
-            "description": description,
-        }
-        if not isinstance(given["name"], str) or not 1 <= len(name) <= 255:
+        alarm_name: object = name
+        if not _is_alarm_name(alarm_name):
             raise ValidationError("name must be an alarm name of 1 to 255 characters", field="name")
-        text = given["description"]
+        text: object = description
         if text is not None and (not isinstance(text, str) or len(text) > 1024):
             raise ValidationError(
                 "description must be a string of at most 1024 characters", field="description"
             )
-        checked = given["metric"]
+        checked: object = metric
         if not isinstance(checked, Metric) or not checked.namespace or not checked.metric_name:
             raise ValidationError(
                 "metric must be a Metric with a namespace and a name", field="metric"
             )
-        if not isinstance(given["stat"], str) or (
-            stat not in protocol.SIMPLE_STATISTICS and _PERCENTILE.fullmatch(stat) is None
+        statistic: object = stat
+        if not isinstance(statistic, str) or (
+            statistic not in protocol.SIMPLE_STATISTICS and _PERCENTILE.fullmatch(statistic) is None
         ):
             raise ValidationError(
-                f"stat {stat!r} must be Sum, SampleCount, Average, Minimum, Maximum or a"
+                f"stat {statistic!r} must be Sum, SampleCount, Average, Minimum, Maximum or a"
                 " percentile such as p99",
                 field="stat",
             )
@@ -282,14 +283,15 @@ class CloudWatchClient(_ServiceClient):
                 "datapoints_to_alarm must be at most evaluation_periods",
                 field="datapoints_to_alarm",
             )
-        value = given["threshold"]
+        value: object = threshold
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
             or not math.isfinite(value)
         ):
             raise ValidationError("threshold must be a finite number", field="threshold")
-        if not isinstance(comparison_operator, ComparisonOperator):
+        operator: object = comparison_operator
+        if not isinstance(operator, ComparisonOperator):
             raise ValidationError(
                 "comparison_operator must be a ComparisonOperator", field="comparison_operator"
             )

@@ -67,6 +67,7 @@ from ._gate import (
 )
 from ._models import AliasConfiguration, FunctionConfiguration, RoutingConfig
 from ._payload import Payload, _is_binary_file, encode_payload
+from ._validate import check_function_name, function_name_parts
 from ._waiters import Progress, _seconds, version_active_progress
 from .cloudwatch import CloudWatchClient
 
@@ -718,12 +719,6 @@ class AlarmGate:
 _NAMESPACE = "AWS/Lambda"
 
 
-def _function_name(function: str) -> str:
-    """The bare name CloudWatch's ``FunctionName`` dimension holds, from a name or an ARN."""
-    parts = function.split(":")
-    return parts[parts.index("function") + 1] if "function" in parts[:-1] else function
-
-
 def _on_period(at: datetime, period: int, *, up: bool) -> datetime:
     """``at`` moved down (or up) to a whole number of ``period`` seconds since the epoch, where
     CloudWatch's periods begin."""
@@ -886,7 +881,7 @@ class MetricsGate:
         self, step: StepContext, side: str, metric: str, stat: str, period: int
     ) -> MetricDataQuery:
         """A query of ``metric`` for the old or the new version (``side``) behind the alias."""
-        function = _function_name(step.function_name)
+        function = function_name_parts(step.function_name)[0]
         version = step.from_version if side == "old" else step.to_version
         dimensions = (
             Dimension("FunctionName", function),
@@ -1614,7 +1609,17 @@ async def shift_traffic(
     ``on_progress`` receives a :class:`ShiftEvent` at each stage (sync or async). ``clock``
     and ``sleep`` replace the wall clock and ``asyncio.sleep``, so tests can run a
     ten-minute rollout in milliseconds.
+
+    ``function_name`` is a name or an ARN without a qualifier: one naming a version or an
+    alias (``my-fn:live``) is refused with :class:`~lambdaclient.errors.ValidationError`
+    before anything is read, since the alias is ``alias_name``.
     """
+    if function_name_parts(check_function_name(function_name))[2] is not None:
+        raise ValidationError(
+            f"function_name {function_name!r} names a version or alias: the alias whose"
+            " traffic moves is alias_name; pass the function's name or unqualified ARN",
+            field="function_name",
+        )
     steps = _check_steps(strategy.steps())  # custom strategies are held to the same rules
     health_check = _composed(health_check)
     before_traffic = _composed(before_traffic)

@@ -60,6 +60,16 @@ def test_every_public_name_has_a_docstring() -> None:
                 assert inspect.getdoc(method), name
 
 
+def test_a_clients_arguments_are_typed_with_names_a_caller_can_import() -> None:
+    public = {*lambdaclient.__all__, *lambdaclient.transport.__all__}
+    foreign = {"None", "bool", "int", "float", "str", "Callable", "Awaitable", "datetime"}
+    foreign |= {"aiohttp.ClientSession", "TracerProvider"}
+    for client in (LambdaClient, lambdaclient.cloudwatch.CloudWatchClient):
+        for parameter in inspect.signature(client).parameters.values():
+            for name in re.findall(r"[A-Za-z_][\w.]*", str(parameter.annotation)):
+                assert name in public | foreign, (client.__name__, parameter.name, name)
+
+
 async def test_list_operations_return_types_named_by_a_public_module() -> None:
     client = LambdaClient("us-east-1", credentials=Credentials("AKID", "secret"))
     paginators: list[tuple[type, object]] = [
