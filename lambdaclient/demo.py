@@ -18,8 +18,8 @@ can take traffic.
 5. The shift to version 3 again, gated on a CloudWatch alarm instead, with orders flowing
    through the alias: an alarm (PutMetricAlarm) on version 3's errors under the alias fires
    once that traffic reaches it, and the shift, watching the alarm during the step's wait,
-   rolls back within one poll. LocalLambda evaluates its alarms every second here
-   (CloudWatch: every minute).
+   rolls back within one poll. LocalLambda evaluates its alarms every second here, over
+   10-second periods (CloudWatch: every minute, over Lambda's one-minute periods).
 
 After each step the probe calls the old and the new version in pairs; the summary shows each
 step's calls and errors per version and the rule's verdict.
@@ -54,6 +54,10 @@ CONCURRENCY = 50
 ACTIVATION_DELAY = 2.0  # seconds a new version stays Pending
 ALARM = "checkout-v3-errors"
 POLL = 0.5  # seconds between the alarm gate's reads
+# CloudWatch judges an alarm's periods once they are over: Lambda's metrics have one-minute
+# periods on AWS, but LocalLambda's are to the second, so the demo's alarm uses 10 s periods
+# and fires within seconds rather than at the next minute.
+ALARM_PERIOD = 10
 METRICS_DELAY = 0.5  # seconds before an invocation shows in the metrics
 
 
@@ -112,11 +116,16 @@ async def weighted_split(client: LambdaClient) -> None:
 
 
 async def orders(
-    client: LambdaClient, stop: asyncio.Event, *, coupons: float = 0.0, shoppers: int = 8
+    client: LambdaClient,
+    stop: asyncio.Event,
+    *,
+    coupons: float = 0.0,
+    shoppers: int = 8,
+    pause: float = 0.0,
 ) -> Counter[tuple[str, bool]]:
     """Orders through alias ``live`` until ``stop`` is set, a share ``coupons`` of them with a
-    coupon (a function error is an order that failed, not a reason to stop): how many each
-    version served, as ``(version, failed)``."""
+    coupon, each shopper ``pause`` seconds between orders (a function error is an order that
+    failed, not a reason to stop): how many each version served, as ``(version, failed)``."""
     served: Counter[tuple[str, bool]] = Counter()
     draw = random.Random(4)
 
@@ -127,6 +136,7 @@ async def orders(
                 order["coupon"] = "WINTER"
             result = await client.invoke(FUNCTION, payload=order, qualifier="live")
             served[result.executed_version or "?", result.function_error is not None] += 1
+            await asyncio.sleep(pause)
 
     await asyncio.gather(*(shopper() for _ in range(shoppers)))
     return served
@@ -174,7 +184,7 @@ async def alarm_gated_rollout(lam: LocalLambda, client: LambdaClient, shift: lis
             ALARM,
             Metric("AWS/Lambda", "Errors", version_three),
             "Sum",
-            period=60,
+            period=ALARM_PERIOD,
             evaluation_periods=1,
             threshold=5,
             comparison_operator=ComparisonOperator.GREATER_THAN_OR_EQUAL,
@@ -183,11 +193,11 @@ async def alarm_gated_rollout(lam: LocalLambda, client: LambdaClient, shift: lis
         options = ["--linear", "25%/30s", "--alarm", ALARM, "--alarm-poll-interval", f"{POLL}s"]
         heading(
             f"5. lambdaclient shift checkout live --to 3 {' '.join(options)}"
-            " (orders flowing through live; the alarm fires at 5 errors of version 3 in a"
-            " minute)"
+            " (orders flowing through live; the alarm fires at 5 errors of version 3 in"
+            f" {ALARM_PERIOD}s)"
         )
         stop = asyncio.Event()
-        traffic = asyncio.ensure_future(orders(client, stop))
+        traffic = asyncio.ensure_future(orders(client, stop, pause=0.02))
         try:
             code = await cli([*shift, "live", "--to", "3", *options])
             rolled_back = datetime.now(UTC)
