@@ -31,6 +31,7 @@ Example::
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import UTC
 from hashlib import sha256
 from typing import TYPE_CHECKING, Final
@@ -89,6 +90,12 @@ _UNSIGNED: Final = frozenset(
 )
 
 
+# A path of non-empty segments made of unreserved characters, none starting with ".": no dot or
+# empty segment to remove and nothing to quote, so it is its own canonical URI. The check costs
+# 0.16 µs where _remove_dot_segments and quote cost 0.9 µs (the invoke path, 2026-12-02).
+_PLAIN_PATH: Final = re.compile(r"(?:/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)+/?")
+
+
 def _remove_dot_segments(path: str) -> str:
     # botocore.utils.remove_dot_segments: RFC 3986 §5.2.4, plus collapsing empty segments,
     # which AWS requires. A trailing "/" survives only if some segment does.
@@ -115,6 +122,8 @@ def canonical_path(path: str) -> str:
     """
     if not path:
         return "/"
+    if _PLAIN_PATH.fullmatch(path):
+        return path
     return quote(_remove_dot_segments(path), safe="/~")
 
 
@@ -126,6 +135,9 @@ def canonical_query(query: str) -> str:
     """
     if not query:
         return ""
+    if "&" not in query:
+        # One pair, e.g. "Qualifier=live": nothing to sort (0.07 µs where sorting costs 0.7 µs).
+        return query if "=" in query else f"{query}="
     # Sorting (key, value) tuples, not "k=v" strings: "a" must sort before "a-b" whatever follows.
     pairs = sorted(pair.partition("=")[::2] for pair in query.split("&"))
     return "&".join([f"{key}={value}" for key, value in pairs])
@@ -270,7 +282,17 @@ class SigV4Signer:
         """
         if now.utcoffset() is None:
             raise ValidationError("now must be an aware datetime", field="now")
-        amz_date = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        utc = now.astimezone(UTC)
+        # strftime("%Y%m%dT%H%M%SZ") costs 1.4 µs, an f-string 1.1 µs, this 0.55 µs (2026-12-02);
+        # "%d" for the year, as glibc's "%Y", does not pad years before 1000.
+        amz_date = "%d%02d%02dT%02d%02d%02dZ" % (  # noqa: UP031
+            utc.year,
+            utc.month,
+            utc.day,
+            utc.hour,
+            utc.minute,
+            utc.second,
+        )
         date_stamp = amz_date[:8]
         token = credentials.session_token
         creq, signed_headers = canonical_request(
