@@ -203,7 +203,11 @@ class _Worker:
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
-        await self.process.wait()
+        # Not wait(): asyncio reports a child's exit only once its pipes are closed, and a
+        # stdout paused with an answer left unread (one refused for its size) never reaches
+        # its end, so wait() would hang. Reading what is left ends it: a killed process
+        # writes no more than its pipe holds.
+        await self.process.communicate()
 
 
 class _Version:
